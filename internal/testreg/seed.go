@@ -1,0 +1,227 @@
+package testreg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"net/http"
+
+	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	godigest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Media types the seeding helpers write and read.
+const (
+	MediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	MediaTypeDockerConfig   = "application/vnd.docker.container.image.v1+json"
+	MediaTypeDockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	MediaTypeOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	MediaTypeOCIIndex       = "application/vnd.oci.image.index.v1+json"
+)
+
+// Image describes a single-platform image pushed into a registry: what a
+// test needs to seed lists, reap it or assert on it.
+type Image struct {
+	Digest    string      // manifest digest, "sha256:..."
+	Size      int64       // manifest size in bytes
+	MediaType string      // manifest media type
+	Raw       []byte      // manifest bytes exactly as stored
+	Config    string      // config blob digest
+	Layers    []string    // layer blob digests, in order
+	Platform  v1.Platform // os/architecture/variant from the config
+}
+
+// ImageOptions shapes a random image. Zero values mean 2 layers of 1 KiB and
+// a random seed.
+type ImageOptions struct {
+	Layers    int
+	LayerSize int64
+	// Seed makes the layers reproducible: equal seeds and platforms give
+	// equal digests. Zero draws a fresh random image.
+	Seed int64
+}
+
+// NewImage builds a random single-platform image with Docker v2 schema 2
+// media types whose config names plat, as a CI build of one leg would. Push
+// the same value with PutImage into several repos and registries to get the
+// same digest everywhere.
+func NewImage(plat v1.Platform, opt ImageOptions) (v1.Image, error) {
+	if opt.Layers <= 0 {
+		opt.Layers = 2
+	}
+	if opt.LayerSize <= 0 {
+		opt.LayerSize = 1024
+	}
+	var ropts []random.Option
+	if opt.Seed != 0 {
+		ropts = append(ropts, random.WithSource(rand.NewSource(opt.Seed)))
+	}
+	img, err := random.Image(opt.LayerSize, int64(opt.Layers), ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("generating image: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading generated config: %w", err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS = plat.OS
+	cf.Architecture = plat.Architecture
+	cf.Variant = plat.Variant
+	cf.OSVersion = plat.OSVersion
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, fmt.Errorf("setting platform %s: %w", platforms.Format(ociPlatform(plat)), err)
+	}
+	return img, nil
+}
+
+// PushImage builds a random image for plat and pushes it into repo by digest
+// only, with no tag, as the CI build jobs do.
+func (r *Registry) PushImage(ctx context.Context, repo string, plat v1.Platform, opt ImageOptions) (Image, error) {
+	img, err := NewImage(plat, opt)
+	if err != nil {
+		return Image{}, err
+	}
+	return r.PutImage(ctx, repo, img)
+}
+
+// PutImage pushes img (blobs, then manifest) into repo by digest only.
+func (r *Registry) PutImage(ctx context.Context, repo string, img v1.Image) (Image, error) {
+	info, err := describe(img)
+	if err != nil {
+		return Image{}, err
+	}
+	ref, err := name.NewDigest(r.Repo(repo) + "@" + info.Digest)
+	if err != nil {
+		return Image{}, fmt.Errorf("naming %s: %w", repo, err)
+	}
+	err = remote.Write(ref, img,
+		remote.WithContext(ctx),
+		remote.WithAuth(r.Authenticator()),
+		remote.WithTransport(r.transport))
+	if err != nil {
+		return Image{}, fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return info, nil
+}
+
+func describe(img v1.Image) (Image, error) {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return Image{}, fmt.Errorf("reading manifest: %w", err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return Image{}, fmt.Errorf("parsing manifest: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return Image{}, fmt.Errorf("reading config: %w", err)
+	}
+	info := Image{
+		Digest:    godigest.FromBytes(raw).String(),
+		Size:      int64(len(raw)),
+		MediaType: string(m.MediaType),
+		Raw:       raw,
+		Config:    m.Config.Digest.String(),
+		Platform:  v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant, OSVersion: cf.OSVersion},
+	}
+	for _, l := range m.Layers {
+		info.Layers = append(info.Layers, l.Digest.String())
+	}
+	return info, nil
+}
+
+// Tag points tag at a manifest already in repo, by copying its exact bytes.
+// This is how a keepalive anchor is made.
+func (r *Registry) Tag(ctx context.Context, repo, tag, digest string) error {
+	raw, mt, err := r.Manifest(ctx, repo, digest)
+	if err != nil {
+		return fmt.Errorf("tagging %s:%s: %w", repo, tag, err)
+	}
+	return r.putManifest(ctx, repo, tag, raw, mt)
+}
+
+// PublishSingle publishes a single-platform image under tags, as current
+// buildx does for a single source. img must already be in repo.
+func (r *Registry) PublishSingle(ctx context.Context, repo string, tags []string, img Image) error {
+	for _, t := range tags {
+		if err := r.putManifest(ctx, repo, t, img.Raw, img.MediaType); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PublishList writes a manifest list of children into repo under each tag
+// (by digest alone when tags is empty) and returns its digest. The bytes are
+// those `docker buildx imagetools create` writes, so a list seeded here has
+// the digest a correct re-merge produces. The registry refuses the list
+// unless every child is present in repo, as real registries do.
+func (r *Registry) PublishList(ctx context.Context, repo string, tags []string, children ...Image) (string, error) {
+	raw, mt, err := ListBytes(children...)
+	if err != nil {
+		return "", err
+	}
+	d := godigest.FromBytes(raw).String()
+	refs := tags
+	if len(refs) == 0 {
+		refs = []string{d}
+	}
+	for _, ref := range refs {
+		if err := r.putManifest(ctx, repo, ref, raw, mt); err != nil {
+			return "", err
+		}
+	}
+	return d, nil
+}
+
+// ListBytes returns the manifest list buildx would write over children, in
+// the order given, and its media type: a Docker list when every child is a
+// Docker manifest, else an OCI index.
+func ListBytes(children ...Image) ([]byte, string, error) {
+	mt := MediaTypeDockerList
+	for _, c := range children {
+		if c.MediaType != MediaTypeDockerManifest {
+			mt = MediaTypeOCIIndex
+		}
+	}
+	idx := ocispec.Index{MediaType: mt}
+	idx.SchemaVersion = 2
+	for _, c := range children {
+		p := platforms.Normalize(ociPlatform(c.Platform))
+		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{
+			MediaType: c.MediaType,
+			Digest:    godigest.Digest(c.Digest),
+			Size:      c.Size,
+			Platform:  &ocispec.Platform{Architecture: p.Architecture, OS: p.OS, Variant: p.Variant},
+		})
+	}
+	raw, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return nil, "", fmt.Errorf("encoding manifest list: %w", err)
+	}
+	return raw, mt, nil
+}
+
+func (r *Registry) putManifest(ctx context.Context, repo, ref string, raw []byte, mt string) error {
+	_, err := r.call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
+		http.Header{"Content-Type": {mt}}, http.StatusCreated)
+	if err != nil {
+		return fmt.Errorf("putting manifest %s:%s: %w", repo, ref, err)
+	}
+	return nil
+}
+
+func ociPlatform(p v1.Platform) ocispec.Platform {
+	return ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
+}

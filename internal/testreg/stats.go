@@ -1,0 +1,258 @@
+package testreg
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Kind names what a registry request is about, judged from its path alone.
+// Tests assert on kinds ("no blob was uploaded", "one manifest PUT") rather
+// than on raw paths, which embed random upload ids.
+type Kind string
+
+// The kinds of registry requests, after the distribution API routes.
+const (
+	KindPing     Kind = "ping"     // GET /v2/
+	KindCatalog  Kind = "catalog"  // GET /v2/_catalog
+	KindTags     Kind = "tags"     // GET /v2/<name>/tags/list
+	KindManifest Kind = "manifest" // /v2/<name>/manifests/<ref>
+	KindBlob     Kind = "blob"     // /v2/<name>/blobs/<digest>
+	KindUpload   Kind = "upload"   // /v2/<name>/blobs/uploads/...
+	KindToken    Kind = "token"    // a token endpoint outside /v2/
+	KindOther    Kind = "other"    // anything else
+)
+
+// Classify returns the kind of a request path. It looks at the last path
+// elements only, so repository names with slashes classify correctly.
+func Classify(path string) Kind {
+	switch {
+	case path == "/v2/" || path == "/v2":
+		return KindPing
+	case path == "/v2/_catalog":
+		return KindCatalog
+	case !strings.HasPrefix(path, "/v2/"):
+		if strings.Contains(path, "token") {
+			return KindToken
+		}
+		return KindOther
+	case strings.HasSuffix(path, "/tags/list"):
+		return KindTags
+	case strings.Contains(path, "/manifests/"):
+		return KindManifest
+	case strings.Contains(path, "/blobs/uploads"):
+		return KindUpload
+	case strings.Contains(path, "/blobs/"):
+		return KindBlob
+	}
+	return KindOther
+}
+
+type statKey struct {
+	method string
+	kind   Kind
+}
+
+// counter holds the numbers kept for one (method, kind) pair.
+type counter struct {
+	requests   int
+	uploaded   int64
+	downloaded int64
+}
+
+// Stats is a snapshot of the traffic a registry or proxy has seen. It is a
+// copy: later traffic does not change it, so a test can take one before and
+// one after an action and compare.
+type Stats struct {
+	counts   map[statKey]counter
+	statuses map[int]int
+}
+
+// Requests counts requests with the given method and kind; an empty method
+// or kind matches any, so Requests("", KindBlob) counts every blob request.
+func (s Stats) Requests(method string, kind Kind) int {
+	n := 0
+	for k, c := range s.counts {
+		if match(k, method, kind) {
+			n += c.requests
+		}
+	}
+	return n
+}
+
+// Total counts every request seen.
+func (s Stats) Total() int { return s.Requests("", "") }
+
+// Uploaded counts request body bytes (what clients sent) for the given
+// method and kind; empty matches any.
+func (s Stats) Uploaded(method string, kind Kind) int64 {
+	var n int64
+	for k, c := range s.counts {
+		if match(k, method, kind) {
+			n += c.uploaded
+		}
+	}
+	return n
+}
+
+// Downloaded counts response body bytes (what clients received) for the
+// given method and kind; empty matches any.
+func (s Stats) Downloaded(method string, kind Kind) int64 {
+	var n int64
+	for k, c := range s.counts {
+		if match(k, method, kind) {
+			n += c.downloaded
+		}
+	}
+	return n
+}
+
+// UploadBytes is every request body byte received: the cost of a copy.
+func (s Stats) UploadBytes() int64 { return s.Uploaded("", "") }
+
+// DownloadBytes is every response body byte sent.
+func (s Stats) DownloadBytes() int64 { return s.Downloaded("", "") }
+
+// Status counts responses that carried the given status code, so a test can
+// check how many 404s or 429s a run provoked.
+func (s Stats) Status(code int) int { return s.statuses[code] }
+
+// String renders the snapshot as a table, one line per (method, kind), for
+// test failure messages and the demo's log.
+func (s Stats) String() string {
+	keys := make([]statKey, 0, len(s.counts))
+	for k := range s.counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].kind != keys[j].kind {
+			return keys[i].kind < keys[j].kind
+		}
+		return keys[i].method < keys[j].method
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-7s %-9s %8s %12s %12s\n", "METHOD", "KIND", "REQUESTS", "UPLOADED", "DOWNLOADED")
+	for _, k := range keys {
+		c := s.counts[k]
+		fmt.Fprintf(&b, "%-7s %-9s %8d %12d %12d\n", k.method, k.kind, c.requests, c.uploaded, c.downloaded)
+	}
+	fmt.Fprintf(&b, "%-7s %-9s %8d %12d %12d\n", "TOTAL", "", s.Total(), s.UploadBytes(), s.DownloadBytes())
+	return b.String()
+}
+
+func match(k statKey, method string, kind Kind) bool {
+	return (method == "" || strings.EqualFold(k.method, method)) && (kind == "" || k.kind == kind)
+}
+
+// recorder counts traffic as it flows. Counts move when the request arrives
+// and as bytes pass, not when the handler returns, so a client that has its
+// answer already sees it counted.
+type recorder struct {
+	mu       sync.Mutex
+	counts   map[statKey]counter
+	statuses map[int]int
+}
+
+func newRecorder() *recorder {
+	return &recorder{counts: map[statKey]counter{}, statuses: map[int]int{}}
+}
+
+func (r *recorder) add(k statKey, requests int, up, down int64) {
+	r.mu.Lock()
+	c := r.counts[k]
+	c.requests += requests
+	c.uploaded += up
+	c.downloaded += down
+	r.counts[k] = c
+	r.mu.Unlock()
+}
+
+func (r *recorder) status(code int) {
+	r.mu.Lock()
+	r.statuses[code]++
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := Stats{counts: make(map[statKey]counter, len(r.counts)), statuses: make(map[int]int, len(r.statuses))}
+	for k, c := range r.counts {
+		s.counts[k] = c
+	}
+	for k, c := range r.statuses {
+		s.statuses[k] = c
+	}
+	return s
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	r.counts = map[statKey]counter{}
+	r.statuses = map[int]int{}
+	r.mu.Unlock()
+}
+
+// wrap returns next behind a counting layer.
+func (r *recorder) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		k := statKey{method: req.Method, kind: Classify(req.URL.Path)}
+		r.add(k, 1, 0, 0)
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = &countingBody{ReadCloser: req.Body, rec: r, key: k}
+		}
+		next.ServeHTTP(&countingWriter{ResponseWriter: w, rec: r, key: k}, req)
+	})
+}
+
+type countingBody struct {
+	io.ReadCloser
+	rec *recorder
+	key statKey
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.rec.add(b.key, 0, int64(n), 0)
+	}
+	return n, err
+}
+
+// countingWriter counts response bytes and status codes. It unwraps to the
+// server's writer so http.ResponseController can flush and hijack.
+type countingWriter struct {
+	http.ResponseWriter
+	rec         *recorder
+	key         statKey
+	wroteHeader bool
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 {
+		w.wroteHeader = true
+		w.rec.status(code)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.key.method != http.MethodHead { // the server drops HEAD bodies
+		w.rec.add(w.key, 0, 0, int64(len(p)))
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush lets streaming handlers (the proxy, endless bodies) push bytes out.
+func (w *countingWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap exposes the server's writer to http.ResponseController.
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

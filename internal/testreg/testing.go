@@ -1,0 +1,35 @@
+package testreg
+
+import "testing"
+
+// Start runs a registry for one test and stops it in the test's cleanup.
+// It fails the test at once if the registry cannot start.
+func Start(tb testing.TB, opts ...Option) *Registry {
+	tb.Helper()
+	r, err := New(opts...)
+	if err != nil {
+		tb.Fatalf("starting test registry: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			tb.Errorf("stopping test registry: %v", err)
+		}
+	})
+	return r
+}
+
+// StartFaultProxy runs a fault proxy in front of upstream ("host:port") for
+// one test and stops it in the test's cleanup.
+func StartFaultProxy(tb testing.TB, upstream string, opts ...ProxyOption) *FaultProxy {
+	tb.Helper()
+	p, err := NewFaultProxy(upstream, opts...)
+	if err != nil {
+		tb.Fatalf("starting fault proxy: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			tb.Errorf("stopping fault proxy: %v", err)
+		}
+	})
+	return p
+}
