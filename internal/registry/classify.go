@@ -1,0 +1,152 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Class is the coarse outcome of a failed registry call, what a cell of the
+// inspect grid needs: absent, not ours to see, or something else went wrong.
+type Class int
+
+// The classes Classify returns.
+const (
+	// Other covers everything that is neither an absence nor a refusal:
+	// 5xx after retries, timeouts, refused plain HTTP, oversized manifests.
+	Other Class = iota
+	// NotFound: 404, or MANIFEST_UNKNOWN / BLOB_UNKNOWN / NAME_UNKNOWN.
+	NotFound
+	// Denied: 401 or 403, or UNAUTHORIZED / DENIED.
+	Denied
+)
+
+// String names the class for logs and test failures.
+func (c Class) String() string {
+	switch c {
+	case NotFound:
+		return "not-found"
+	case Denied:
+		return "denied"
+	}
+	return "other"
+}
+
+// maxErrorText bounds the text Classify returns: it goes into one table
+// cell or one JSON field, not a page of HTML from a proxy.
+const maxErrorText = 300
+
+// Classify sorts err into a Class and returns the registry's own words for
+// it, e.g. "MANIFEST_UNKNOWN: manifest unknown" or "429 Too Many Requests:
+// slow down": one trimmed line, with any token or password removed. A nil
+// err gives (Other, "").
+func Classify(err error) (Class, string) {
+	if err == nil {
+		return Other, ""
+	}
+	var terr *ggcrtransport.Error
+	if !errors.As(err, &terr) {
+		return Other, oneLine(Redact(err.Error()))
+	}
+	class := classOf(terr)
+	return class, oneLine(Redact(registryText(terr)))
+}
+
+func classOf(e *ggcrtransport.Error) Class {
+	for _, d := range e.Errors {
+		switch d.Code {
+		case ggcrtransport.ManifestUnknownErrorCode, ggcrtransport.BlobUnknownErrorCode, ggcrtransport.NameUnknownErrorCode:
+			return NotFound
+		case ggcrtransport.UnauthorizedErrorCode, ggcrtransport.DeniedErrorCode:
+			return Denied
+		}
+	}
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return NotFound
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return Denied
+	}
+	return Other
+}
+
+// registryText is the error as the registry put it, without the request
+// line go-containerregistry prefixes ("HEAD https://...: ").
+func registryText(e *ggcrtransport.Error) string {
+	if len(e.Errors) > 0 {
+		parts := make([]string, 0, len(e.Errors))
+		for _, d := range e.Errors {
+			parts = append(parts, fmt.Sprintf("%s: %s", d.Code, d.Message))
+		}
+		return strings.Join(parts, "; ")
+	}
+	status := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	// The raw body is only reachable through Error(); it follows the status.
+	msg := e.Error()
+	if i := strings.Index(msg, status+": "); i >= 0 {
+		if body := strings.TrimSpace(msg[i+len(status)+2:]); body != "" {
+			return status + ": " + body
+		}
+	}
+	return status
+}
+
+// oneLine keeps the first non-empty line of s, trimmed and bounded.
+func oneLine(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			s = line
+			break
+		}
+	}
+	s = strings.TrimSpace(s)
+	if len(s) > maxErrorText {
+		s = s[:maxErrorText] + "..."
+	}
+	return s
+}
+
+// Patterns that carry secrets in error text: auth headers, bearer/basic
+// values, token-ish query parameters and JSON fields, userinfo in URLs.
+var secretPatterns = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+`), "${1}[redacted]"},
+	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}`), "${1} [redacted]"},
+	{regexp.MustCompile(`(?i)([?&;]\s*(?:access_token|refresh_token|id_token|token|password|passwd|secret|signature|x-amz-signature|sig)=)[^&\s"']*`), "${1}[redacted]"},
+	{regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|token|password|secret|auth|identitytoken|registrytoken)"\s*:\s*")[^"]*`), "${1}[redacted]"},
+	{regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@`), "${1}[redacted]@"},
+}
+
+// Redact removes credentials from s: Authorization header values, bearer
+// and basic credentials, token and password query parameters and JSON
+// fields, and user:password@ in URLs. Every error text this package hands
+// out goes through it; callers may use it on text of their own.
+func Redact(s string) string {
+	for _, p := range secretPatterns {
+		s = p.re.ReplaceAllString(s, p.repl)
+	}
+	return s
+}
+
+// redactedError keeps the wrapped error for errors.Is/As (Classify needs the
+// *ggcrtransport.Error) while its text never shows a credential.
+type redactedError struct {
+	err error
+}
+
+func (e *redactedError) Error() string { return Redact(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// wrap adds context to err and makes its text safe to print.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{err: fmt.Errorf(format+": %w", append(args, err)...)}
+}
