@@ -1,0 +1,320 @@
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+// Outcomes written to Result.Outcome and the audit log.
+const (
+	OutcomePublished = "published"
+	OutcomeNothing   = "nothing to do"
+	// Failures are "failed: <reason>".
+	outcomeFailed = "failed: "
+)
+
+// Result says what Execute did, also when it failed part-way: what was
+// already copied stays (nothing is ever deleted) and a later run picks up
+// from there.
+type Result struct {
+	Plan    *Plan
+	Outcome string
+	NoOp    bool
+	// Mounted are blobs linked into the target without their bytes moving
+	// (cross-repo mount on the same registry).
+	Mounted []string
+	// Copied are blobs whose bytes were uploaded; BytesCopied counts them.
+	Copied      []string
+	BytesCopied int64
+	// Manifests are the child manifests put into the target.
+	Manifests []string
+	// ListWritten is true once the list is in the target by digest.
+	ListWritten bool
+	// TagsMoved are the tags written, in order; on a failure during the tag
+	// step these are the ones that did move.
+	TagsMoved []string
+	// Verified: every tag of the plan was read back pointing at ListDigest.
+	Verified bool
+	// AuditPath is where the audit line went.
+	AuditPath string
+}
+
+// Unsigned reports whether something new was published: a re-merged list
+// carries no signature until someone runs CosignCommand.
+func (r *Result) Unsigned() bool { return r.ListWritten || len(r.TagsMoved) > 0 }
+
+// CosignCommand is the command that signs what was published, children
+// included.
+func (r *Result) CosignCommand() string {
+	return fmt.Sprintf("cosign sign --recursive %s@%s", r.Plan.Repo, r.Plan.ListDigest)
+}
+
+// String summarises the result in a few lines for the CLI and the TUI.
+func (r *Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s in %s: %s\n", r.Plan.Suffix, r.Plan.Release.Ref, r.Plan.Target, r.Outcome)
+	if r.NoOp {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  blobs: %d mounted, %d copied (%s); manifests put: %d\n", len(r.Mounted), len(r.Copied), humanBytes(r.BytesCopied), len(r.Manifests))
+	if len(r.TagsMoved) > 0 {
+		fmt.Fprintf(&b, "  tags moved: %s\n", strings.Join(r.TagsMoved, ", "))
+	}
+	if r.Unsigned() {
+		fmt.Fprintf(&b, "  %s is unsigned; sign it with: %s\n", short(r.Plan.ListDigest), r.CosignCommand())
+	}
+	return b.String()
+}
+
+// Execute carries out a plan made by NewPlan. Order: per child, check its
+// blobs in the target and mount or copy the missing ones, then put the child
+// manifest by digest; then check every child is in the target (a list is
+// never written over an absent child); then put the list by digest; then
+// move the tags, each re-read first so a tag changed since the plan is not
+// overwritten (unless WithForce); then read every tag back. Tags are last:
+// a failure or a cancelled ctx before them leaves every tag as it was. One
+// audit line is appended whatever happens.
+func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (*Result, error) {
+	o := makeOptions(opts)
+	o.force = o.force || p.Force
+	r := &Result{Plan: p}
+	if p.Refusal != "" {
+		return r, fmt.Errorf("re-merge of %s into %s refused: %s", p.Suffix, p.Target, p.Refusal)
+	}
+	var err error
+	if p.NoOp {
+		r.NoOp, r.Outcome = true, OutcomeNothing
+	} else {
+		err = execute(ctx, c, p, o, r)
+		r.Outcome = OutcomePublished
+		if err != nil {
+			r.Outcome = outcomeFailed + registry.Redact(err.Error())
+		}
+	}
+	path, aerr := writeAudit(o, r)
+	r.AuditPath = path
+	if aerr != nil {
+		aerr = fmt.Errorf("writing audit log: %w", aerr)
+	}
+	return r, errors.Join(err, aerr)
+}
+
+// steps numbers the steps for StepEvents.
+type steps struct {
+	o          options
+	index, max int
+}
+
+func (s *steps) next(ctx context.Context, format string, args ...any) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("cancelled before %q: %w", fmt.Sprintf(format, args...), err)
+	}
+	s.index++
+	s.o.emit(StepEvent{Index: s.index, Total: s.max, Text: fmt.Sprintf(format, args...)})
+	return nil
+}
+
+func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Result) error {
+	dst, err := c.Repository(p.Repo)
+	if err != nil {
+		return err
+	}
+	w, err := newWriter(ctx, c)
+	if err != nil {
+		return err
+	}
+	list := len(p.Legs) > 1
+	st := &steps{o: o, max: 2*len(p.Legs) + 2}
+	if list {
+		st.max++
+	}
+	for _, t := range p.Tags {
+		if t.Pending() {
+			st.max++
+		}
+	}
+	for _, l := range p.Legs {
+		if err := copyLeg(ctx, c, w, dst, l, st, r); err != nil {
+			return err
+		}
+	}
+	if err := st.next(ctx, "verify every child is in %s", p.Repo); err != nil {
+		return err
+	}
+	for _, l := range p.Legs {
+		d, err := headManifest(ctx, c, dst.Digest(l.Digest))
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return fmt.Errorf("%s child %s is absent from %s after copying; the list was not written", l.PlatformTag, l.Digest, p.Repo)
+		}
+	}
+	if list {
+		if err := st.next(ctx, "put list %s", short(p.ListDigest)); err != nil {
+			return err
+		}
+		if err := w.putManifest(ctx, dst.Digest(p.ListDigest), p.List, p.ListMediaType); err != nil {
+			return err
+		}
+		r.ListWritten = true
+	}
+	if err := moveTags(ctx, c, w, dst, p, o, st, r); err != nil {
+		return err
+	}
+	if err := st.next(ctx, "read the tags back"); err != nil {
+		return err
+	}
+	for _, t := range p.Tags {
+		if t.Skip != "" {
+			continue
+		}
+		d, err := headManifest(ctx, c, dst.Tag(t.Tag))
+		if err != nil {
+			return err
+		}
+		if d == nil || d.Digest.String() != p.ListDigest {
+			return fmt.Errorf("tag %s does not read back as %s", t.Tag, p.ListDigest)
+		}
+	}
+	r.Verified = true
+	return nil
+}
+
+// copyLeg makes the target hold one child: its blobs, then its manifest.
+func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, l LegPlan, st *steps, r *Result) error {
+	if err := st.next(ctx, "%s: check %d blobs in the target", l.PlatformTag, len(l.Blobs)); err != nil {
+		return err
+	}
+	var missing []Blob
+	var total int64
+	for _, b := range l.Blobs {
+		found, err := c.BlobExists(ctx, dst, b.Digest)
+		if err != nil {
+			return err
+		}
+		if !found {
+			missing = append(missing, b)
+			total += b.Size
+		}
+	}
+	if len(missing) > 0 && l.Kind == SourceTarget {
+		return fmt.Errorf("%s child: blob %s is missing from the target and the plan has no other source; plan again", l.PlatformTag, missing[0].Digest)
+	}
+	if len(missing) > 0 {
+		src, err := c.Repository(l.Source)
+		if err != nil {
+			return err
+		}
+		prog := &byteProgress{o: st.o, leg: l.PlatformTag, total: total}
+		for _, b := range missing {
+			uploaded, err := w.copyBlob(ctx, src, dst, b, l.Kind == SourceMount, prog.add)
+			if err != nil {
+				return fmt.Errorf("%s child: %w", l.PlatformTag, err)
+			}
+			if uploaded {
+				r.Copied = append(r.Copied, b.Digest)
+				r.BytesCopied += b.Size
+			} else {
+				r.Mounted = append(r.Mounted, b.Digest)
+			}
+		}
+		prog.flush()
+	}
+	if err := st.next(ctx, "%s: put manifest %s", l.PlatformTag, short(l.Digest)); err != nil {
+		return err
+	}
+	d, err := headManifest(ctx, c, dst.Digest(l.Digest))
+	if err != nil || d != nil {
+		return err
+	}
+	if err := w.putManifest(ctx, dst.Digest(l.Digest), l.Raw, l.MediaType); err != nil {
+		return fmt.Errorf("%s child: %w", l.PlatformTag, err)
+	}
+	r.Manifests = append(r.Manifests, l.Digest)
+	return nil
+}
+
+// moveTags points the pending tags at the list. Each tag is read again
+// first: one that moved since the plan is left alone unless forced.
+func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, p *Plan, o options, st *steps, r *Result) error {
+	fail := func(err error) error {
+		if len(r.TagsMoved) > 0 {
+			return fmt.Errorf("%w (tags already moved: %s)", err, strings.Join(r.TagsMoved, ", "))
+		}
+		return fmt.Errorf("%w (no tag was moved)", err)
+	}
+	for _, t := range p.Tags {
+		if !t.Pending() {
+			continue
+		}
+		if err := st.next(ctx, "tag %s", t.Tag); err != nil {
+			return fail(err)
+		}
+		d, err := headManifest(ctx, c, dst.Tag(t.Tag))
+		if err != nil {
+			return fail(err)
+		}
+		now := ""
+		if d != nil {
+			now = d.Digest.String()
+		}
+		if now == t.To {
+			continue
+		}
+		if now != t.From && !o.force {
+			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); plan again", t.Tag, orMissing(t.From), orMissing(now)))
+		}
+		if err := w.putManifest(ctx, dst.Tag(t.Tag), p.List, p.ListMediaType); err != nil {
+			return fail(err)
+		}
+		r.TagsMoved = append(r.TagsMoved, t.Tag)
+	}
+	return nil
+}
+
+func orMissing(d string) string {
+	if d == "" {
+		return "missing"
+	}
+	return short(d)
+}
+
+// byteProgress turns byte counts into BytesEvents, at most one per
+// progressStep bytes, so a UI is not flooded.
+type byteProgress struct {
+	mu        sync.Mutex
+	o         options
+	leg       string
+	total     int64
+	done      int64
+	lastEvent int64
+}
+
+const progressStep = 256 << 10
+
+func (b *byteProgress) add(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.done += n
+	if b.done-b.lastEvent >= progressStep || b.done < b.lastEvent {
+		b.lastEvent = b.done
+		b.o.emit(BytesEvent{Leg: b.leg, Done: b.done, Total: b.total})
+	}
+}
+
+func (b *byteProgress) flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done != b.lastEvent {
+		b.lastEvent = b.done
+		b.o.emit(BytesEvent{Leg: b.leg, Done: b.done, Total: b.total})
+	}
+}

@@ -1,0 +1,81 @@
+package repair
+
+import "sync"
+
+// Option tunes NewPlan and Execute. Both take the same options so a caller
+// can build one slice and pass it to both; each ignores what it has no use
+// for.
+type Option func(*options)
+
+type options struct {
+	events    func(Event)
+	eventsMu  *sync.Mutex
+	force     bool
+	auditPath string
+	user      string
+}
+
+func makeOptions(opts []Option) options {
+	o := options{eventsMu: &sync.Mutex{}}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
+// WithEvents delivers progress to fn as Execute runs: one StepEvent per step
+// and BytesEvents while blob bytes are copied. fn is called one event at a
+// time, never concurrently, but byte counts may come from an HTTP
+// goroutine: hand them to your own loop (a tea.Program.Send, a channel)
+// rather than touching shared state in fn.
+func WithEvents(fn func(Event)) Option {
+	return func(o *options) { o.events = fn }
+}
+
+// WithForce allows moving a tag that already points to a complete image of
+// other digests, and planning a backend whose verdict is conflict: the
+// explicit decision of a person (the --force flag).
+func WithForce(force bool) Option {
+	return func(o *options) { o.force = force }
+}
+
+// WithAudit sets the audit log path; empty keeps the default
+// ($XDG_STATE_HOME/remerge/audit.jsonl, see DefaultAuditPath).
+func WithAudit(path string) Option {
+	return func(o *options) { o.auditPath = path }
+}
+
+// WithUser names who ran the repair in the audit log; by default the login
+// name of the current OS user.
+func WithUser(user string) Option {
+	return func(o *options) { o.user = user }
+}
+
+// Event is progress reported by Execute through WithEvents.
+type Event interface{ isEvent() }
+
+// StepEvent announces step Index (1-based) of Total, before it runs.
+type StepEvent struct {
+	Index, Total int
+	Text         string
+}
+
+// BytesEvent counts blob bytes copied for one leg (its platform-tag) from
+// another registry: Done of Total bytes. Mounts move no bytes and send none.
+type BytesEvent struct {
+	Leg         string
+	Done, Total int64
+}
+
+func (StepEvent) isEvent()  {}
+func (BytesEvent) isEvent() {}
+
+func (o options) emit(e Event) {
+	if o.events != nil {
+		o.eventsMu.Lock()
+		defer o.eventsMu.Unlock()
+		o.events(e)
+	}
+}

@@ -1,0 +1,345 @@
+package repair
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+// SourceKind says how a child reaches the target.
+type SourceKind string
+
+// Source kinds, cheapest first.
+const (
+	// SourceTarget: the target already holds the child manifest and blobs.
+	SourceTarget SourceKind = "target"
+	// SourceMount: another repo on the same registry holds it; the manifest
+	// is copied and missing blobs are cross-repo mounted (no bytes move).
+	SourceMount SourceKind = "mount"
+	// SourceCopy: only another registry holds it; missing blob bytes are
+	// streamed across.
+	SourceCopy SourceKind = "copy"
+)
+
+// Blob is a config or layer blob a child needs in the target.
+type Blob struct {
+	Digest    string
+	Size      int64
+	MediaType string
+	// Missing is true when the target did not link the blob at plan time.
+	Missing bool
+}
+
+// LegPlan is how one child reaches the target.
+type LegPlan struct {
+	PlatformTag string
+	// Platform is the normalised os/arch[/variant] read from the config,
+	// as the list will state it.
+	Platform  string
+	Digest    string
+	MediaType string
+	Size      int64
+	// Source is the repo (as written in the config) the child is read from;
+	// the target itself for SourceTarget.
+	Source string
+	Kind   SourceKind
+	// Blobs are the config, then the layers, in manifest order.
+	Blobs []Blob
+	// Raw is the child manifest exactly as the source served it.
+	Raw []byte
+}
+
+// MissingBlobs counts the blobs the target lacked at plan time and their
+// bytes.
+func (l LegPlan) MissingBlobs() (n int, size int64) {
+	for _, b := range l.Blobs {
+		if b.Missing {
+			n++
+			size += b.Size
+		}
+	}
+	return n, size
+}
+
+// TagMove is one tag of the release in the target.
+type TagMove struct {
+	Tag  string
+	Role string
+	// From is the digest the tag pointed to at plan time, "" when missing.
+	From string
+	// To is the digest it will point to (the plan's ListDigest).
+	To string
+	// Skip, when not empty, says why the tag is left alone.
+	Skip string
+}
+
+// Pending reports whether Execute will write the tag.
+func (t TagMove) Pending() bool { return t.Skip == "" && t.From != t.To }
+
+// Plan is everything a re-merge of one backend into one target will do,
+// computed without writing anything: the dry run prints it, Execute runs it.
+type Plan struct {
+	Release inspect.Release
+	Suffix  string
+	Name    string
+	Kind    inspect.Kind
+	// Target is the target's name in the config; Repo its repository.
+	Target string
+	Repo   string
+
+	Legs []LegPlan
+	// List is what is published under the tags: the manifest list bytes
+	// (multi-arch) or the child manifest itself (single source).
+	List          []byte
+	ListMediaType string
+	ListDigest    string
+	Tags          []TagMove
+
+	// Force records that the plan was made with WithForce.
+	Force bool
+	// NoOp: every tag already points to the planned image (or is left alone
+	// for a stated reason) and every child is in the target.
+	NoOp bool
+	// Refusal, when not empty, says why this backend is not re-merged here;
+	// the rest of the plan may be partial.
+	Refusal string
+	// Warnings are findings that do not stop the plan (e.g. a config whose
+	// platform is not the matrix's).
+	Warnings []string
+}
+
+// NewPlan works out how to re-merge backend b of release rel into the target
+// named target. It only reads from registries (HEAD, GET, tag lists): the
+// dry run is NewPlan plus printing. A plan that must not run comes back with
+// Refusal set and a nil error; errors are failures to read.
+func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, b *inspect.BackendReport, target string, opts ...Option) (*Plan, error) {
+	o := makeOptions(opts)
+	t, ok := cfg.Target(target)
+	if !ok {
+		return nil, fmt.Errorf("planning %s: no target named %q in the configuration", b.Suffix, target)
+	}
+	p := &Plan{Release: rel, Suffix: b.Suffix, Name: b.Name, Kind: b.Kind, Target: t.Name, Repo: t.Repo, Force: o.force}
+	if p.Refusal = refusal(b, o.force); p.Refusal != "" {
+		return p, nil
+	}
+	dst, err := c.Repository(t.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("planning %s: target %s: %w", b.Suffix, t.Repo, err)
+	}
+	var children []Child
+	for _, leg := range b.Legs {
+		lp, child, why, err := planLeg(ctx, c, cfg, dst, t.Repo, leg)
+		if err != nil {
+			return nil, fmt.Errorf("planning %s %s: %w", b.Suffix, leg.PlatformTag, err)
+		}
+		if why != "" {
+			p.Refusal = why
+			return p, nil
+		}
+		if leg.Platform != "" && lp.Platform != leg.Platform {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s child %s says %s in its config; the matrix says %s", leg.PlatformTag, short(leg.Digest), lp.Platform, leg.Platform))
+		}
+		p.Legs = append(p.Legs, lp)
+		children = append(children, child)
+	}
+	p.List, p.ListMediaType, p.ListDigest, err = Merge(children)
+	if err != nil {
+		return nil, fmt.Errorf("planning %s: %w", b.Suffix, err)
+	}
+	if err := planTags(ctx, c, cfg, rel, p, dst); err != nil {
+		return nil, fmt.Errorf("planning %s tags in %s: %w", b.Suffix, t.Repo, err)
+	}
+	p.NoOp = p.Refusal == "" && p.healthy()
+	return p, nil
+}
+
+// refusal returns why a backend cannot be re-merged from its report alone.
+func refusal(b *inspect.BackendReport, force bool) string {
+	switch {
+	case b.Kind == inspect.KindDarwin:
+		return "darwin backends are pushed as plain images by their build; never re-merged"
+	case b.Verdict == inspect.VerdictUnrepairable:
+		return "unrepairable: a leg is present in no repository; it needs a rebuild"
+	case b.Verdict == inspect.VerdictUnknown:
+		return "unknown: no digest is known for this backend"
+	case b.Verdict == inspect.VerdictPending:
+		return "inspection has not finished for this backend"
+	case b.Verdict == inspect.VerdictConflict && !force:
+		return "conflict: the release tag already points to a complete image of other digests; re-run with force to replace it"
+	case len(b.Legs) == 0:
+		return "no legs in the report"
+	}
+	for _, l := range b.Legs {
+		if l.Digest == "" {
+			return fmt.Sprintf("no digest known for the %s leg", l.PlatformTag)
+		}
+	}
+	return ""
+}
+
+// candidates lists the repos that may hold a leg's child, best first: the
+// target, then repos on the target's registry, then other registries; each
+// group in configuration order, then any other repo of the report.
+func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg, host string, c *registry.Client) []string {
+	var order []string
+	seen := map[string]bool{}
+	for _, r := range cfg.Repos() {
+		order = append(order, r.Repo)
+		seen[r.Repo] = true
+	}
+	var extra []string
+	for r := range leg.Cells {
+		if !seen[r] {
+			extra = append(extra, r)
+		}
+	}
+	sort.Strings(extra)
+	order = append(order, extra...)
+
+	var same, other []string
+	for _, r := range order {
+		cell, ok := leg.Cells[r]
+		if r == targetRepo || !ok || cell.State != inspect.CellPresent || len(cell.MissingBlobs) > 0 {
+			continue
+		}
+		if repoHost(c, r) == host {
+			same = append(same, r)
+		} else {
+			other = append(other, r)
+		}
+	}
+	return append(same, other...)
+}
+
+func repoHost(c *registry.Client, repo string) string {
+	r, err := c.Repository(repo)
+	if err != nil {
+		return ""
+	}
+	return r.RegistryStr()
+}
+
+// planLeg chooses the source of one child and reads its manifest and
+// config. why is a refusal (the child is present nowhere usable).
+func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg) (LegPlan, Child, string, error) {
+	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
+	// The target is asked live rather than trusted from the report: a report
+	// taken before a repair must not make the next plan redo it.
+	inTarget, err := headManifest(ctx, c, dst.Digest(leg.Digest))
+	if err != nil {
+		return lp, Child{}, "", err
+	}
+	var sources []string
+	if inTarget != nil {
+		sources = append(sources, targetRepo)
+	}
+	sources = append(sources, candidates(cfg, targetRepo, leg, dst.RegistryStr(), c)...)
+	if len(sources) == 0 {
+		return lp, Child{}, fmt.Sprintf("%s child %s is present in no repository: it needs a rebuild", leg.PlatformTag, short(leg.Digest)), nil
+	}
+	var lost []string
+	for _, src := range sources {
+		repo, err := c.Repository(src)
+		if err != nil {
+			return lp, Child{}, "", fmt.Errorf("source %s: %w", src, err)
+		}
+		raw, mt, err := getManifest(ctx, c, repo.Digest(leg.Digest))
+		if err != nil {
+			return lp, Child{}, "", err
+		}
+		blobs, cfgDigest, err := manifestBlobs(raw)
+		if err != nil {
+			return lp, Child{}, "", fmt.Errorf("child %s in %s: %w", short(leg.Digest), src, err)
+		}
+		config, err := readConfig(ctx, c, repo, cfgDigest)
+		if err != nil {
+			return lp, Child{}, "", err
+		}
+		plat, err := ConfigPlatform(config)
+		if err != nil {
+			return lp, Child{}, "", fmt.Errorf("child %s in %s: %w", short(leg.Digest), src, err)
+		}
+		lost = lost[:0]
+		for i := range blobs {
+			found, err := c.BlobExists(ctx, dst, blobs[i].Digest)
+			if err != nil {
+				return lp, Child{}, "", err
+			}
+			blobs[i].Missing = !found
+			if !found {
+				lost = append(lost, short(blobs[i].Digest))
+			}
+		}
+		if src == targetRepo && len(lost) > 0 {
+			// The manifest is there but a blob link is gone: look for a
+			// repo that can give the blob back.
+			continue
+		}
+		lp.Source, lp.Raw, lp.MediaType, lp.Size, lp.Blobs = src, raw, mt, int64(len(raw)), blobs
+		lp.Platform = PlatformString(plat)
+		switch {
+		case src == targetRepo:
+			lp.Kind = SourceTarget
+		case repo.RegistryStr() == dst.RegistryStr():
+			lp.Kind = SourceMount
+		default:
+			lp.Kind = SourceCopy
+		}
+		return lp, Child{PlatformTag: leg.PlatformTag, Digest: leg.Digest, MediaType: mt, Raw: raw, Platform: plat}, "", nil
+	}
+	return lp, Child{}, fmt.Sprintf("%s child %s is in the target but blobs %v are lost there and no other repository holds the child", leg.PlatformTag, short(leg.Digest), lost), nil
+}
+
+// manifestBlobs reads the config and layer descriptors of an image
+// manifest, config first.
+func manifestBlobs(raw []byte) ([]Blob, string, error) {
+	var m struct {
+		Config struct {
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
+			Size      int64  `json:"size"`
+		} `json:"config"`
+		Layers []struct {
+			MediaType string `json:"mediaType"`
+			Digest    string `json:"digest"`
+			Size      int64  `json:"size"`
+		} `json:"layers"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&m); err != nil {
+		return nil, "", fmt.Errorf("reading manifest: %w", err)
+	}
+	if m.Config.Digest == "" {
+		return nil, "", fmt.Errorf("manifest names no config blob")
+	}
+	blobs := []Blob{{Digest: m.Config.Digest, Size: m.Config.Size, MediaType: m.Config.MediaType}}
+	for _, l := range m.Layers {
+		blobs = append(blobs, Blob{Digest: l.Digest, Size: l.Size, MediaType: l.MediaType})
+	}
+	return blobs, m.Config.Digest, nil
+}
+
+// healthy reports whether there is nothing to write.
+func (p *Plan) healthy() bool {
+	for _, l := range p.Legs {
+		if l.Kind != SourceTarget {
+			return false
+		}
+	}
+	return !slices.ContainsFunc(p.Tags, TagMove.Pending)
+}
+
+func short(d string) string {
+	const n = len("sha256:") + 12
+	if len(d) > n {
+		return d[:n]
+	}
+	return d
+}

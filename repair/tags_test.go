@@ -1,0 +1,120 @@
+package repair
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/testreg"
+)
+
+// Tags: latest only forward; a tag on a complete image of other digests
+// needs force; a tag already complete with the same children stays.
+func TestPlanTags(t *testing.T) {
+	ctx := context.Background()
+	release, _, latest := tagNames(&world{cfg: inspect.DefaultConfig(), rel: inspect.Release{Ref: "v4.2.2", SHA: "abc1234"}})
+	tests := []struct {
+		name   string
+		seed   func(t *testing.T, w *world)
+		force  bool
+		check  func(t *testing.T, p *Plan)
+		noop   bool
+		refuse string
+	}{
+		{"newer release holds latest", func(t *testing.T, w *world) {
+			w.publishOther(t, []string{"v4.3.0" + testSuffix, latest}, 11)
+		}, false, func(t *testing.T, p *Plan) {
+			if tm := findTag(p, latest); !strings.Contains(tm.Skip, "v4.3.0"+testSuffix) {
+				t.Errorf("latest: %+v, want skipped for the newer release", tm)
+			}
+			if tm := findTag(p, release); !tm.Pending() {
+				t.Errorf("release tag %+v not pending", tm)
+			}
+		}, false, ""},
+		{"older release holds latest", func(t *testing.T, w *world) {
+			w.publishOther(t, []string{"v4.2.1" + testSuffix, latest}, 12)
+		}, false, func(t *testing.T, p *Plan) {
+			if tm := findTag(p, latest); !tm.Pending() || tm.From == "" {
+				t.Errorf("latest %+v, want moved forward from the older list", tm)
+			}
+		}, false, ""},
+		{"release tag on other complete image", func(t *testing.T, w *world) {
+			w.publishOther(t, []string{release}, 13)
+		}, false, nil, false, "re-run with force"},
+		{"release tag on other complete image, forced", func(t *testing.T, w *world) {
+			w.publishOther(t, []string{release}, 13)
+		}, true, func(t *testing.T, p *Plan) {
+			if tm := findTag(p, release); !tm.Pending() || !p.Force {
+				t.Errorf("forced release tag %+v not pending", tm)
+			}
+		}, false, ""},
+		{"already published with the same children, other bytes", func(t *testing.T, w *world) {
+			for _, f := range []fixture{w.amd, w.arm} {
+				push(t, w.quay.Repo(quayPath), f)
+			}
+			imgs := []testreg.Image{{Digest: w.arm.digest, Size: int64(len(w.arm.raw)), MediaType: MediaTypeDockerManifest}, {Digest: w.amd.digest, Size: int64(len(w.amd.raw)), MediaType: MediaTypeDockerManifest}}
+			imgs[0].Platform.OS, imgs[0].Platform.Architecture = "linux", "arm64"
+			imgs[1].Platform.OS, imgs[1].Platform.Architecture = "linux", "amd64"
+			tags := w.cfg.ReleaseTags(w.rel, testSuffix)
+			var names []string
+			for _, tr := range tags {
+				names = append(names, tr.Tag)
+			}
+			if _, err := w.quay.PublishList(ctx, quayPath, names, imgs...); err != nil {
+				t.Fatal(err)
+			}
+		}, false, func(t *testing.T, p *Plan) {
+			for _, tm := range p.Tags {
+				if !strings.Contains(tm.Skip, "same children") {
+					t.Errorf("tag %+v, want left alone", tm)
+				}
+			}
+		}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.incident(t)
+			tt.seed(t, w)
+			p := w.plan(t, w.incidentReport(), "quay", WithForce(tt.force))
+			if tt.refuse != "" {
+				if !strings.Contains(p.Refusal, tt.refuse) {
+					t.Errorf("refusal %q, want %q", p.Refusal, tt.refuse)
+				}
+				return
+			}
+			if p.Refusal != "" || p.NoOp != tt.noop {
+				t.Fatalf("plan (noop want %v):\n%s", tt.noop, p)
+			}
+			tt.check(t, p)
+		})
+	}
+}
+
+// publishOther publishes a complete list of two other (random) children
+// into the quay target under tags.
+func (w *world) publishOther(t *testing.T, tags []string, seed int64) {
+	t.Helper()
+	ctx := context.Background()
+	var imgs []testreg.Image
+	for i, arch := range []string{"amd64", "arm64"} {
+		img, err := w.quay.PushImage(ctx, quayPath, platform(arch), testreg.ImageOptions{Seed: seed*10 + int64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	if _, err := w.quay.PublishList(ctx, quayPath, tags, imgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func findTag(p *Plan, tag string) TagMove {
+	i := slices.IndexFunc(p.Tags, func(tm TagMove) bool { return tm.Tag == tag })
+	if i < 0 {
+		return TagMove{}
+	}
+	return p.Tags[i]
+}

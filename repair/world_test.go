@@ -1,0 +1,224 @@
+package repair
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/testreg"
+)
+
+const testSuffix = "-cpu-kokoro"
+
+// Repository paths standing for LocalAI's, on two registries.
+const (
+	anchorPath = "go-skynet/ci-cache"
+	quayPath   = "go-skynet/local-ai-backends"
+	hubPath    = "localai/localai-backends"
+)
+
+// fixture is one leg's image from testdata: the manifest of the golden
+// list, its config and its one layer.
+type fixture struct {
+	arch   string
+	raw    []byte
+	digest string
+	config []byte
+	layer  []byte
+}
+
+func (f fixture) configDigest() string { return DigestOf(f.config) }
+func (f fixture) layerDigest() string  { return DigestOf(f.layer) }
+
+func loadFixture(t *testing.T, arch string) fixture {
+	t.Helper()
+	raw := readTestdata(t, arch+".manifest.json")
+	return fixture{arch: arch, raw: raw, digest: DigestOf(raw), config: readTestdata(t, arch+".config.json"), layer: readTestdata(t, arch+".layer")}
+}
+
+// world is the incident in miniature: a quay-like and a Docker-Hub-like
+// registry, the anchor repo, two targets, and the two children of the
+// golden list.
+type world struct {
+	quay, hub *testreg.Registry
+	// quayHost is what the config names for the quay registry: the
+	// registry itself, or a fault proxy in front of it.
+	quayHost string
+	cfg      inspect.Config
+	c        *registry.Client
+	rel      inspect.Release
+	amd, arm fixture
+	audit    string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{quay: testreg.Start(t), hub: testreg.Start(t), rel: inspect.Release{Ref: "v4.2.2", SHA: "abc1234def"}}
+	w.amd, w.arm = loadFixture(t, "amd64"), loadFixture(t, "arm64")
+	w.audit = filepath.Join(t.TempDir(), "audit.jsonl")
+	w.useQuayHost(t, w.quay.Host)
+	return w
+}
+
+// useQuayHost points the config (and a fresh client) at host for quay.
+func (w *world) useQuayHost(t *testing.T, host string) {
+	t.Helper()
+	w.quayHost = host
+	w.cfg = inspect.DefaultConfig()
+	w.cfg.Anchor = w.anchor()
+	w.cfg.Targets = []inspect.Target{{Name: "quay", Repo: w.quayTarget()}, {Name: "dockerhub", Repo: w.hubTarget()}}
+	if err := w.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w.c = registry.New(registry.Options{Retries: -1, Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(w.c.Close)
+}
+
+func (w *world) anchor() string     { return w.quayHost + "/" + anchorPath }
+func (w *world) quayTarget() string { return w.quayHost + "/" + quayPath }
+func (w *world) hubTarget() string  { return w.hub.Repo(hubPath) }
+
+// push puts a fixture's blobs and manifest into repo (full reference) by
+// digest only, as a CI build does.
+func push(t *testing.T, repo string, f fixture) {
+	t.Helper()
+	r, err := name.NewRepository(repo, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []remote.Option{remote.WithContext(context.Background())}
+	for _, b := range []struct {
+		data []byte
+		mt   types.MediaType
+	}{{f.config, types.DockerConfigJSON}, {f.layer, types.DockerLayer}} {
+		if err := remote.WriteLayer(r, static.NewLayer(b.data, b.mt), opts...); err != nil {
+			t.Fatalf("pushing blob to %s: %v", repo, err)
+		}
+	}
+	if err := remote.Put(r.Digest(f.digest), rawManifest{raw: f.raw, mediaType: MediaTypeDockerManifest}, opts...); err != nil {
+		t.Fatalf("pushing manifest to %s: %v", repo, err)
+	}
+}
+
+// incident seeds v4.2.2: both children pushed to the quay target, the
+// anchor repo and the Docker Hub target, then reaped from the quay target
+// (blobs stay linked there), as on the morning after.
+func (w *world) incident(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	for _, f := range []fixture{w.amd, w.arm} {
+		push(t, w.quay.Repo(quayPath), f)
+		push(t, w.quay.Repo(anchorPath), f)
+		push(t, w.hub.Repo(hubPath), f)
+		if err := w.quay.Tag(ctx, anchorPath, "keepalive-1"+testSuffix+"-"+f.arch, f.digest); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.quay.Reap(ctx, quayPath, f.digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// report builds the inspect report of the backend by hand: states maps a
+// repo to the cell state of each leg, amd64 first.
+func (w *world) report(verdict inspect.Verdict, states map[string][2]inspect.CellState) *inspect.BackendReport {
+	b := &inspect.BackendReport{Suffix: testSuffix, Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: verdict}
+	for i, f := range []fixture{w.amd, w.arm} {
+		leg := inspect.Leg{PlatformTag: f.arch, Platform: "linux/" + f.arch, Digest: f.digest, DigestFrom: inspect.FromAnchor, Cells: map[string]inspect.Cell{}}
+		for repo, s := range states {
+			leg.Cells[repo] = inspect.Cell{State: s[i]}
+		}
+		b.Legs = append(b.Legs, leg)
+	}
+	return b
+}
+
+// incidentReport is what inspect says about the incident.
+func (w *world) incidentReport() *inspect.BackendReport {
+	p, m := inspect.CellPresent, inspect.CellMissing
+	return w.report(inspect.VerdictRepairable, map[string][2]inspect.CellState{
+		w.anchor(): {p, p}, w.quayTarget(): {m, m}, w.hubTarget(): {p, p},
+	})
+}
+
+func (w *world) plan(t *testing.T, b *inspect.BackendReport, target string, opts ...Option) *Plan {
+	t.Helper()
+	p, err := NewPlan(context.Background(), w.c, w.cfg, w.rel, b, target, opts...)
+	if err != nil {
+		t.Fatalf("NewPlan: %v", err)
+	}
+	return p
+}
+
+func (w *world) execute(t *testing.T, p *Plan, opts ...Option) *Result {
+	t.Helper()
+	r, err := Execute(context.Background(), w.c, p, append([]Option{WithAudit(w.audit), WithUser("tester")}, opts...)...)
+	if err != nil {
+		t.Fatalf("Execute: %v\nplan:\n%s", err, p)
+	}
+	return r
+}
+
+// resolve returns where tag points in reg's repo, "" when missing.
+func resolve(t *testing.T, reg *testreg.Registry, repo, tag string) string {
+	t.Helper()
+	ok, err := reg.ManifestExists(context.Background(), repo, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return ""
+	}
+	d, err := reg.Resolve(context.Background(), repo, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func auditLines(t *testing.T, path string) []AuditEntry {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []AuditEntry
+	for _, line := range bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n")) {
+		var e AuditEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func tagNames(w *world) (release, sha, latest string) {
+	tags := w.cfg.ReleaseTags(w.rel, testSuffix)
+	for _, tr := range tags {
+		switch tr.Role {
+		case inspect.RoleRelease:
+			release = tr.Tag
+		case inspect.RoleSHA:
+			sha = tr.Tag
+		case inspect.RoleLatest:
+			latest = tr.Tag
+		}
+	}
+	if !strings.HasPrefix(sha, "sha-abc1234") {
+		panic("unexpected sha tag " + sha)
+	}
+	return release, sha, latest
+}
