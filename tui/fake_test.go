@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+const (
+	anchorRepo = "quay.io/go-skynet/ci-cache"
+	quayRepo   = "quay.io/go-skynet/local-ai-backends"
+	hubRepo    = "docker.io/localai/localai-backends"
+	mirrorRepo = "registry.example.com/mirror/backends"
+)
+
+func dg(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+
+func cells(states ...inspect.CellState) map[string]inspect.Cell {
+	repos := []string{anchorRepo, quayRepo, hubRepo, mirrorRepo}
+	out := map[string]inspect.Cell{}
+	for i, s := range states {
+		c := inspect.Cell{State: s}
+		switch s {
+		case inspect.CellDenied:
+			c.Error = "UNAUTHORIZED: access to the requested resource is not authorized"
+		case inspect.CellError:
+			c.Error = "GET https://" + repos[i] + ": 502 Bad Gateway"
+		}
+		out[repos[i]] = c
+	}
+	return out
+}
+
+func leg(tag string, digest string, from inspect.DigestSource, c map[string]inspect.Cell) inspect.Leg {
+	plat := "linux/" + tag
+	if tag == "single" {
+		plat = "linux/amd64"
+	}
+	return inspect.Leg{PlatformTag: tag, Platform: plat, Digest: digest, DigestFrom: from, Cells: c}
+}
+
+func target(repo string, release, latest inspect.TagState, suffix string) *inspect.TargetStatus {
+	return &inspect.TargetStatus{Repo: repo, State: release, Tags: map[string]inspect.TagStatus{
+		"v4.2.2" + suffix: {State: release, Role: inspect.RoleRelease, Digest: dg('f')},
+		"latest" + suffix: {State: latest, Role: inspect.RoleLatest, Digest: dg('e')},
+	}}
+}
+
+// fixture is a finished report covering every verdict, cell state and tag
+// state, in the shapes the inspect engine reports them.
+func fixture() *inspect.Report {
+	P, M, D, E, Q, U := inspect.CellPresent, inspect.CellMissing, inspect.CellDenied, inspect.CellError, inspect.CellPending, inspect.CellUnknown
+	r := &inspect.Report{
+		Release: inspect.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "8521af145f0123"},
+		Repos: []inspect.Repo{
+			{Repo: anchorRepo, Role: inspect.RoleAnchor},
+			{Repo: quayRepo, Role: inspect.RoleTarget, Name: "quay"},
+			{Repo: hubRepo, Role: inspect.RoleTarget, Name: "dockerhub"},
+			{Repo: mirrorRepo, Role: inspect.RoleSource},
+		},
+		Backends: []*inspect.BackendReport{
+			{Suffix: "-cpu-kokoro", Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictOK,
+				Legs: []inspect.Leg{leg("amd64", dg('1'), inspect.FromAnchor, cells(P, P, P, P)), leg("arm64", dg('2'), inspect.FromAnchor, cells(P, P, P, P))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-kokoro"),
+					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-kokoro")}},
+			{Suffix: "-cpu-whisper", Name: "whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictRepairable,
+				Legs: []inspect.Leg{leg("amd64", dg('3'), inspect.FromDigests, cells(P, M, P, M)), leg("arm64", dg('4'), inspect.FromAnchor, cells(P, M, P, M))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagMissing, inspect.TagStale, "-cpu-whisper"),
+					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-whisper")},
+				Problems: []string{"amd64 manifest reaped from " + quayRepo + "; still in ci-cache"},
+				Impact:   []string{"latest-cpu-whisper in quay: stale"}},
+			{Suffix: "-cuda12-vllm", Name: "vllm", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnrepairable,
+				Legs: []inspect.Leg{leg("amd64", dg('5'), inspect.FromAnchor, cells(P, P, P, M)), leg("arm64", dg('6'), inspect.FromPublished, cells(M, M, M, M))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagPartial, inspect.TagMissing, "-cuda12-vllm"),
+					"dockerhub": target(hubRepo, inspect.TagDangling, inspect.TagStale, "-cuda12-vllm")},
+				Problems: []string{"arm64 present nowhere: rebuild -cuda12-vllm arm64"}},
+			{Suffix: "-cpu-kokoros", Name: "kokoros", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictConflict,
+				Legs: []inspect.Leg{leg("amd64", dg('7'), inspect.FromAnchor, cells(P, P, D, P)), leg("arm64", dg('8'), inspect.FromAnchor, cells(P, P, P, E))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagStale, inspect.TagComplete, "-cpu-kokoros"),
+					"dockerhub": target(hubRepo, inspect.TagDenied, inspect.TagDenied, "-cpu-kokoros")},
+				Problems: []string{"v4.2.2-cpu-kokoros points to a complete list of other digests"}},
+			{Suffix: "-rocm-llama", Name: "llama", Kind: inspect.KindSingle, Verdict: inspect.VerdictUnknown,
+				Legs: []inspect.Leg{leg("single", "", "", cells(U, U, U, U))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagMissing, inspect.TagMissing, "-rocm-llama"),
+					"dockerhub": target(hubRepo, inspect.TagError, inspect.TagError, "-rocm-llama")},
+				Problems: []string{"no digest found for single"}},
+			{Suffix: "-metal-mlx", Name: "mlx", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
+				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: inspect.FromPublished, Cells: cells(P, P, P, P)}},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      target(quayRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx"),
+					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx")}},
+			{Suffix: "-intel-sycl-f16-whisper", Name: "whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictPending,
+				Legs: []inspect.Leg{leg("amd64", dg('a'), inspect.FromAnchor, cells(P, Q, Q, Q)), leg("arm64", "", "", cells(Q, Q, Q, Q))},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      {Repo: quayRepo, State: inspect.TagPending, Tags: map[string]inspect.TagStatus{}},
+					"dockerhub": {Repo: hubRepo, State: inspect.TagPending, Tags: map[string]inspect.TagStatus{}}}},
+		},
+	}
+	for _, b := range r.Backends {
+		r.Summary.Add(b.Verdict)
+	}
+	return r
+}
+
+// skeleton is the report as StartEvent carries it: every cell pending.
+func skeleton(r *inspect.Report) *inspect.Report {
+	s := cloneReport(r)
+	s.Summary = inspect.Summary{}
+	for _, b := range s.Backends {
+		b.Verdict, b.Problems, b.Impact = inspect.VerdictPending, nil, nil
+		for i := range b.Legs {
+			b.Legs[i].Digest, b.Legs[i].DigestFrom = "", ""
+			for repo := range b.Legs[i].Cells {
+				b.Legs[i].Cells[repo] = inspect.Cell{State: inspect.CellPending}
+			}
+		}
+		for _, t := range b.Targets {
+			t.State, t.Tags = inspect.TagPending, map[string]inspect.TagStatus{}
+		}
+	}
+	return s
+}
+
+// events is the scripted stream that turns skeleton(r) into r.
+func events(r *inspect.Report) []inspect.Event {
+	total := 0
+	for _, b := range r.Backends {
+		for _, l := range b.Legs {
+			total += len(l.Cells)
+		}
+	}
+	evs := []inspect.Event{inspect.StartEvent{Report: skeleton(r), Probes: total}}
+	done := 0
+	for _, b := range r.Backends {
+		for _, l := range b.Legs {
+			if l.Digest != "" {
+				evs = append(evs, inspect.DigestEvent{Suffix: b.Suffix, PlatformTag: l.PlatformTag, Digest: l.Digest, From: l.DigestFrom})
+			}
+			for _, repo := range sortedKeys(l.Cells) {
+				evs = append(evs, inspect.CellEvent{Suffix: b.Suffix, PlatformTag: l.PlatformTag, Repo: repo, Cell: l.Cells[repo]})
+				done++
+			}
+		}
+		for _, name := range sortedKeys(b.Targets) {
+			for _, tag := range sortedKeys(b.Targets[name].Tags) {
+				evs = append(evs, inspect.TagEvent{Suffix: b.Suffix, Target: name, Tag: tag, Status: b.Targets[name].Tags[tag]})
+			}
+		}
+		if b.Verdict != inspect.VerdictPending {
+			evs = append(evs, inspect.BackendEvent{Backend: cloneBackend(b)})
+		}
+		evs = append(evs, inspect.ProgressEvent{Done: done, Total: total})
+	}
+	return evs
+}
+
+// fakeService plays scripted inspections and records re-merges.
+type fakeService struct {
+	mu       sync.Mutex
+	report   *inspect.Report // returned by every Inspect
+	inspects int
+	repaired []string
+	planned  []string
+	fail     map[string]bool // suffixes whose Repair errors
+}
+
+func newFake() *fakeService { return &fakeService{report: fixture(), fail: map[string]bool{}} }
+
+func (f *fakeService) Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error) {
+	f.mu.Lock()
+	f.inspects++
+	r := cloneReport(f.report)
+	f.mu.Unlock()
+	for _, ev := range events(r) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fn(ev)
+	}
+	return r, nil
+}
+
+func (f *fakeService) Plan(_ context.Context, b *inspect.BackendReport) (Plan, error) {
+	f.mu.Lock()
+	f.planned = append(f.planned, b.Suffix)
+	f.mu.Unlock()
+	switch b.Verdict {
+	case inspect.VerdictOK:
+		return Plan{Suffix: b.Suffix, NoOp: true}, nil
+	case inspect.VerdictRepairable:
+		return Plan{Suffix: b.Suffix, Runnable: true, Text: "quay: copy amd64 " + b.Legs[0].Digest[:19] + " from ci-cache (mount)\n" +
+			"quay: write list, tags v4.2.2" + b.Suffix + " sha-8521af1" + b.Suffix + " latest" + b.Suffix}, nil
+	default:
+		return Plan{Suffix: b.Suffix, Refusal: fmt.Sprintf("%s: a person must decide", b.Verdict)}, nil
+	}
+}
+
+func (f *fakeService) Repair(_ context.Context, b *inspect.BackendReport, fn func(Progress)) (Outcome, error) {
+	f.mu.Lock()
+	f.repaired = append(f.repaired, b.Suffix)
+	fail := f.fail[b.Suffix]
+	f.mu.Unlock()
+	fn(Progress{Step: 1, Steps: 2, Text: "copy amd64", Bytes: 512 << 20, TotalBytes: 1 << 30})
+	fn(Progress{Step: 2, Steps: 2, Text: "write list"})
+	if fail {
+		return Outcome{Suffix: b.Suffix}, fmt.Errorf("pushing list: 500 Internal Server Error")
+	}
+	return Outcome{Suffix: b.Suffix, OK: true, Text: "published sha256:cafe in quay\nunsigned: cosign sign --recursive quay.io/go-skynet/local-ai-backends@sha256:cafe"}, nil
+}
+
+func (f *fakeService) calls() (inspects int, repaired, planned []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inspects, append([]string(nil), f.repaired...), append([]string(nil), f.planned...)
+}

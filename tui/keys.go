@@ -1,0 +1,101 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key the TUI answers to. There is one, built by
+// DefaultKeyMap and owned by the Model, so the help screen and the key
+// handling can never disagree.
+type KeyMap struct {
+	Up, Down         key.Binding
+	PageUp, PageDown key.Binding
+	Home, End        key.Binding
+	DetailUp         key.Binding
+	DetailDown       key.Binding
+
+	Filter      key.Binding
+	ClearFilter key.Binding
+	Broken      key.Binding
+	Sort        key.Binding
+	Details     key.Binding
+
+	Repair    key.Binding
+	RepairAll key.Binding
+	Refresh   key.Binding
+	Copy      key.Binding
+	Export    key.Binding
+
+	Confirm key.Binding
+	Cancel  key.Binding
+
+	Help key.Binding
+	Quit key.Binding
+}
+
+// DefaultKeyMap returns the bindings of the issue: vi and arrow movement,
+// one letter per action, y/n in dialogs.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		Up:         b([]string{"up", "k"}, "↑/k", "up"),
+		Down:       b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:     b([]string{"pgup"}, "pgup", "page up"),
+		PageDown:   b([]string{"pgdown"}, "pgdn", "page down"),
+		Home:       b([]string{"home", "g"}, "home/g", "first"),
+		End:        b([]string{"end", "G"}, "end/G", "last"),
+		DetailUp:   b([]string{"ctrl+u"}, "ctrl+u", "detail up"),
+		DetailDown: b([]string{"ctrl+d"}, "ctrl+d", "detail down"),
+
+		Filter:      b([]string{"/"}, "/", "filter"),
+		ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
+		Broken:      b([]string{"b"}, "b", "broken only"),
+		Sort:        b([]string{"s"}, "s", "sort"),
+		Details:     b([]string{"enter"}, "enter", "details"),
+
+		Repair:    b([]string{"r"}, "r", "re-merge"),
+		RepairAll: b([]string{"R"}, "R", "re-merge all"),
+		Refresh:   b([]string{"ctrl+r"}, "ctrl+r", "re-inspect"),
+		Copy:      b([]string{"c"}, "c", "copy"),
+		Export:    b([]string{"e"}, "e", "export"),
+
+		Confirm: b([]string{"y", "enter"}, "y/enter", "confirm"),
+		Cancel:  b([]string{"n", "esc"}, "n/esc", "cancel"),
+
+		Help: b([]string{"?"}, "?", "help"),
+		Quit: b([]string{"q", "ctrl+c"}, "q", "quit"),
+	}
+}
+
+// ShortHelp is the one-line help under the table: the keys a maintainer
+// needs in the first minute.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Details, k.Repair, k.Filter, k.Broken, k.Help, k.Quit}
+}
+
+// FullHelp is the ? screen, one column per concern.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+		{k.Filter, k.ClearFilter, k.Broken, k.Sort, k.Details, k.DetailUp, k.DetailDown},
+		{k.Repair, k.RepairAll, k.Refresh, k.Copy, k.Export},
+		{k.Help, k.Quit},
+	}
+}
+
+// dialogKeys is the help shown inside a confirmation dialog.
+type dialogKeys struct {
+	KeyMap
+	canConfirm bool
+}
+
+// ShortHelp lists confirm only when the plan may run.
+func (d dialogKeys) ShortHelp() []key.Binding {
+	if d.canConfirm {
+		return []key.Binding{d.Confirm, d.Cancel}
+	}
+	return []key.Binding{d.Cancel}
+}
+
+// FullHelp is the short help: a dialog has nothing more.
+func (d dialogKeys) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }

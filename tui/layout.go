@@ -1,0 +1,235 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// rect is one named area of the screen.
+type rect struct{ X, Y, W, H int }
+
+// rects is the screen cut into named areas by layout.
+type rects struct {
+	Header, Table, Detail, Status, Help rect
+	// Compact is the 80x24 layout: a two-line header, abbreviated columns.
+	Compact bool
+	// Split is true when the detail pane sits beside the table; when the
+	// pane is open and Split is false it replaces the table.
+	Split bool
+}
+
+const (
+	compactWidth  = 110 // below this width: compact header
+	compactHeight = 30  // below this height: compact header
+	splitWidth    = 150 // from this width the detail pane sits beside the table
+)
+
+// computeLayout cuts a w x h screen. helpLines is the height of the help
+// (one line, or the full help).
+func computeLayout(w, h int, detailOpen bool, helpLines int) rects {
+	r := rects{Compact: w < compactWidth || h < compactHeight}
+	headerH := 3
+	if r.Compact {
+		headerH = 2
+	}
+	helpLines = max(1, min(helpLines, h/2))
+	bodyH := max(0, h-headerH-1-helpLines)
+	r.Header = rect{0, 0, w, headerH}
+	body := rect{0, headerH, w, bodyH}
+	r.Status = rect{0, headerH + bodyH, w, 1}
+	r.Help = rect{0, headerH + bodyH + 1, w, helpLines}
+	switch {
+	case !detailOpen:
+		r.Table = body
+	case w >= splitWidth:
+		r.Split = true
+		dw := max(80, w*2/5) // a digest fits on one line
+		r.Table = rect{0, body.Y, w - dw, bodyH}
+		r.Detail = rect{w - dw, body.Y, dw, bodyH}
+	default:
+		r.Detail = body
+	}
+	return r
+}
+
+// layout recomputes the rectangles and pushes sizes down to the children.
+// It runs on every WindowSizeMsg and whenever a pane opens or closes.
+func (m *Model) layout() {
+	m.help.SetWidth(m.width)
+	helpLines := 1
+	if m.help.ShowAll {
+		helpLines = lipgloss.Height(m.help.View(m.keys))
+	}
+	m.rects = computeLayout(m.width, m.height, m.showDetail, helpLines)
+	m.table.SetSize(m.rects.Table.W, m.rects.Table.H)
+	m.detail.SetSize(m.rects.Detail.W, m.rects.Detail.H)
+	m.filter.SetWidth(max(10, m.width/2))
+	m.fixSelection()
+}
+
+// render draws the whole screen, exactly width x height.
+func (m Model) render() string {
+	r := m.rects
+	s := &m.styles
+	var body string
+	if r.Table.W > 0 && r.Table.H > 0 {
+		rows := m.rows()
+		empty := "waiting for the inspection to start…"
+		if m.report != nil {
+			empty = "no backend matches the filter"
+		}
+		body = m.table.Render(tableData{
+			Repos: m.reportRepos(), Targets: m.reportTargets(), Rows: rows,
+			Cursor: m.cursor(rows), Jobs: m.jobs, Empty: empty,
+		}, s)
+	}
+	if r.Detail.W > 0 && r.Detail.H > 0 {
+		pane := m.detail.Render(m.detailData(), s)
+		if body == "" {
+			body = pane
+		} else {
+			body = lipgloss.JoinHorizontal(lipgloss.Top, body, pane)
+		}
+	}
+	parts := []string{
+		fitBlock(m.header(), m.width, r.Header.H),
+		fitBlock(body, m.width, r.Table.H+max(0, r.Detail.H-r.Table.H)),
+		fitBlock(m.statusLine(), m.width, 1),
+		fitBlock(m.help.View(m.keys), m.width, r.Help.H),
+	}
+	screen := fitBlock(strings.Join(parts, "\n"), m.width, m.height)
+	if m.dialog == nil {
+		return screen
+	}
+	box := m.dialog.Render(m.width, m.height, m.dialogPlan(), m.keys, s)
+	x := max(0, (m.width-lipgloss.Width(box))/2)
+	y := max(0, (m.height-lipgloss.Height(box))/2)
+	c := lipgloss.NewCanvas(m.width, m.height)
+	c.Compose(lipgloss.NewCompositor(lipgloss.NewLayer(screen), lipgloss.NewLayer(box).X(x).Y(y).Z(1)))
+	return fitBlock(c.Render(), m.width, m.height)
+}
+
+func (m Model) reportRepos() []inspect.Repo {
+	if m.report == nil {
+		return nil
+	}
+	return m.report.Repos
+}
+
+func (m Model) reportTargets() []inspect.Repo {
+	if m.report == nil {
+		return nil
+	}
+	return targets(m.report)
+}
+
+func (m Model) detailData() detailData {
+	b := m.selectedBackend()
+	d := detailData{Backend: b, Repos: m.reportRepos()}
+	if b != nil {
+		d.Plan = m.plans[b.Suffix]
+		if o, ok := m.outcomes[b.Suffix]; ok {
+			d.Outcome = &o
+		}
+	}
+	return d
+}
+
+// header is the release, the verdict counts, the probe progress and (when
+// there is room) the repos.
+func (m Model) header() string {
+	s := &m.styles
+	compact := m.rects.Compact
+	title := s.Title.Render("remerge")
+	if m.report == nil {
+		return title + "  " + s.Muted.Render("starting…")
+	}
+	rel := m.report.Release
+	id := " " + s.Bold.Render(rel.Ref)
+	if rel.Run != "" {
+		id += s.Muted.Render(" · run ") + rel.Run
+	}
+	if rel.SHA != "" {
+		id += s.Muted.Render(" · sha ") + shortSHA(rel.SHA)
+	}
+	progress := fmt.Sprintf("probes %d/%d", m.probesDone, m.probesTotal)
+	if m.inspecting {
+		progress = "⟳ " + progress
+	} else {
+		progress = "✓ " + progress
+	}
+	line1 := joinEnds(title+id, s.Muted.Render(progress), m.width)
+
+	sum, pending := summarize(m.report)
+	counts := []struct {
+		v inspect.Verdict
+		n int
+	}{
+		{inspect.VerdictOK, sum.OK}, {inspect.VerdictRepairable, sum.Repairable},
+		{inspect.VerdictUnrepairable, sum.Unrepairable}, {inspect.VerdictConflict, sum.Conflict},
+		{inspect.VerdictUnknown, sum.Unknown}, {inspect.VerdictPending, pending},
+	}
+	var parts []string
+	for _, c := range counts {
+		g := verdictGlyph(c.v)
+		word := g.Word
+		if compact {
+			word = g.Short
+		}
+		parts = append(parts, s.verdict(c.v).Render(fmt.Sprintf("%s %d %s", g.Sym, c.n, word)))
+	}
+	line2 := joinEnds(strings.Join(parts, "  "), s.Muted.Render(m.viewState()), m.width)
+	if compact {
+		return line1 + "\n" + line2
+	}
+	var repos []string
+	for _, rp := range m.report.Repos {
+		repos = append(repos, shortRepo(rp)+" "+s.Muted.Render(rp.Repo))
+	}
+	return line1 + "\n" + line2 + "\n" + "repos: " + strings.Join(repos, s.Muted.Render(" · "))
+}
+
+// viewState says which rows are shown: sort, broken-only, filter.
+func (m Model) viewState() string {
+	st := []string{"sort " + m.sort.String()}
+	if m.brokenOnly {
+		st = append(st, "broken only")
+	}
+	if f := m.filter.Value(); f != "" && !m.filtering {
+		st = append(st, fmt.Sprintf("filter %q", f))
+	}
+	return strings.Join(st, " · ")
+}
+
+// statusLine is the filter input while typing, else the last message.
+func (m Model) statusLine() string {
+	if m.filtering {
+		return m.filter.View()
+	}
+	if m.statusErr {
+		return m.styles.StatusErr.Render(m.status)
+	}
+	return m.styles.Status.Render(m.status)
+}
+
+// joinEnds puts left and right on one line of width w, right-aligned when
+// they fit, left alone otherwise.
+func joinEnds(left, right string, w int) string {
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 2 {
+		return left
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package tui
+
+import (
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// EventMsg carries one inspection event into Update. InspectID names the
+// inspection it belongs to, so that events of an inspection superseded by a
+// refresh are dropped instead of painting over the new one.
+type EventMsg struct {
+	InspectID int
+	Event     inspect.Event
+}
+
+// InspectDoneMsg ends inspection InspectID with its final report (which
+// replaces the one built from events) or the error that stopped it.
+type InspectDoneMsg struct {
+	InspectID int
+	Report    *inspect.Report
+	Err       error
+}
+
+// PlanMsg answers a plan request for the backend Suffix. Plans are cached per
+// suffix until the next inspection, since a plan is only true of the state
+// it was computed from.
+type PlanMsg struct {
+	Suffix string
+	Plan   Plan
+	Err    error
+}
+
+// RepairProgressMsg reports one step of re-merge Job on backend Suffix.
+type RepairProgressMsg struct {
+	Job      int
+	Suffix   string
+	Progress Progress
+}
+
+// RepairDoneMsg ends re-merge Job on backend Suffix. When the queue of
+// re-merges is empty the model re-inspects, so the verdict on screen is
+// always one the registries gave, never one assumed from the outcome.
+type RepairDoneMsg struct {
+	Job     int
+	Suffix  string
+	Outcome Outcome
+	Err     error
+}
+
+// ExportDoneMsg answers an export request with the files written.
+type ExportDoneMsg struct {
+	Paths []string
+	Err   error
+}
+
+// jobState is what the table shows on a backend's row while a re-merge of it
+// is queued or running.
+type jobState struct {
+	Job      int
+	Running  bool
+	Progress Progress
+}
+
+// planState is the cached answer for one backend's plan.
+type planState struct {
+	Loading bool
+	Plan    Plan
+	Err     error
+}

@@ -1,0 +1,158 @@
+// Package tui is remerge's terminal face: one root Bubble Tea model that
+// shows a release's backends live as the inspection fills them in, a detail
+// pane per backend, and one-key re-merges with a confirmation.
+//
+// The package only presents and dispatches: every registry call goes
+// through the Service interface, which cmd/ wires to inspect and repair.
+// Work leaves Update as a named command method and comes back as a
+// documented message carrying the id of what it answers (see messages.go).
+package tui
+
+import (
+	"context"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// Service is everything the TUI asks of the outside world. It is an
+// interface so that the TUI can be driven by a scripted fake in tests and by
+// the real inspect and repair packages in the binary.
+type Service interface {
+	// Inspect runs one inspection; events arrive through fn (any goroutine,
+	// never concurrently); returns the final report.
+	Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error)
+	// Plan describes the re-merge of one backend into every target that
+	// needs it, without writing anything.
+	Plan(ctx context.Context, b *inspect.BackendReport) (Plan, error)
+	// Repair executes it, reporting progress through fn.
+	Repair(ctx context.Context, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
+}
+
+// Plan is what a re-merge would do, shown in the confirmation dialog and the
+// detail pane before anything is written.
+type Plan struct {
+	Suffix string
+	// Runnable is false when the re-merge must not run (unrepairable,
+	// conflict, darwin); Refusal then says why.
+	Runnable bool
+	Refusal  string
+	// Text is the multi-line human plan: sources, tags, what moves.
+	Text string
+	// NoOp is true when the backend is already healthy: nothing to do.
+	NoOp bool
+}
+
+// Progress is one step of a running re-merge, shown on the backend's row.
+type Progress struct {
+	Suffix      string
+	Step, Steps int
+	Text        string
+	// Bytes and TotalBytes count blob bytes of a cross-registry copy; zero
+	// when no bytes move (same-registry mounts).
+	Bytes, TotalBytes int64
+}
+
+// Outcome is the result of one re-merge.
+type Outcome struct {
+	Suffix string
+	OK     bool
+	// Text is the human summary, including the "unsigned: cosign sign
+	// --recursive ..." line that the c key copies.
+	Text string
+}
+
+// maxBatch bounds how many queued messages one listen call delivers, so that
+// a flood of probe answers costs one render instead of hundreds.
+const maxBatch = 256
+
+// streamMsg delivers the messages a background job queued since the last
+// delivery. ch is the job's channel, listened to again unless Closed.
+type streamMsg struct {
+	ch     <-chan tea.Msg
+	Msgs   []tea.Msg
+	Closed bool
+}
+
+// listen waits for the next messages of a background job. The job owns the
+// channel and closes it when it is done; listen never blocks the UI because
+// Bubble Tea runs commands off the update loop.
+func listen(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		first, ok := <-ch
+		if !ok {
+			return streamMsg{ch: ch, Closed: true}
+		}
+		out := streamMsg{ch: ch, Msgs: []tea.Msg{first}}
+		for len(out.Msgs) < maxBatch {
+			select {
+			case m, ok := <-ch:
+				if !ok {
+					out.Closed = true
+					return out
+				}
+				out.Msgs = append(out.Msgs, m)
+			default:
+				return out
+			}
+		}
+		return out
+	}
+}
+
+// send queues msg for the UI unless the job was cancelled (the UI quit or
+// started over), so a job never blocks forever on a reader that is gone.
+func send(ctx context.Context, ch chan<- tea.Msg, msg tea.Msg) {
+	select {
+	case ch <- msg:
+	case <-ctx.Done():
+	}
+}
+
+// inspectCmd runs one inspection. Its events and its final report come back
+// through ch as EventMsg and InspectDoneMsg tagged with id.
+func (m Model) inspectCmd(ctx context.Context, id int, ch chan<- tea.Msg) tea.Cmd {
+	svc := m.svc
+	return func() tea.Msg {
+		defer close(ch)
+		rep, err := svc.Inspect(ctx, func(ev inspect.Event) {
+			send(ctx, ch, EventMsg{InspectID: id, Event: ev})
+		})
+		send(ctx, ch, InspectDoneMsg{InspectID: id, Report: rep, Err: err})
+		return nil
+	}
+}
+
+// planCmd asks for the re-merge plan of one backend; b must be a copy the
+// model no longer mutates.
+func (m Model) planCmd(ctx context.Context, b *inspect.BackendReport) tea.Cmd {
+	svc := m.svc
+	return func() tea.Msg {
+		p, err := svc.Plan(ctx, b)
+		if p.Suffix == "" {
+			p.Suffix = b.Suffix
+		}
+		return PlanMsg{Suffix: b.Suffix, Plan: p, Err: err}
+	}
+}
+
+// repairCmd runs one re-merge; progress and the outcome come back through
+// ch as RepairProgressMsg and RepairDoneMsg tagged with job.
+func (m Model) repairCmd(ctx context.Context, job int, b *inspect.BackendReport, ch chan<- tea.Msg) tea.Cmd {
+	svc := m.svc
+	return func() tea.Msg {
+		defer close(ch)
+		out, err := svc.Repair(ctx, b, func(p Progress) {
+			if p.Suffix == "" {
+				p.Suffix = b.Suffix
+			}
+			send(ctx, ch, RepairProgressMsg{Job: job, Suffix: b.Suffix, Progress: p})
+		})
+		if out.Suffix == "" {
+			out.Suffix = b.Suffix
+		}
+		send(ctx, ch, RepairDoneMsg{Job: job, Suffix: b.Suffix, Outcome: out, Err: err})
+		return nil
+	}
+}

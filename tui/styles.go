@@ -1,0 +1,208 @@
+package tui
+
+import (
+	"image/color"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// palette is the handful of colours every style is built from. Components
+// never name a colour; they ask Styles for a semantic style.
+type palette struct {
+	fg, muted, subtle  color.Color
+	good, warn, bad    color.Color
+	info, accent, pend color.Color
+	selBg, selFg       color.Color
+}
+
+// Styles are the semantic styles of the TUI. One value lives in the Model; it
+// is rebuilt when the terminal reports its background colour.
+type Styles struct {
+	Title, Muted, Bold lipgloss.Style
+	ColumnHeader       lipgloss.Style
+	Selected           lipgloss.Style
+	Status, StatusErr  lipgloss.Style
+	Section            lipgloss.Style
+	PaneBorder         lipgloss.Style
+	Dialog             lipgloss.Style
+	DialogTitle        lipgloss.Style
+
+	Good, Warn, Bad, Info, Pending lipgloss.Style
+
+	Help   help.Styles
+	Filter textinput.Styles
+}
+
+// NewStyles builds the styles for a dark or light terminal background.
+func NewStyles(isDark bool) Styles {
+	ld := lipgloss.LightDark(isDark)
+	c := lipgloss.Color
+	return buildStyles(palette{
+		fg:     ld(c("#1F1F1F"), c("#E4E4E4")),
+		muted:  ld(c("#6B6B6B"), c("#8A8A8A")),
+		subtle: ld(c("#B8B8B8"), c("#4A4A4A")),
+		good:   ld(c("#1B7F3B"), c("#5FD787")),
+		warn:   ld(c("#9A6700"), c("#F2C94C")),
+		bad:    ld(c("#C62828"), c("#FF6B6B")),
+		info:   ld(c("#0B5CAD"), c("#6CB6FF")),
+		accent: ld(c("#7B3FB5"), c("#C792EA")),
+		pend:   ld(c("#8A8A8A"), c("#6B6B6B")),
+		selBg:  ld(c("#D6E4FF"), c("#2B3A55")),
+		selFg:  ld(c("#000000"), c("#FFFFFF")),
+	}, true)
+}
+
+// PlainStyles are the styles without any colour, for NO_COLOR and for
+// golden files. Glyphs and words carry every distinction; the selected row is
+// shown in reverse video, which is not colour.
+func PlainStyles() Styles {
+	n := lipgloss.NoColor{}
+	return buildStyles(palette{n, n, n, n, n, n, n, n, n, n, n}, false)
+}
+
+func buildStyles(p palette, colour bool) Styles {
+	fg := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
+	s := Styles{
+		Title:        fg(p.accent).Bold(true),
+		Muted:        fg(p.muted),
+		Bold:         lipgloss.NewStyle().Bold(true),
+		ColumnHeader: fg(p.muted).Bold(true),
+		Status:       fg(p.muted),
+		StatusErr:    fg(p.bad).Bold(true),
+		Section:      fg(p.info).Bold(true),
+		PaneBorder:   lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.subtle).Padding(0, 1),
+		Dialog:       lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(p.accent).Padding(0, 1),
+		DialogTitle:  fg(p.accent).Bold(true),
+		Good:         fg(p.good),
+		Warn:         fg(p.warn),
+		Bad:          fg(p.bad).Bold(true),
+		Info:         fg(p.info),
+		Pending:      fg(p.pend),
+	}
+	if colour {
+		s.Selected = lipgloss.NewStyle().Background(p.selBg).Foreground(p.selFg).Bold(true)
+	} else {
+		s.Selected = lipgloss.NewStyle().Reverse(true)
+	}
+	s.Help = help.Styles{
+		Ellipsis: fg(p.subtle), ShortKey: fg(p.info), ShortDesc: fg(p.muted), ShortSeparator: fg(p.subtle),
+		FullKey: fg(p.info), FullDesc: fg(p.muted), FullSeparator: fg(p.subtle),
+	}
+	ti := textinput.DefaultStyles(true)
+	ti.Focused.Prompt, ti.Blurred.Prompt = fg(p.accent), fg(p.muted)
+	ti.Focused.Text, ti.Blurred.Text = fg(p.fg), fg(p.muted)
+	ti.Focused.Placeholder, ti.Blurred.Placeholder = fg(p.subtle), fg(p.subtle)
+	ti.Cursor.Color = p.accent
+	ti.Cursor.Blink = false // no ticking command: nothing runs while idle
+	s.Filter = ti
+	return s
+}
+
+// glyph is how one state is drawn: a symbol that alone tells states apart
+// without colour, a word for wide layouts and an abbreviation for compact
+// ones.
+type glyph struct {
+	Sym, Word, Short string
+}
+
+var verdictGlyphs = map[inspect.Verdict]glyph{
+	inspect.VerdictOK:           {"✓", "ok", "ok"},
+	inspect.VerdictRepairable:   {"↻", "repairable", "repair"},
+	inspect.VerdictUnrepairable: {"✗", "unrepairable", "unrep"},
+	inspect.VerdictConflict:     {"⚠", "conflict", "confl"},
+	inspect.VerdictUnknown:      {"?", "unknown", "unknwn"},
+	inspect.VerdictPending:      {"…", "pending", "pend"},
+}
+
+var cellGlyphs = map[inspect.CellState]glyph{
+	inspect.CellPresent: {"●", "present", "pres"},
+	inspect.CellMissing: {"○", "missing", "miss"},
+	inspect.CellDenied:  {"⊘", "denied", "deny"},
+	inspect.CellError:   {"!", "error", "err"},
+	inspect.CellPending: {"·", "pending", "pend"},
+	inspect.CellUnknown: {"-", "unknown", "unkn"},
+}
+
+var tagGlyphs = map[inspect.TagState]glyph{
+	inspect.TagComplete: {"✓", "complete", "compl"},
+	inspect.TagPartial:  {"◐", "partial", "part"},
+	inspect.TagStale:    {"↺", "stale", "stale"},
+	inspect.TagDangling: {"⚯", "dangling", "dangl"},
+	inspect.TagMissing:  {"○", "missing", "miss"},
+	inspect.TagPending:  {"·", "pending", "pend"},
+	inspect.TagDenied:   {"⊘", "denied", "deny"},
+	inspect.TagError:    {"!", "error", "err"},
+}
+
+// staleMark flags a target whose user-facing tag (latest or branch) is stale
+// or missing: the users' side of the failure.
+const staleMark = "⚑"
+
+func verdictGlyph(v inspect.Verdict) glyph {
+	if g, ok := verdictGlyphs[v]; ok {
+		return g
+	}
+	return verdictGlyphs[inspect.VerdictPending]
+}
+
+func cellGlyph(c inspect.CellState) glyph {
+	if g, ok := cellGlyphs[c]; ok {
+		return g
+	}
+	return cellGlyphs[inspect.CellPending]
+}
+
+func tagGlyph(t inspect.TagState) glyph {
+	if g, ok := tagGlyphs[t]; ok {
+		return g
+	}
+	return tagGlyphs[inspect.TagPending]
+}
+
+// verdict is the style of a verdict.
+func (s Styles) verdict(v inspect.Verdict) lipgloss.Style {
+	switch v {
+	case inspect.VerdictOK:
+		return s.Good
+	case inspect.VerdictRepairable:
+		return s.Warn
+	case inspect.VerdictUnrepairable, inspect.VerdictConflict:
+		return s.Bad
+	case inspect.VerdictUnknown:
+		return s.Info
+	default:
+		return s.Pending
+	}
+}
+
+// cell is the style of a cell state.
+func (s Styles) cell(c inspect.CellState) lipgloss.Style {
+	switch c {
+	case inspect.CellPresent:
+		return s.Good
+	case inspect.CellMissing:
+		return s.Warn
+	case inspect.CellDenied, inspect.CellError:
+		return s.Bad
+	default:
+		return s.Pending
+	}
+}
+
+// tag is the style of a published state.
+func (s Styles) tag(t inspect.TagState) lipgloss.Style {
+	switch t {
+	case inspect.TagComplete:
+		return s.Good
+	case inspect.TagPartial, inspect.TagStale, inspect.TagMissing:
+		return s.Warn
+	case inspect.TagDangling, inspect.TagDenied, inspect.TagError:
+		return s.Bad
+	default:
+		return s.Pending
+	}
+}
