@@ -1,0 +1,169 @@
+package inspect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Target is a repo where user-facing tags live.
+type Target struct {
+	Name string `yaml:"name" json:"name"`
+	Repo string `yaml:"repo" json:"repo"`
+}
+
+// TagTemplates name the tags a merge writes. Placeholders: {ref}, {sha7},
+// {suffix}. Defaults are LocalAI's.
+type TagTemplates struct {
+	Release string `yaml:"release"`
+	SHA     string `yaml:"sha"`
+	Latest  string `yaml:"latest"`
+}
+
+// Config is the YAML configuration file of DESIGN.md section 9. Every key is
+// optional; the defaults are LocalAI's.
+type Config struct {
+	Matrix   string       `yaml:"matrix"`
+	Anchor   string       `yaml:"anchor"`
+	Targets  []Target     `yaml:"targets"`
+	Sources  []string     `yaml:"sources"`
+	Insecure []string     `yaml:"insecure"`
+	Tags     TagTemplates `yaml:"tags"`
+}
+
+// DefaultConfig returns LocalAI's pipeline.
+func DefaultConfig() Config {
+	return Config{
+		Matrix: ".github/backend-matrix.yml",
+		Anchor: "quay.io/go-skynet/ci-cache",
+		Targets: []Target{
+			{Name: "quay", Repo: "quay.io/go-skynet/local-ai-backends"},
+			{Name: "dockerhub", Repo: "docker.io/localai/localai-backends"},
+		},
+		Tags: TagTemplates{
+			Release: "{ref}{suffix}",
+			SHA:     "sha-{sha7}{suffix}",
+			Latest:  "latest{suffix}",
+		},
+	}
+}
+
+// LoadConfig reads a config file over the defaults. Unknown keys are an
+// error naming the file and line, so a typo never silently falls back to
+// LocalAI's repos.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig parses config bytes over the defaults; name is used in errors.
+func ParseConfig(name string, b []byte) (Config, error) {
+	cfg := DefaultConfig()
+	var file Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, yamlPositionedError("config", name, err)
+	}
+	if file.Matrix != "" {
+		cfg.Matrix = file.Matrix
+	}
+	if file.Anchor != "" {
+		cfg.Anchor = file.Anchor
+	}
+	if file.Targets != nil {
+		cfg.Targets = file.Targets
+	}
+	cfg.Sources = file.Sources
+	cfg.Insecure = file.Insecure
+	if file.Tags.Release != "" {
+		cfg.Tags.Release = file.Tags.Release
+	}
+	if file.Tags.SHA != "" {
+		cfg.Tags.SHA = file.Tags.SHA
+	}
+	if file.Tags.Latest != "" {
+		cfg.Tags.Latest = file.Tags.Latest
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks the config is usable: every repo parses, target names are
+// unique and non-empty, and the tag templates name the suffix.
+func (c Config) Validate() error {
+	if len(c.Targets) == 0 {
+		return errors.New("no targets")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		if t.Name == "" {
+			return fmt.Errorf("targets[%d]: name is empty", i)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("targets[%d]: duplicate name %q", i, t.Name)
+		}
+		seen[t.Name] = true
+		if err := validRepo(t.Repo); err != nil {
+			return fmt.Errorf("targets[%d] (%s): %w", i, t.Name, err)
+		}
+	}
+	if c.Anchor != "" {
+		if err := validRepo(c.Anchor); err != nil {
+			return fmt.Errorf("anchor: %w", err)
+		}
+	}
+	for i, s := range c.Sources {
+		if err := validRepo(s); err != nil {
+			return fmt.Errorf("sources[%d]: %w", i, err)
+		}
+	}
+	for name, tpl := range map[string]string{"tags.release": c.Tags.Release, "tags.sha": c.Tags.SHA, "tags.latest": c.Tags.Latest} {
+		if !strings.Contains(tpl, "{suffix}") {
+			return fmt.Errorf("%s %q must contain {suffix}", name, tpl)
+		}
+	}
+	return nil
+}
+
+// Repos returns every probed repo in column order: anchor, targets, extra
+// sources, without duplicates.
+func (c Config) Repos() []Repo {
+	var out []Repo
+	seen := map[string]bool{}
+	add := func(r Repo) {
+		if r.Repo == "" || seen[r.Repo] {
+			return
+		}
+		seen[r.Repo] = true
+		out = append(out, r)
+	}
+	add(Repo{Repo: c.Anchor, Role: RoleAnchor})
+	for _, t := range c.Targets {
+		add(Repo{Repo: t.Repo, Role: RoleTarget, Name: t.Name})
+	}
+	for _, s := range c.Sources {
+		add(Repo{Repo: s, Role: RoleSource})
+	}
+	return out
+}
+
+// Target returns the target with the given name.
+func (c Config) Target(name string) (Target, bool) {
+	for _, t := range c.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}

@@ -1,0 +1,121 @@
+package inspect
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"", "# only a comment\n", "---\n"} {
+		t.Run(in, func(t *testing.T) {
+			cfg, err := ParseConfig("c.yml", []byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg, DefaultConfig()) {
+				t.Errorf("got %+v, want the defaults", cfg)
+			}
+		})
+	}
+}
+
+func TestParseConfigOverride(t *testing.T) {
+	t.Parallel()
+	in := `matrix: m.yml
+anchor: 127.0.0.1:5000/ci-cache
+targets:
+  - name: one
+    repo: 127.0.0.1:5000/backends
+sources: [127.0.0.1:5001/mirror]
+insecure: [127.0.0.1:5000]
+tags:
+  latest: stable{suffix}
+`
+	cfg, err := ParseConfig("c.yml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Matrix = "m.yml"
+	want.Anchor = "127.0.0.1:5000/ci-cache"
+	want.Targets = []Target{{Name: "one", Repo: "127.0.0.1:5000/backends"}}
+	want.Sources = []string{"127.0.0.1:5001/mirror"}
+	want.Insecure = []string{"127.0.0.1:5000"}
+	want.Tags.Latest = "stable{suffix}" // the other templates keep their defaults
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got  %+v\nwant %+v", cfg, want)
+	}
+	wantRepos := []Repo{
+		{Repo: "127.0.0.1:5000/ci-cache", Role: RoleAnchor},
+		{Repo: "127.0.0.1:5000/backends", Role: RoleTarget, Name: "one"},
+		{Repo: "127.0.0.1:5001/mirror", Role: RoleSource},
+	}
+	if got := cfg.Repos(); !reflect.DeepEqual(got, wantRepos) {
+		t.Errorf("Repos = %+v", got)
+	}
+	if tg, ok := cfg.Target("one"); !ok || tg.Repo != "127.0.0.1:5000/backends" {
+		t.Errorf("Target(one) = %+v, %v", tg, ok)
+	}
+	if _, ok := cfg.Target("quay"); ok {
+		t.Error("default target survived an override of targets")
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want string // the whole message: one line, file:line first
+	}{
+		{"unknown key", "matrix: m.yml\nmatirx: n.yml\n", "config c.yml:2: unknown key matirx"},
+		{"unknown nested key", "targets:\n  - name: q\n    repo: quay.io/a/b\n    rpeo: x\n", "config c.yml:4: unknown key rpeo"},
+		{"two unknown keys", "a: 1\nb: 2\n", "config c.yml:1: unknown key a; line 2: unknown key b"},
+		{"malformed yaml", "matrix: a\n\tanchor: b\n", "config c.yml:2: found a tab character that violates indentation"},
+		{"wrong type", "targets: 3\n", "config c.yml:1: cannot unmarshal !!int `3` into []inspect.Target"},
+		{"repo with tag", "anchor: quay.io/a/b:tag\n", `config c.yml: anchor: repo "quay.io/a/b:tag" must not name a tag or digest`},
+		{"repo with digest", "targets:\n - name: a\n   repo: quay.io/a/b@sha256:aa\n", `config c.yml: targets[0] (a): repo "quay.io/a/b@sha256:aa" must not name a tag or digest`},
+		{"bad repo", "sources: ['Quay.io/UPPER/Case']\n", `config c.yml: sources[0]: repo "Quay.io/UPPER/Case"`},
+		{"empty repo", "targets:\n - name: a\n", `config c.yml: targets[0] (a): repo is empty`},
+		{"duplicate target name", "targets:\n - {name: q, repo: quay.io/a/b}\n - {name: q, repo: quay.io/a/c}\n", `config c.yml: targets[1]: duplicate name "q"`},
+		{"empty target name", "targets:\n - {repo: quay.io/a/b}\n", "config c.yml: targets[0]: name is empty"},
+		{"no targets", "targets: []\n", "config c.yml: no targets"},
+		{"template without suffix", "tags: {sha: 'sha-{sha7}'}\n", `config c.yml: tags.sha "sha-{sha7}" must contain {suffix}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("c.yml", []byte(tt.in))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error %q\n want prefix %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans several lines", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "remerge.yml")
+	if err := os.WriteFile(path, []byte("matrix: x.yml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil || cfg.Matrix != "x.yml" {
+		t.Fatalf("LoadConfig = %+v, %v", cfg, err)
+	}
+	_, err = LoadConfig(filepath.Join(t.TempDir(), "absent.yml"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "absent.yml") {
+		t.Errorf("missing file error = %v", err)
+	}
+}

@@ -1,0 +1,257 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+var runIDPattern = regexp.MustCompile(`^[0-9]+$`)
+
+// Run inspects a release: it resolves every leg's expected digest (digests
+// folder, keepalive anchors, published lists, in that order), probes each
+// digest in every repo and each release tag in every target, and judges each
+// backend. Facts are delivered through WithEvents as they arrive; the
+// returned report is complete unless ctx was cancelled, in which case the
+// partial report is returned with ctx's error.
+func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
+	s := defaultSettings()
+	for _, o := range opts {
+		o(&s)
+	}
+	if rel.Ref == "" {
+		return nil, errors.New("release ref is empty (--release)")
+	}
+	if rel.Run != "" && !runIDPattern.MatchString(rel.Run) {
+		return nil, fmt.Errorf("run id %q: want digits only", rel.Run)
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if s.matrix == nil {
+		m, err := LoadMatrix(s.cfg.Matrix)
+		if err != nil {
+			return nil, err
+		}
+		s.matrix = m
+	}
+	if s.client == nil {
+		s.client = registry.New(registry.Options{Insecure: s.cfg.Insecure})
+	}
+	e := newEngine(rel, s)
+	return e.run(ctx)
+}
+
+// engine holds the report being built. Every mutation goes through a method
+// that takes mu and emits the matching event while holding it, so events
+// are delivered in order and never concurrently.
+type engine struct {
+	s   settings
+	c   *registry.Client
+	rep *Report
+
+	mu       sync.Mutex
+	backends map[string]*BackendReport
+	done     int
+	total    int
+}
+
+func newEngine(rel Release, s settings) *engine {
+	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}}
+	e.rep = &Report{Release: rel, Repos: s.cfg.Repos()}
+	e.rep.Problems = append(e.rep.Problems, s.matrix.Problems...)
+	if s.digests != nil {
+		e.rep.Problems = append(e.rep.Problems, s.digests.Problems...)
+	}
+	for _, spec := range s.matrix.Backends {
+		if s.backends != nil && !s.backends[spec.Suffix] {
+			continue
+		}
+		b := e.skeleton(spec)
+		e.rep.Backends = append(e.rep.Backends, b)
+		e.backends[b.Suffix] = b
+	}
+	return e
+}
+
+// skeleton is a backend with every cell and tag pending.
+func (e *engine) skeleton(spec BackendSpec) *BackendReport {
+	b := &BackendReport{
+		Suffix:   spec.Suffix,
+		Name:     spec.Name,
+		Kind:     spec.Kind,
+		Verdict:  VerdictPending,
+		Targets:  map[string]*TargetStatus{},
+		Problems: append([]string{}, spec.Problems...),
+	}
+	for _, l := range spec.Legs {
+		leg := Leg{PlatformTag: l.PlatformTag, Platform: l.Platform, Cells: map[string]Cell{}}
+		for _, r := range e.rep.Repos {
+			leg.Cells[r.Repo] = Cell{State: CellPending}
+			e.total++
+		}
+		b.Legs = append(b.Legs, leg)
+	}
+	for _, t := range e.s.cfg.Targets {
+		ts := &TargetStatus{Repo: t.Repo, State: TagPending, Tags: map[string]TagStatus{}}
+		for _, tr := range e.tagsFor(b) {
+			ts.Tags[tr.Tag] = TagStatus{State: TagPending, Role: tr.Role}
+			e.total++
+		}
+		b.Targets[t.Name] = ts
+	}
+	return b
+}
+
+// tagsFor lists the tags probed for a backend: darwin images only carry
+// the release tag.
+func (e *engine) tagsFor(b *BackendReport) []TagRef {
+	tags := e.s.cfg.ReleaseTags(e.rep.Release, b.Suffix)
+	if b.Kind == KindDarwin {
+		return tags[:1]
+	}
+	return tags
+}
+
+func (e *engine) emit(ev Event) {
+	if e.s.events != nil {
+		e.s.events(ev)
+	}
+}
+
+func (e *engine) progress() {
+	e.done++
+	e.emit(ProgressEvent{Done: e.done, Total: e.total})
+}
+
+func (e *engine) setDigest(suffix string, leg int, digest string, from DigestSource) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := &e.backends[suffix].Legs[leg]
+	l.Digest, l.DigestFrom = digest, from
+	e.emit(DigestEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Digest: digest, From: from})
+}
+
+func (e *engine) setCell(suffix string, leg int, repo string, c Cell) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := &e.backends[suffix].Legs[leg]
+	if old, ok := l.Cells[repo]; ok && old.State != CellPending {
+		return // answered already (e.g. by the anchor's keepalive tag)
+	}
+	l.Cells[repo] = c
+	e.emit(CellEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Repo: repo, Cell: cloneCell(c)})
+	e.progress()
+}
+
+func (e *engine) setTag(suffix, target, tag string, st TagStatus) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ts := e.backends[suffix].Targets[target]
+	old := ts.Tags[tag]
+	st.Role = old.Role
+	ts.Tags[tag] = st
+	if old.Role == RoleRelease || old.Role == RoleBranch {
+		ts.State = st.State
+	}
+	e.emit(TagEvent{Suffix: suffix, Target: target, Tag: tag, Status: cloneTag(st)})
+	if old.State == TagPending {
+		e.progress()
+	}
+}
+
+func (e *engine) finish(suffix string, judge func(b *BackendReport)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.backends[suffix]
+	judge(b)
+	e.emit(BackendEvent{Backend: b.Clone()})
+}
+
+func (e *engine) run(ctx context.Context) (*Report, error) {
+	e.mu.Lock()
+	e.emit(StartEvent{Report: e.rep.Clone(), Probes: e.total})
+	e.mu.Unlock()
+
+	p := newProber(e)
+	p.start(ctx)
+	var wg sync.WaitGroup
+	for _, b := range e.rep.Backends {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.backend(ctx, b.Suffix)
+		}()
+	}
+	wg.Wait()
+	p.wait()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rep.Release.Run = p.run
+	e.rep.Problems = append(e.rep.Problems, p.problems...)
+	e.rep.Summary = Summary{}
+	for _, b := range e.rep.Backends {
+		e.rep.Summary.Add(b.Verdict)
+	}
+	if err := ctx.Err(); err != nil {
+		return e.rep, err
+	}
+	return e.rep, nil
+}
+
+// Clone returns a deep copy, safe to hand to another goroutine.
+func (r *Report) Clone() *Report {
+	c := *r
+	c.Repos = append([]Repo(nil), r.Repos...)
+	c.Problems = append([]string(nil), r.Problems...)
+	c.Backends = make([]*BackendReport, len(r.Backends))
+	for i, b := range r.Backends {
+		c.Backends[i] = b.Clone()
+	}
+	return &c
+}
+
+// Clone returns a deep copy of the backend.
+func (b *BackendReport) Clone() *BackendReport {
+	c := *b
+	c.Problems = append([]string(nil), b.Problems...)
+	c.Impact = append([]string(nil), b.Impact...)
+	c.Legs = make([]Leg, len(b.Legs))
+	for i, l := range b.Legs {
+		l.Cells = cloneCells(l.Cells)
+		c.Legs[i] = l
+	}
+	c.Targets = make(map[string]*TargetStatus, len(b.Targets))
+	for n, t := range b.Targets {
+		tc := *t
+		tc.Tags = make(map[string]TagStatus, len(t.Tags))
+		for k, v := range t.Tags {
+			tc.Tags[k] = cloneTag(v)
+		}
+		c.Targets[n] = &tc
+	}
+	return &c
+}
+
+func cloneCells(m map[string]Cell) map[string]Cell {
+	out := make(map[string]Cell, len(m))
+	for k, v := range m {
+		out[k] = cloneCell(v)
+	}
+	return out
+}
+
+func cloneCell(c Cell) Cell {
+	c.MissingBlobs = append([]string(nil), c.MissingBlobs...)
+	return c
+}
+
+func cloneTag(t TagStatus) TagStatus {
+	t.Children = append([]string(nil), t.Children...)
+	return t
+}

@@ -1,0 +1,57 @@
+package inspect
+
+// Event is delivered to the WithEvents callback as soon as a fact is known,
+// so a UI can paint the grid live. Events are delivered one at a time (the
+// callback is never called concurrently) and carry copies: the receiver may
+// keep them.
+type Event interface{ isEvent() }
+
+// StartEvent is the first event: the skeleton of the report (every backend,
+// leg and repo, all cells pending) and the number of probes to expect.
+type StartEvent struct {
+	Report *Report
+	Probes int
+}
+
+// DigestEvent says which digest a leg is expected to have and where it came
+// from.
+type DigestEvent struct {
+	Suffix      string
+	PlatformTag string
+	Digest      string
+	From        DigestSource
+}
+
+// CellEvent is one (leg, repo) probe answer.
+type CellEvent struct {
+	Suffix      string
+	PlatformTag string
+	Repo        string
+	Cell        Cell
+}
+
+// TagEvent is one (backend, target, tag) resolution.
+type TagEvent struct {
+	Suffix string
+	Target string // target name
+	Tag    string
+	Status TagStatus
+}
+
+// BackendEvent carries a backend whose probes have all answered, with its
+// verdict, problems and impact.
+type BackendEvent struct {
+	Backend *BackendReport
+}
+
+// ProgressEvent counts answered probes.
+type ProgressEvent struct {
+	Done, Total int
+}
+
+func (StartEvent) isEvent()    {}
+func (DigestEvent) isEvent()   {}
+func (CellEvent) isEvent()     {}
+func (TagEvent) isEvent()      {}
+func (BackendEvent) isEvent()  {}
+func (ProgressEvent) isEvent() {}

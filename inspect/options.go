@@ -1,0 +1,57 @@
+package inspect
+
+import (
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+// Option configures Run. Defaults live in one place: defaultSettings.
+type Option func(*settings)
+
+type settings struct {
+	cfg      Config
+	matrix   *Matrix
+	digests  *DigestsDir
+	events   func(Event)
+	deep     bool
+	client   *registry.Client
+	backends map[string]bool
+}
+
+func defaultSettings() settings {
+	return settings{cfg: DefaultConfig()}
+}
+
+// WithConfig sets the repos and tag templates (default: LocalAI's).
+func WithConfig(cfg Config) Option { return func(s *settings) { s.cfg = cfg } }
+
+// WithMatrix sets the backend list. Without it Run loads cfg.Matrix.
+func WithMatrix(m *Matrix) Option { return func(s *settings) { s.matrix = m } }
+
+// WithDigests makes a digests folder (gh run download) the first source of
+// expected digests.
+func WithDigests(d *DigestsDir) Option { return func(s *settings) { s.digests = d } }
+
+// WithEvents delivers every fact as soon as it is known; fn is never called
+// concurrently.
+func WithEvents(fn func(Event)) Option { return func(s *settings) { s.events = fn } }
+
+// WithDeep also checks that each present child's config and layer blobs are
+// linked in the repo holding it.
+func WithDeep(deep bool) Option { return func(s *settings) { s.deep = deep } }
+
+// WithClient sets the registry client (shared with repair so that limits and
+// Retry-After pauses are shared too).
+func WithClient(c *registry.Client) Option { return func(s *settings) { s.client = c } }
+
+// WithBackends restricts the inspection to these suffixes (exact match).
+func WithBackends(suffixes ...string) Option {
+	return func(s *settings) {
+		if len(suffixes) == 0 {
+			return
+		}
+		s.backends = map[string]bool{}
+		for _, x := range suffixes {
+			s.backends[x] = true
+		}
+	}
+}

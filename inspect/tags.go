@@ -1,0 +1,116 @@
+package inspect
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/mod/semver"
+)
+
+// Tag roles.
+const (
+	RoleRelease = "release" // v4.2.2-<suffix>
+	RoleBranch  = "branch"  // master-<suffix>
+	RoleSHA     = "sha"     // sha-<7>-<suffix>
+	RoleLatest  = "latest"  // latest-<suffix>, semver refs only
+)
+
+// TagRef is one tag a merge writes for a backend.
+type TagRef struct {
+	Tag  string
+	Role string
+}
+
+// IsSemver reports whether ref is a release tag (v4.2.2) rather than a branch.
+func IsSemver(ref string) bool {
+	return semver.IsValid(canonicalVersion(ref))
+}
+
+func canonicalVersion(ref string) string {
+	if !strings.HasPrefix(ref, "v") {
+		ref = "v" + ref
+	}
+	return ref
+}
+
+// ReleaseTags lists the tags a merge of the release writes for a backend, in
+// the order they are written: the release (or branch) tag first, then
+// sha-<7> when the sha is known, then latest for final semver releases.
+func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
+	role := RoleBranch
+	if IsSemver(rel.Ref) {
+		role = RoleRelease
+	}
+	out := []TagRef{{Tag: expand(c.Tags.Release, rel, suffix), Role: role}}
+	if rel.SHA != "" {
+		out = append(out, TagRef{Tag: expand(c.Tags.SHA, rel, suffix), Role: RoleSHA})
+	}
+	// latest follows final releases only, as docker/metadata-action's
+	// latest=auto does: a prerelease (v4.3.0-rc1) never moves it.
+	if role == RoleRelease && semver.Prerelease(canonicalVersion(rel.Ref)) == "" {
+		out = append(out, TagRef{Tag: expand(c.Tags.Latest, rel, suffix), Role: RoleLatest})
+	}
+	return out
+}
+
+func expand(tpl string, rel Release, suffix string) string {
+	sha7 := rel.SHA
+	if len(sha7) > 7 {
+		sha7 = sha7[:7]
+	}
+	return strings.NewReplacer("{ref}", rel.Ref, "{sha7}", sha7, "{suffix}", suffix).Replace(tpl)
+}
+
+// NewerRelease returns the newest tag among tags that names a semver release
+// of the backend strictly newer than rel.Ref, or "" when there is none. A
+// merge moves latest only when this is "": latest goes forward, never back.
+// Suffixes are matched exactly, never by prefix (-cpu-kokoro vs -cpu-kokoros).
+func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
+	cur := canonicalVersion(rel.Ref)
+	if !semver.IsValid(cur) {
+		return ""
+	}
+	pre, post, ok := strings.Cut(c.Tags.Release, "{ref}")
+	if !ok {
+		return ""
+	}
+	pre = strings.ReplaceAll(pre, "{suffix}", suffix)
+	post = strings.ReplaceAll(post, "{suffix}", suffix)
+	best := ""
+	for _, t := range tags {
+		if !strings.HasPrefix(t, pre) || !strings.HasSuffix(t, post) || len(t) < len(pre)+len(post) {
+			continue
+		}
+		ref := t[len(pre) : len(t)-len(post)]
+		v := canonicalVersion(ref)
+		// The ref must be a bare version: "v4.2.3" and not "v4.2.3-cpu" (which
+		// would be another suffix's tag sharing our suffix as its own suffix).
+		if !semver.IsValid(v) || strings.ContainsAny(ref, "-+") {
+			continue
+		}
+		if semver.Compare(v, cur) > 0 && (best == "" || semver.Compare(v, canonicalVersion(best)) > 0) {
+			best = ref
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return expand(c.Tags.Release, Release{Ref: best}, suffix)
+}
+
+func validRepo(s string) error {
+	if s == "" {
+		return fmt.Errorf("repo is empty")
+	}
+	if strings.ContainsAny(s, "@:") && strings.Count(s, ":") > 0 {
+		// host:port is fine; a tag or digest is not.
+		if strings.Contains(s, "@") || strings.Contains(s[strings.LastIndex(s, "/")+1:], ":") {
+			return fmt.Errorf("repo %q must not name a tag or digest", s)
+		}
+	}
+	if _, err := name.NewRepository(s); err != nil {
+		return fmt.Errorf("repo %q: %w", s, err)
+	}
+	return nil
+}

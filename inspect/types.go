@@ -1,0 +1,217 @@
+package inspect
+
+// Release names what is inspected: a git ref (a semver tag such as v4.2.2, or
+// a branch such as master), optionally the CI run that built it and its
+// commit. The run selects keepalive anchors; the sha adds the sha-<7> tag.
+type Release struct {
+	Ref string `json:"ref"`
+	Run string `json:"run,omitempty"`
+	SHA string `json:"sha,omitempty"`
+}
+
+// Kind says how a backend is published.
+type Kind string
+
+// Backend kinds, as written in the JSON report.
+const (
+	// KindMultiarch is merged from one child per platform-tag into a list.
+	KindMultiarch Kind = "multiarch"
+	// KindSingle has one linux leg; the merge publishes the manifest itself.
+	KindSingle Kind = "single"
+	// KindDarwin is pushed as a plain tagged image by its build; never merged.
+	KindDarwin Kind = "darwin"
+)
+
+// CellState is the state of one leg's digest in one repository.
+type CellState string
+
+// Cell states (DESIGN.md section 3).
+const (
+	CellPresent CellState = "present" // manifest HEAD answered 200
+	CellMissing CellState = "missing" // 404 / MANIFEST_UNKNOWN
+	CellDenied  CellState = "denied"  // 401 / 403
+	CellError   CellState = "error"   // anything else after retries
+	CellPending CellState = "pending" // not answered yet
+	CellUnknown CellState = "unknown" // no digest known for the leg
+)
+
+// TagState is the published state of one tag of a backend in a target. It
+// uses the published-state words of DESIGN.md section 3, plus the cell words
+// pending, denied and error when the tag could not be resolved.
+type TagState string
+
+// Tag states.
+const (
+	TagComplete TagState = "complete" // list of exactly the expected children, each present
+	TagPartial  TagState = "partial"  // some but not all expected children
+	TagStale    TagState = "stale"    // other digests (e.g. an older release)
+	TagDangling TagState = "dangling" // expected children, one missing in the repo
+	TagMissing  TagState = "missing"  // the tag does not exist
+	TagPending  TagState = "pending"
+	TagDenied   TagState = "denied"
+	TagError    TagState = "error"
+)
+
+// Verdict is the one-word outcome for a backend.
+type Verdict string
+
+// Verdicts, in the order they are sorted and summarised (worst first is
+// handled by Rank).
+const (
+	VerdictOK           Verdict = "ok"
+	VerdictRepairable   Verdict = "repairable"
+	VerdictUnrepairable Verdict = "unrepairable"
+	VerdictConflict     Verdict = "conflict"
+	VerdictUnknown      Verdict = "unknown"
+	// VerdictPending is only seen while probes are running; never in a
+	// finished report.
+	VerdictPending Verdict = "pending"
+)
+
+// Rank orders verdicts for "sort by verdict": the ones needing a person
+// first, ok last.
+func (v Verdict) Rank() int {
+	switch v {
+	case VerdictConflict:
+		return 0
+	case VerdictUnrepairable:
+		return 1
+	case VerdictRepairable:
+		return 2
+	case VerdictUnknown:
+		return 3
+	case VerdictPending:
+		return 4
+	default:
+		return 5
+	}
+}
+
+// DigestSource records where a leg's expected digest came from.
+type DigestSource string
+
+// Digest sources, in priority order (DESIGN.md section 4).
+const (
+	FromDigests   DigestSource = "digests"   // --digests DIR artifact folder
+	FromAnchor    DigestSource = "anchor"    // keepalive tag of the run in the anchor repo
+	FromPublished DigestSource = "published" // child of an already published list
+)
+
+// Cell is one leg's digest in one repository.
+type Cell struct {
+	State CellState `json:"state"`
+	// Error keeps the registry's own text for denied and error cells.
+	Error string `json:"error,omitempty"`
+	// MissingBlobs lists config/layer digests not linked in this repo
+	// (only with --deep, only for present cells).
+	MissingBlobs []string `json:"missing_blobs,omitempty"`
+}
+
+// Leg is one (backend, platform) pair with its expected child digest and
+// its cell in every source repo, keyed by repo as written in the config.
+type Leg struct {
+	PlatformTag string       `json:"platform_tag"` // amd64, arm64 or single
+	Platform    string       `json:"platform"`     // linux/amd64
+	Digest      string       `json:"digest,omitempty"`
+	DigestFrom  DigestSource `json:"digest_from,omitempty"`
+	// Size and MediaType of the child manifest, when a probe saw it.
+	Size      int64           `json:"size,omitempty"`
+	MediaType string          `json:"media_type,omitempty"`
+	Cells     map[string]Cell `json:"cells"`
+}
+
+// TagStatus is what one user-facing tag of a backend points to in a target.
+type TagStatus struct {
+	State     TagState `json:"state"`
+	Digest    string   `json:"digest,omitempty"`
+	MediaType string   `json:"media_type,omitempty"`
+	// Children are the child digests of a list in list order; for a plain
+	// manifest, the manifest's own digest.
+	Children []string `json:"children,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	// Role is release, sha, latest or branch.
+	Role string `json:"role"`
+}
+
+// TargetStatus is the published state of a backend in one target: State is
+// the state of the release tag, Tags every tag of the release.
+type TargetStatus struct {
+	Repo  string               `json:"repo"`
+	State TagState             `json:"state"`
+	Tags  map[string]TagStatus `json:"tags"`
+}
+
+// BackendReport is everything known about one backend.
+type BackendReport struct {
+	Suffix  string                   `json:"suffix"`
+	Name    string                   `json:"name,omitempty"` // matrix "backend" field
+	Kind    Kind                     `json:"kind"`
+	Verdict Verdict                  `json:"verdict"`
+	Legs    []Leg                    `json:"legs"`
+	Targets map[string]*TargetStatus `json:"targets"`
+	// Problems are plain-language findings, e.g. "arm64 manifest reaped
+	// from quay.io/go-skynet/local-ai-backends; still in ci-cache".
+	Problems []string `json:"problems"`
+	// Impact lists the user-facing tags that are stale or missing, e.g.
+	// "latest-cpu-kokoro in quay: stale".
+	Impact []string `json:"impact,omitempty"`
+}
+
+// Summary counts backends per verdict.
+type Summary struct {
+	OK           int `json:"ok"`
+	Repairable   int `json:"repairable"`
+	Unrepairable int `json:"unrepairable"`
+	Conflict     int `json:"conflict"`
+	Unknown      int `json:"unknown"`
+}
+
+// Add counts one verdict.
+func (s *Summary) Add(v Verdict) {
+	switch v {
+	case VerdictOK:
+		s.OK++
+	case VerdictRepairable:
+		s.Repairable++
+	case VerdictUnrepairable:
+		s.Unrepairable++
+	case VerdictConflict:
+		s.Conflict++
+	case VerdictUnknown:
+		s.Unknown++
+	}
+}
+
+// Broken reports whether any backend is not ok (inspect's exit code 1).
+func (s Summary) Broken() bool {
+	return s.Repairable+s.Unrepairable+s.Conflict+s.Unknown > 0
+}
+
+// RepoRole says why a repo is probed.
+type RepoRole string
+
+// Repo roles.
+const (
+	RoleAnchor RepoRole = "anchor"
+	RoleTarget RepoRole = "target"
+	RoleSource RepoRole = "source"
+)
+
+// Repo is one probed repository, in column order: anchor, targets, sources.
+type Repo struct {
+	Repo string   `json:"repo"`
+	Role RepoRole `json:"role"`
+	// Name is the target name (quay, dockerhub) for targets.
+	Name string `json:"name,omitempty"`
+}
+
+// Report is the whole inspection of a release. Its JSON form is the
+// contract of DESIGN.md section 9.
+type Report struct {
+	Release  Release          `json:"release"`
+	Summary  Summary          `json:"summary"`
+	Repos    []Repo           `json:"repos"`
+	Backends []*BackendReport `json:"backends"`
+	// Problems are release-wide findings (matrix mistakes, digest sources).
+	Problems []string `json:"problems,omitempty"`
+}

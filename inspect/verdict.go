@@ -1,0 +1,305 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// judgeInput is what judge needs beyond the backend itself.
+type judgeInput struct {
+	cfg        Config
+	run        string
+	anchor     string
+	hadDigests bool
+	// foreign: target name -> whether its release tag is a complete image of
+	// other digests (only targets whose release tag names other digests).
+	foreign map[string]bool
+	// newer: target name -> a newer release tag of the backend found there.
+	newer map[string]string
+}
+
+// judge settles tag states from the cells, then the verdict, problems and
+// impact of a backend whose probes have all answered.
+func judge(b *BackendReport, in judgeInput) {
+	expected := make([]string, 0, len(b.Legs))
+	for _, l := range b.Legs {
+		if l.Digest != "" {
+			expected = append(expected, l.Digest)
+		}
+	}
+	for _, name := range targetNames(in.cfg, b) {
+		ts := b.Targets[name]
+		for tag, st := range ts.Tags {
+			st.State = tagState(b, ts.Repo, expected, st)
+			ts.Tags[tag] = st
+			if st.Role == RoleRelease || st.Role == RoleBranch {
+				ts.State = st.State
+			}
+		}
+	}
+	if b.Kind == KindDarwin {
+		judgeDarwin(b, in)
+		return
+	}
+	var (
+		unknownLegs, nowhere []string
+		conflict             bool
+	)
+	for _, l := range b.Legs {
+		if l.Digest == "" {
+			unknownLegs = append(unknownLegs, l.PlatformTag)
+			continue
+		}
+		present := presentRepos(l, in.cfg)
+		if len(present) == 0 {
+			nowhere = append(nowhere, l.PlatformTag)
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest %s is present in no repo%s: rebuild %s for %s",
+				l.PlatformTag, short(l.Digest), cellErrors(l), b.Suffix, l.Platform))
+			continue
+		}
+		for _, t := range in.cfg.Targets {
+			c := l.Cells[t.Repo]
+			switch c.State {
+			case CellMissing:
+				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
+			case CellDenied, CellError:
+				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
+			case CellPresent:
+				if len(c.MissingBlobs) > 0 {
+					b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
+						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(shortAll(c.MissingBlobs), ", ")))
+				}
+			}
+		}
+	}
+	if len(unknownLegs) > 0 {
+		b.Problems = append(b.Problems, fmt.Sprintf("no digest known for %s: %s", strings.Join(unknownLegs, ", "), whyNoDigest(in)))
+	}
+	healthy := true
+	for _, name := range targetNames(in.cfg, b) {
+		ts := b.Targets[name]
+		if in.foreign[name] {
+			conflict = true
+			rt := releaseTag(ts)
+			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s): another run? decide, then repair with --force",
+				rt, name, short(ts.Tags[rt].Digest)))
+		}
+		for _, tag := range sortedTags(ts) {
+			st := ts.Tags[tag]
+			if st.State == TagComplete {
+				continue
+			}
+			if st.Role == RoleLatest && in.newer[name] != "" {
+				continue // latest already moved on to a newer release: fine
+			}
+			healthy = false
+			desc := describeTag(st)
+			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
+			if st.Role == RoleLatest || st.Role == RoleBranch {
+				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, impactOf(st)))
+			}
+		}
+		for _, l := range b.Legs {
+			if c := l.Cells[ts.Repo]; c.State != CellPresent || len(c.MissingBlobs) > 0 {
+				healthy = false
+			}
+		}
+	}
+	switch {
+	case len(unknownLegs) > 0:
+		b.Verdict = VerdictUnknown
+	case conflict:
+		b.Verdict = VerdictConflict
+	case len(nowhere) > 0:
+		b.Verdict = VerdictUnrepairable
+	case healthy:
+		b.Verdict = VerdictOK
+	default:
+		b.Verdict = VerdictRepairable
+	}
+}
+
+// judgeDarwin: darwin images are pushed tagged by their build; remerge
+// shows them and never merges them.
+func judgeDarwin(b *BackendReport, in judgeInput) {
+	b.Verdict = VerdictOK
+	for _, name := range targetNames(in.cfg, b) {
+		ts := b.Targets[name]
+		rt := releaseTag(ts)
+		switch st := ts.Tags[rt]; st.State {
+		case TagComplete:
+		case TagMissing:
+			b.Verdict = VerdictUnrepairable
+			b.Problems = append(b.Problems, fmt.Sprintf("%s missing in %s: darwin images are pushed by their build, not merged; re-run the darwin build", rt, name))
+			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: missing", rt, name))
+		default:
+			if b.Verdict == VerdictOK {
+				b.Verdict = VerdictUnknown
+			}
+			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", rt, name, describeTag(st)))
+		}
+	}
+}
+
+// tagState settles a resolved tag against the expected children and the
+// target's cells.
+func tagState(b *BackendReport, repo string, expected []string, st TagStatus) TagState {
+	if st.State == TagMissing || st.State == TagDenied || st.State == TagError || st.Digest == "" {
+		if st.State == TagPending {
+			return TagError
+		}
+		return st.State
+	}
+	if b.Kind == KindDarwin {
+		return TagComplete
+	}
+	inTarget := map[string]CellState{}
+	for _, l := range b.Legs {
+		if l.Digest != "" {
+			inTarget[l.Digest] = l.Cells[repo].State
+		}
+	}
+	exp := map[string]bool{}
+	for _, d := range expected {
+		exp[d] = true
+	}
+	shared := 0
+	for _, c := range st.Children {
+		if exp[c] {
+			shared++
+		}
+	}
+	switch {
+	case shared == len(exp) && shared == len(st.Children) && shared > 0:
+		for _, c := range st.Children {
+			if inTarget[c] != CellPresent {
+				return TagDangling
+			}
+		}
+		return TagComplete
+	case shared > 0:
+		return TagPartial
+	default:
+		return TagStale
+	}
+}
+
+func describeTag(st TagStatus) string {
+	switch st.State {
+	case TagStale:
+		return fmt.Sprintf("stale (points to %s, other digests)", short(st.Digest))
+	case TagPartial:
+		return fmt.Sprintf("partial (%s names only some of the expected children)", short(st.Digest))
+	case TagDangling:
+		return fmt.Sprintf("dangling (%s names a child missing in that repo)", short(st.Digest))
+	case TagDenied, TagError:
+		return fmt.Sprintf("%s (%s)", st.State, st.Error)
+	default:
+		return string(st.State)
+	}
+}
+
+func impactOf(st TagStatus) string {
+	switch st.State {
+	case TagMissing:
+		return "missing: installs fail with MANIFEST_UNKNOWN"
+	case TagStale:
+		return "stale: users silently get the previous image"
+	case TagDangling:
+		return "dangling: pulls fail for the missing platform"
+	default:
+		return string(st.State)
+	}
+}
+
+func whyNoDigest(in judgeInput) string {
+	var why []string
+	if in.hadDigests {
+		why = append(why, "not in the digests folder")
+	}
+	if in.run == "" {
+		why = append(why, "no run anchored in "+in.anchor)
+	} else {
+		why = append(why, "no keepalive anchor for run "+in.run)
+	}
+	why = append(why, "not in a published list")
+	return strings.Join(why, ", ")
+}
+
+// presentRepos returns the repos holding a leg's digest, in column order.
+func presentRepos(l Leg, cfg Config) []string {
+	var present []string
+	for _, r := range cfg.Repos() {
+		if l.Cells[r.Repo].State == CellPresent {
+			present = append(present, r.Repo)
+		}
+	}
+	return present
+}
+
+func cellErrors(l Leg) string {
+	var errs []string
+	for repo, c := range l.Cells {
+		if c.State == CellDenied || c.State == CellError {
+			errs = append(errs, fmt.Sprintf("%s %s", repo, c.State))
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	sort.Strings(errs)
+	return " that answered (" + strings.Join(errs, ", ") + ")"
+}
+
+func targetNames(cfg Config, b *BackendReport) []string {
+	var out []string
+	for _, t := range cfg.Targets {
+		if _, ok := b.Targets[t.Name]; ok {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+func releaseTag(ts *TargetStatus) string {
+	for tag, st := range ts.Tags {
+		if st.Role == RoleRelease || st.Role == RoleBranch {
+			return tag
+		}
+	}
+	return ""
+}
+
+// sortedTags orders a target's tags release, sha, latest.
+func sortedTags(ts *TargetStatus) []string {
+	rank := map[string]int{RoleRelease: 0, RoleBranch: 0, RoleSHA: 1, RoleLatest: 2}
+	tags := make([]string, 0, len(ts.Tags))
+	for t := range ts.Tags {
+		tags = append(tags, t)
+	}
+	sort.Slice(tags, func(i, j int) bool {
+		ri, rj := rank[ts.Tags[tags[i]].Role], rank[ts.Tags[tags[j]].Role]
+		if ri != rj {
+			return ri < rj
+		}
+		return tags[i] < tags[j]
+	})
+	return tags
+}
+
+// short abbreviates a digest for prose: sha256:0537 7fe6 (12 hex).
+func short(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+func shortAll(ds []string) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = short(d)
+	}
+	return out
+}
