@@ -1,0 +1,380 @@
+package inspect
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file renders a finished Report for people and scripts. It is pure
+// text (no terminal library) so that inspect stays importable by anything;
+// the TUI has its own renderer.
+
+// WriteJSON writes the report as one indented JSON document: the contract of
+// DESIGN.md section 9 that scripts rely on. Nil lists and maps are written as
+// [] and {} so that a consumer can iterate without null checks.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(normalized(r)); err != nil {
+		return fmt.Errorf("writing json report: %w", err)
+	}
+	return nil
+}
+
+// normalized returns a copy of r whose contract lists and maps are non-nil.
+// The caller's report is not modified.
+func normalized(r *Report) *Report {
+	out := *r
+	if out.Repos == nil {
+		out.Repos = []Repo{}
+	}
+	out.Backends = make([]*BackendReport, 0, len(r.Backends))
+	for _, b := range r.Backends {
+		nb := *b
+		if nb.Problems == nil {
+			nb.Problems = []string{}
+		}
+		if nb.Targets == nil {
+			nb.Targets = map[string]*TargetStatus{}
+		}
+		nb.Legs = make([]Leg, 0, len(b.Legs))
+		for _, l := range b.Legs {
+			if l.Cells == nil {
+				l.Cells = map[string]Cell{}
+			}
+			nb.Legs = append(nb.Legs, l)
+		}
+		for name, t := range nb.Targets {
+			if t != nil && t.Tags == nil {
+				nt := *t
+				nt.Tags = map[string]TagStatus{}
+				nb.Targets[name] = &nt
+			}
+		}
+		out.Backends = append(out.Backends, &nb)
+	}
+	return &out
+}
+
+// cellGlyph is the one-character picture of a cell used by the table and
+// markdown renderers; cellLegend explains them in the same order.
+func cellGlyph(c Cell, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	switch c.State {
+	case CellPresent:
+		if len(c.MissingBlobs) > 0 {
+			return "◐"
+		}
+		return "●"
+	case CellMissing:
+		return "○"
+	case CellDenied:
+		return "⊘"
+	case CellError:
+		return "✕"
+	case CellPending:
+		return "·"
+	default:
+		return "?"
+	}
+}
+
+var cellLegends = []string{"● present", "◐ present, blobs missing", "○ missing", "⊘ denied", "✕ error", "· pending", "? unknown", "- not probed"}
+
+// reportLayout holds what every text renderer derives from a report: the
+// repo column order and the target names in config order.
+type reportLayout struct {
+	repos   []Repo
+	targets []string
+}
+
+func newReportLayout(r *Report) reportLayout {
+	var l reportLayout
+	l.repos = r.Repos
+	if len(l.repos) == 0 {
+		// A report built without Repos: fall back to the cell keys, sorted.
+		seen := map[string]bool{}
+		var keys []string
+		for _, b := range r.Backends {
+			for _, leg := range b.Legs {
+				for k := range leg.Cells {
+					if !seen[k] {
+						seen[k] = true
+						keys = append(keys, k)
+					}
+				}
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			l.repos = append(l.repos, Repo{Repo: k})
+		}
+	}
+	for _, rp := range l.repos {
+		if rp.Role == RoleTarget && rp.Name != "" {
+			l.targets = append(l.targets, rp.Name)
+		}
+	}
+	if len(l.targets) == 0 {
+		seen := map[string]bool{}
+		for _, b := range r.Backends {
+			for name := range b.Targets {
+				if !seen[name] {
+					seen[name] = true
+					l.targets = append(l.targets, name)
+				}
+			}
+		}
+		sort.Strings(l.targets)
+	}
+	return l
+}
+
+// legs renders every leg of b as "amd64 ●○● arm64 ●●●", one glyph per repo
+// in column order.
+func (l reportLayout) legs(b *BackendReport) string {
+	parts := make([]string, 0, len(b.Legs))
+	for _, leg := range b.Legs {
+		var sb strings.Builder
+		sb.WriteString(leg.PlatformTag)
+		sb.WriteByte(' ')
+		for _, rp := range l.repos {
+			c, ok := leg.Cells[rp.Repo]
+			sb.WriteString(cellGlyph(c, ok))
+		}
+		parts = append(parts, sb.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// target renders the release-tag state of b in the named target, followed
+// by the latest marker: " L" when latest-<suffix> is on this release, " L!"
+// when it exists as a tag of the release but is stale, missing or broken.
+func (l reportLayout) target(b *BackendReport, name string) string {
+	t := b.Targets[name]
+	if t == nil {
+		return "-"
+	}
+	s := string(t.State)
+	for _, ts := range t.Tags {
+		if ts.Role != RoleLatest {
+			continue
+		}
+		if ts.State == TagComplete {
+			s += " L"
+		} else {
+			s += " L!"
+		}
+		break
+	}
+	return s
+}
+
+// repoLegend names the repo of every glyph column, in order.
+func (l reportLayout) repoLegend() []string {
+	parts := make([]string, 0, len(l.repos))
+	for i, rp := range l.repos {
+		label := rp.Repo
+		switch {
+		case rp.Role == RoleTarget && rp.Name != "":
+			label += " (" + rp.Name + ")"
+		case rp.Role != "":
+			label += " (" + string(rp.Role) + ")"
+		}
+		parts = append(parts, fmt.Sprintf("%d=%s", i+1, label))
+	}
+	return parts
+}
+
+// summaryLine is the one-line verdict count shared by every renderer.
+func summaryLine(r *Report) string {
+	s := r.Summary
+	return fmt.Sprintf("%d backends: %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+		len(r.Backends), s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)
+}
+
+// releaseLine names the release as "v4.2.2 (run 123, sha abc1234)".
+func releaseLine(rel Release) string {
+	var extra []string
+	if rel.Run != "" {
+		extra = append(extra, "run "+rel.Run)
+	}
+	if rel.SHA != "" {
+		extra = append(extra, "sha "+rel.SHA)
+	}
+	if len(extra) == 0 {
+		return rel.Ref
+	}
+	return rel.Ref + " (" + strings.Join(extra, ", ") + ")"
+}
+
+// kindShort keeps the kind column narrow in the table.
+func kindShort(k Kind) string {
+	if k == KindMultiarch {
+		return "multi"
+	}
+	return string(k)
+}
+
+// WriteTable writes a plain-text table meant to be read at about width
+// columns (100 is a good default): a legend, one row per backend (suffix,
+// kind, verdict, per-repo cell glyphs per leg, release-tag state per target
+// with a latest marker), the problems of every broken backend, the
+// release-wide problems and a summary line. Suffixes too long for the width
+// are elided in the middle, where LocalAI suffixes repeat themselves least
+// informatively.
+func WriteTable(w io.Writer, r *Report, width int) error {
+	if width <= 0 {
+		width = 100
+	}
+	l := newReportLayout(r)
+	tw := &textWriter{w: w}
+
+	tw.line("release " + releaseLine(r.Release))
+	if len(l.repos) > 0 {
+		tw.items("repos: ", l.repoLegend(), width)
+	}
+	tw.items("cells: ", cellLegends, width)
+	if len(l.targets) > 0 {
+		tw.line("targets: release-tag state; L latest on this release, L! latest stale or missing")
+	}
+	tw.line("")
+
+	header := []string{"SUFFIX", "KIND", "VERDICT", "LEGS"}
+	for _, t := range l.targets {
+		header = append(header, strings.ToUpper(t))
+	}
+	rows := [][]string{header}
+	for _, b := range r.Backends {
+		row := []string{b.Suffix, kindShort(b.Kind), string(b.Verdict), l.legs(b)}
+		for _, t := range l.targets {
+			row = append(row, l.target(b, t))
+		}
+		rows = append(rows, row)
+	}
+	widths := make([]int, len(header))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	// Shrink the suffix column (never below its header or 12) to fit.
+	rest := 0
+	for i := 1; i < len(widths); i++ {
+		rest += widths[i] + 2
+	}
+	if widths[0]+rest > width {
+		widths[0] = max(width-rest, 12, len(header[0]))
+	}
+	if len(r.Backends) == 0 {
+		rows = nil
+		tw.line("no backends")
+	}
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			if i == 0 {
+				c = elide(c, widths[0])
+			}
+			if i < len(row)-1 {
+				c += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			}
+			cells[i] = c
+		}
+		tw.line(strings.Join(cells, "  "))
+	}
+
+	first := true
+	for _, b := range r.Backends {
+		if b.Verdict == VerdictOK || (len(b.Problems) == 0 && len(b.Impact) == 0) {
+			continue
+		}
+		if first {
+			tw.line("")
+			tw.line("PROBLEMS")
+			first = false
+		}
+		tw.line(b.Suffix + " (" + string(b.Verdict) + ")")
+		for _, p := range b.Problems {
+			tw.wrapped("  - ", p, width)
+		}
+		for _, p := range b.Impact {
+			tw.wrapped("  - impact: ", p, width)
+		}
+	}
+	if len(r.Problems) > 0 {
+		tw.line("")
+		tw.line("RELEASE")
+		for _, p := range r.Problems {
+			tw.wrapped("  - ", p, width)
+		}
+	}
+	tw.line("")
+	tw.line(summaryLine(r))
+	return tw.err
+}
+
+// elide shortens s to at most n runes by replacing its middle with "…".
+func elide(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n || n < 3 {
+		return s
+	}
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(rs[:head]) + "…" + string(rs[len(rs)-tail:])
+}
+
+// textWriter writes lines and remembers the first error, so renderers read
+// as a sequence of lines rather than a ladder of error checks.
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) line(s string) {
+	if t.err != nil {
+		return
+	}
+	_, t.err = io.WriteString(t.w, strings.TrimRight(s, " ")+"\n")
+}
+
+// wrapped writes prefix+text word-wrapped at width, continuation lines
+// indented under the text. Words longer than the width are not split.
+func (t *textWriter) wrapped(prefix, text string, width int) {
+	t.fill(prefix, strings.Fields(text), " ", width)
+}
+
+// items writes legend entries separated by two spaces, wrapped at width.
+func (t *textWriter) items(prefix string, items []string, width int) {
+	t.fill(prefix, items, "  ", width)
+}
+
+func (t *textWriter) fill(prefix string, items []string, sep string, width int) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	cur := prefix
+	curLen := utf8.RuneCountInString(prefix)
+	empty := true
+	for _, it := range items {
+		il := utf8.RuneCountInString(it)
+		if !empty && curLen+len(sep)+il > width {
+			t.line(cur)
+			cur, curLen, empty = indent, len(indent), true
+		}
+		if !empty {
+			cur += sep
+			curLen += len(sep)
+		}
+		cur += it
+		curLen += il
+		empty = false
+	}
+	t.line(cur)
+}

@@ -1,0 +1,96 @@
+package inspect
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteMarkdown writes the report for a GitHub step summary: a heading with
+// the release, the summary line, a table of the backends that are not ok
+// (worst first) with their legs, per-target state and problems, the ok
+// backends folded in a <details> block, and the release-wide problems.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	l := newReportLayout(r)
+	tw := &textWriter{w: w}
+	tw.line("### remerge: " + mdEscape(releaseLine(r.Release)))
+	tw.line("")
+	tw.line("**" + summaryLine(r) + "**")
+	tw.line("")
+
+	var broken, ok []*BackendReport
+	for _, b := range r.Backends {
+		if b.Verdict == VerdictOK {
+			ok = append(ok, b)
+		} else {
+			broken = append(broken, b)
+		}
+	}
+	sort.SliceStable(broken, func(i, j int) bool { return broken[i].Verdict.Rank() < broken[j].Verdict.Rank() })
+
+	if len(broken) > 0 || len(ok) > 0 {
+		tw.line("Legs show one cell per repo, in order: " + mdEscape(strings.Join(l.repoLegend(), ", ")) + ".  ")
+		tw.line("Cells: " + mdEscape(strings.Join(cellLegends, "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.")
+		tw.line("")
+	}
+	if len(broken) > 0 {
+		head := "| backend | verdict | legs |"
+		sep := "|---|---|---|"
+		for _, t := range l.targets {
+			head += " " + mdEscape(t) + " |"
+			sep += "---|"
+		}
+		tw.line(head + " problems |")
+		tw.line(sep + "---|")
+		for _, b := range broken {
+			row := "| `" + b.Suffix + "` | " + string(b.Verdict) + " | " + mdLegs(l, b) + " |"
+			for _, t := range l.targets {
+				row += " " + mdEscape(l.target(b, t)) + " |"
+			}
+			var notes []string
+			for _, p := range b.Problems {
+				notes = append(notes, mdEscape(p))
+			}
+			for _, p := range b.Impact {
+				notes = append(notes, "impact: "+mdEscape(p))
+			}
+			tw.line(row + " " + strings.Join(notes, "<br>") + " |")
+		}
+		tw.line("")
+	}
+	if len(ok) > 0 {
+		tw.line(fmt.Sprintf("<details><summary>%d ok backends</summary>", len(ok)))
+		tw.line("")
+		tw.line("| backend | kind | legs |")
+		tw.line("|---|---|---|")
+		for _, b := range ok {
+			tw.line("| `" + b.Suffix + "` | " + string(b.Kind) + " | " + mdLegs(l, b) + " |")
+		}
+		tw.line("")
+		tw.line("</details>")
+		tw.line("")
+	}
+	if len(r.Problems) > 0 {
+		tw.line("Release-wide problems:")
+		tw.line("")
+		for _, p := range r.Problems {
+			tw.line("- " + mdEscape(p))
+		}
+		tw.line("")
+	}
+	return tw.err
+}
+
+// mdLegs renders the legs of b one per line inside a table cell.
+func mdLegs(l reportLayout, b *BackendReport) string {
+	parts := make([]string, 0, len(b.Legs))
+	for _, leg := range b.Legs {
+		one := reportLayout{repos: l.repos}
+		parts = append(parts, mdEscape(one.legs(&BackendReport{Legs: []Leg{leg}})))
+	}
+	return strings.Join(parts, "<br>")
+}
+
+// mdEscape keeps free text from breaking a table row or being read as HTML.
+var mdEscape = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "\\`").Replace

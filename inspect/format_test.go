@@ -1,0 +1,293 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// -update-format rewrites the golden files of the report renderers. The flag
+// has its own name because package inspect has other golden tests.
+var updateFormat = flag.Bool("update-format", false, "rewrite inspect/testdata/format golden files")
+
+const (
+	fmtAnchor = "quay.io/go-skynet/ci-cache"
+	fmtQuay   = "quay.io/go-skynet/local-ai-backends"
+	fmtHub    = "docker.io/localai/localai-backends"
+	fmtD1     = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	fmtD2     = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	fmtOld    = "sha256:9999999999999999999999999999999999999999999999999999999999999999"
+)
+
+func fmtCells(anchor, quay, hub Cell) map[string]Cell {
+	return map[string]Cell{fmtAnchor: anchor, fmtQuay: quay, fmtHub: hub}
+}
+
+func fmtTarget(repo string, release TagState, latest TagState) *TargetStatus {
+	t := &TargetStatus{Repo: repo, State: release, Tags: map[string]TagStatus{
+		"v4.2.2-x": {State: release, Role: RoleRelease},
+	}}
+	if latest != "" {
+		t.Tags["latest-x"] = TagStatus{State: latest, Role: RoleLatest, Digest: fmtOld}
+	}
+	return t
+}
+
+// fmtReport is a hand-built report using every cell state, tag state,
+// verdict and kind, a suffix longer than any table column, and problem text
+// with characters markdown must escape.
+func fmtReport() *Report {
+	present := Cell{State: CellPresent}
+	missing := Cell{State: CellMissing}
+	r := &Report{
+		Release: Release{Ref: "v4.2.2", Run: "25745181433", SHA: "abc1234"},
+		Repos: []Repo{
+			{Repo: fmtAnchor, Role: RoleAnchor},
+			{Repo: fmtQuay, Role: RoleTarget, Name: "quay"},
+			{Repo: fmtHub, Role: RoleTarget, Name: "dockerhub"},
+		},
+		Backends: []*BackendReport{
+			{
+				Suffix: "-cpu-kokoro", Name: "kokoro", Kind: KindMultiarch, Verdict: VerdictRepairable,
+				Legs: []Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: FromAnchor,
+						Size: 1234, MediaType: "application/vnd.docker.distribution.manifest.v2+json",
+						Cells: fmtCells(present, missing, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: FromDigests,
+						Cells: fmtCells(present, Cell{State: CellPresent, MissingBlobs: []string{fmtOld}}, present)},
+				},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagMissing, TagStale),
+					"dockerhub": fmtTarget(fmtHub, TagComplete, TagComplete),
+				},
+				Problems: []string{"amd64 manifest reaped from quay.io/go-skynet/local-ai-backends; still in ci-cache"},
+				Impact:   []string{"latest-cpu-kokoro in quay: stale"},
+			},
+			{
+				Suffix: "-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", Kind: KindSingle, Verdict: VerdictUnrepairable,
+				Legs: []Leg{{PlatformTag: "single", Platform: "linux/arm64", Digest: fmtD1, DigestFrom: FromPublished,
+					Cells: fmtCells(missing, Cell{State: CellDenied, Error: "401 UNAUTHORIZED"}, Cell{State: CellError, Error: "dial tcp: i/o timeout"})}},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagDangling, TagDenied),
+					"dockerhub": fmtTarget(fmtHub, TagError, ""),
+				},
+				Problems: []string{"single manifest present nowhere: rebuild it | <needs CI>"},
+			},
+			{
+				Suffix: "-gpu-vulkan-whisper", Kind: KindMultiarch, Verdict: VerdictConflict,
+				Legs: []Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: FromAnchor, Cells: fmtCells(present, present, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: FromAnchor, Cells: fmtCells(present, present, Cell{State: CellPending})},
+				},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagStale, TagPartial),
+					"dockerhub": fmtTarget(fmtHub, TagPending, TagPending),
+				},
+				Problems: []string{"v4.2.2-gpu-vulkan-whisper in quay points to a complete list of other digests"},
+			},
+			{
+				Suffix: "-cpu-llama", Kind: KindMultiarch, Verdict: VerdictUnknown,
+				Legs: []Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Cells: fmtCells(Cell{State: CellUnknown}, Cell{State: CellUnknown}, Cell{State: CellUnknown})},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Cells: map[string]Cell{fmtAnchor: {State: CellUnknown}}},
+				},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagPartial, TagMissing),
+					"dockerhub": fmtTarget(fmtHub, TagMissing, TagMissing),
+				},
+				Problems: []string{"no digest found for amd64 or arm64"},
+			},
+			{
+				Suffix: "-cpu-kokoros", Kind: KindSingle, Verdict: VerdictOK,
+				Legs: []Leg{{PlatformTag: "single", Platform: "linux/amd64", Digest: fmtD2, DigestFrom: FromAnchor,
+					Cells: fmtCells(present, present, present)}},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagComplete, TagComplete),
+					"dockerhub": fmtTarget(fmtHub, TagComplete, TagComplete),
+				},
+			},
+			{
+				Suffix: "-metal-darwin-arm64-whisper", Kind: KindDarwin, Verdict: VerdictOK,
+				Legs: []Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: fmtD1, DigestFrom: FromPublished,
+					Cells: fmtCells(Cell{State: CellMissing}, present, present)}},
+				Targets: map[string]*TargetStatus{
+					"quay":      fmtTarget(fmtQuay, TagComplete, ""),
+					"dockerhub": fmtTarget(fmtHub, TagComplete, ""),
+				},
+			},
+		},
+		Problems: []string{"matrix: -cpu-foo has platform-tag amd64 but no arm64 leg"},
+	}
+	for _, b := range r.Backends {
+		r.Summary.Add(b.Verdict)
+	}
+	return r
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "format", name)
+	if *updateFormat {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden %s (run with -update-format to create): %v", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden (run with -update-format to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestFormatGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(*bytes.Buffer, *Report) error
+	}{
+		{"report.json", func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, r) }},
+		{"report.md", func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
+		{"report-100.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 100) }},
+		{"report-80.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 80) }},
+		{"report-160.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 160) }},
+		{"empty.txt", func(b *bytes.Buffer, _ *Report) error {
+			return WriteTable(b, &Report{Release: Release{Ref: "master"}}, 100)
+		}},
+		{"empty.json", func(b *bytes.Buffer, _ *Report) error { return WriteJSON(b, &Report{Release: Release{Ref: "master"}}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.write(&buf, fmtReport()); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tt.name, buf.Bytes())
+		})
+	}
+}
+
+// TestTableFitsWidth checks every table row stays within the width asked for
+// once suffixes are elided, and that elided suffixes keep both ends.
+func TestTableFitsWidth(t *testing.T) {
+	for _, width := range []int{80, 100, 120} {
+		t.Run(strconv.Itoa(width), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteTable(&buf, fmtReport(), width); err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(buf.String(), "\n") {
+				if n := utf8.RuneCountInString(line); n > width {
+					t.Errorf("line %d is %d runes wide, want <= %d: %q", i+1, n, width, line)
+				}
+			}
+			if !strings.Contains(buf.String(), "-nvidia-l4t") || !strings.Contains(buf.String(), "ggml") {
+				t.Errorf("elided suffix lost its ends:\n%s", buf.String())
+			}
+		})
+	}
+}
+
+// TestJSONContract decodes the JSON generically and checks the field names
+// of DESIGN.md section 9, so a renamed json tag fails here and not in a
+// maintainer's script.
+func TestJSONContract(t *testing.T) {
+	r := fmtReport()
+	r.Backends[0].Problems = nil // must still be written as []
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not one JSON document: %v", err)
+	}
+	obj := func(v any) map[string]any { m, _ := v.(map[string]any); return m }
+	arr := func(v any) []any { a, _ := v.([]any); return a }
+	tests := []struct {
+		name string
+		m    map[string]any
+		keys []string
+	}{
+		{"top", doc, []string{"release", "summary", "repos", "backends", "problems"}},
+		{"release", obj(doc["release"]), []string{"ref", "run", "sha"}},
+		{"summary", obj(doc["summary"]), []string{"ok", "repairable", "unrepairable", "conflict", "unknown"}},
+		{"backend", obj(arr(doc["backends"])[0]), []string{"suffix", "name", "kind", "verdict", "legs", "targets", "problems", "impact"}},
+		{"leg", obj(arr(obj(arr(doc["backends"])[0])["legs"])[0]), []string{"platform_tag", "platform", "digest", "digest_from", "size", "media_type", "cells"}},
+		{"cell", obj(obj(obj(arr(obj(arr(doc["backends"])[0])["legs"])[1])["cells"])[fmtQuay]), []string{"state", "missing_blobs"}},
+		{"target", obj(obj(obj(arr(doc["backends"])[0])["targets"])["quay"]), []string{"repo", "state", "tags"}},
+		{"tag", obj(obj(obj(obj(obj(arr(doc["backends"])[0])["targets"])["quay"])["tags"])["latest-x"]), []string{"state", "digest", "role"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.m == nil {
+				t.Fatalf("object missing in:\n%s", buf.String())
+			}
+			for _, k := range tt.keys {
+				if _, ok := tt.m[k]; !ok {
+					t.Errorf("key %q missing; have %v", k, tt.m)
+				}
+			}
+		})
+	}
+	if p, ok := obj(arr(doc["backends"])[0])["problems"].([]any); !ok || len(p) != 0 {
+		t.Errorf("nil problems written as %v, want []", obj(arr(doc["backends"])[0])["problems"])
+	}
+	if r.Backends[0].Problems != nil {
+		t.Error("WriteJSON modified the caller's report")
+	}
+}
+
+func TestElide(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"-cpu-kokoro", 20, "-cpu-kokoro"},
+		{"-cpu-kokoro", 11, "-cpu-kokoro"},
+		{"-cpu-kokoros", 11, "-cpu-…koros"},
+		{"-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", 15, "-nvidia…on-ggml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := elide(tt.in, tt.n)
+			if got != tt.want {
+				t.Errorf("elide(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+			if utf8.RuneCountInString(got) > max(tt.n, 3) {
+				t.Errorf("elide(%q, %d) is %d runes", tt.in, tt.n, utf8.RuneCountInString(got))
+			}
+		})
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestFormatWriteErrors makes sure a failed write is reported, not dropped.
+func TestFormatWriteErrors(t *testing.T) {
+	for name, write := range map[string]func() error{
+		"json":     func() error { return WriteJSON(failWriter{}, fmtReport()) },
+		"table":    func() error { return WriteTable(failWriter{}, fmtReport(), 100) },
+		"markdown": func() error { return WriteMarkdown(failWriter{}, fmtReport()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := write(); err == nil {
+				t.Error("want an error from a failing writer")
+			}
+		})
+	}
+}
