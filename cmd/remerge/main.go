@@ -1,0 +1,98 @@
+// Command remerge shows, for every backend of a container-image release,
+// whether each per-arch manifest is still reachable in each registry
+// repository, and re-merges broken manifest lists. See README.md.
+//
+// This package only wires flags to the inspect and repair libraries; all
+// registry work lives there.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes shared by every command (DESIGN.md section 9).
+const (
+	exitOK     = 0 // every backend ok
+	exitBroken = 1 // something is (still) broken, or the work failed
+	exitUsage  = 2 // usage, configuration or input error
+)
+
+// usageError is a mistake in what the user gave remerge (a flag, the config
+// file, the matrix, a digests folder): exit code 2 with a one-line reason.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef builds a usageError; the message should name the input at fault,
+// e.g. `--format "yaml": want table, json or markdown`.
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// asUsage marks an error from a library (config, matrix, digests parsers) as
+// the user's input error. It keeps nil as nil.
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err: err}
+}
+
+// errBroken says the command ran and what it printed is the answer: some
+// backend is not ok. It carries no message of its own.
+var errBroken = errors.New("something is broken")
+
+// run is main without the process: it parses args, runs the command and
+// returns the exit code, so tests can call it in-process. The context is
+// cancelled on SIGINT/SIGTERM.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(newOptions(), stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, errBroken) {
+		fmt.Fprintf(stderr, "remerge: %s\n", oneLine(err.Error()))
+	}
+	return code
+}
+
+// exitCode maps a command's error to the process exit code.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		return exitBroken
+	}
+}
+
+// oneLine folds a multi-line message (YAML decoders list errors on several
+// lines) into the single line scripts and CI logs expect.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, " ")
+}

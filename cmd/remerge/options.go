@@ -1,0 +1,185 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+// defaultConfigFile is read when --config is not given, if it exists.
+const defaultConfigFile = "remerge.yaml"
+
+// options holds the persistent flags every command shares (DESIGN.md
+// section 9). Commands read them only through load, which applies the
+// precedence: flags over the config file over LocalAI's defaults.
+type options struct {
+	configFile  string
+	matrixFile  string
+	release     string
+	run         string
+	sha         string
+	digestsDir  string
+	deep        bool
+	concurrency int
+	timeout     time.Duration
+	insecure    []string
+}
+
+func newOptions() *options {
+	return &options{concurrency: registry.DefaultConcurrency, timeout: registry.DefaultTimeout}
+}
+
+// addFlags registers the shared flags as persistent flags of the root.
+func (o *options) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.configFile, "config", "", "config file (default ./"+defaultConfigFile+" if present, else LocalAI's defaults)")
+	fs.StringVar(&o.matrixFile, "matrix", "", "backend matrix file (overrides the config's matrix)")
+	fs.StringVar(&o.release, "release", "", "release ref: a tag such as v4.2.2, or a branch")
+	fs.StringVar(&o.run, "run", "", "CI run id whose keepalive anchors give the expected digests")
+	fs.StringVar(&o.sha, "sha", "", "commit sha of the release (adds the sha-<7> tag)")
+	fs.StringVar(&o.digestsDir, "digests", "", "folder written by `gh run download <run> -p 'digests*'`")
+	fs.BoolVar(&o.deep, "deep", false, "also check that every present child's blobs are linked in its repo")
+	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "most requests in flight per registry")
+	fs.DurationVar(&o.timeout, "timeout", o.timeout, "per-request timeout (headers, and silence while reading a body)")
+	fs.StringArrayVar(&o.insecure, "insecure", nil, "registry host:port spoken to over plain HTTP (repeatable; adds to the config)")
+}
+
+var (
+	runIDPattern = regexp.MustCompile(`^[0-9]+$`)
+	shaPattern   = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+)
+
+// releaseRef checks the release flags and returns the release they name.
+// needRef is false for commands such as runs that work without a release.
+func (o *options) releaseRef(needRef bool) (inspect.Release, error) {
+	if needRef && o.release == "" {
+		return inspect.Release{}, usagef("--release is required (a tag such as v4.2.2, or a branch)")
+	}
+	if o.run != "" && !runIDPattern.MatchString(o.run) {
+		return inspect.Release{}, usagef("--run %q: want a CI run id (digits only)", o.run)
+	}
+	if o.sha != "" && !shaPattern.MatchString(o.sha) {
+		return inspect.Release{}, usagef("--sha %q: want 7 to 40 lowercase hex digits", o.sha)
+	}
+	return inspect.Release{Ref: o.release, Run: o.run, SHA: o.sha}, nil
+}
+
+// config loads the config file (explicit, or ./remerge.yaml if present, or
+// the defaults) and applies the flags over it.
+func (o *options) config() (inspect.Config, error) {
+	if o.concurrency < 1 {
+		return inspect.Config{}, usagef("--concurrency %d: want 1 or more", o.concurrency)
+	}
+	if o.timeout <= 0 {
+		return inspect.Config{}, usagef("--timeout %s: want a positive duration", o.timeout)
+	}
+	cfg := inspect.DefaultConfig()
+	path := o.configFile
+	if path == "" {
+		if _, err := os.Stat(defaultConfigFile); err == nil {
+			path = defaultConfigFile
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return inspect.Config{}, usagef("config %s: %w", defaultConfigFile, err)
+		}
+	}
+	if path != "" {
+		c, err := inspect.LoadConfig(path)
+		if err != nil {
+			return inspect.Config{}, asUsage(err)
+		}
+		cfg = c
+	}
+	if o.matrixFile != "" {
+		cfg.Matrix = o.matrixFile
+	}
+	for _, h := range o.insecure {
+		if h == "" {
+			return inspect.Config{}, usagef("--insecure %q: want host:port", h)
+		}
+	}
+	cfg.Insecure = append(cfg.Insecure, o.insecure...)
+	return cfg, nil
+}
+
+// loaded is everything a release command needs, read and checked up front
+// so that input errors surface as exit 2 before any registry is contacted.
+type loaded struct {
+	rel     inspect.Release
+	cfg     inspect.Config
+	matrix  *inspect.Matrix
+	digests *inspect.DigestsDir
+}
+
+// load reads the release flags, config, matrix and digests folder.
+func (o *options) load() (*loaded, error) {
+	rel, err := o.releaseRef(true)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	m, err := inspect.LoadMatrix(cfg.Matrix)
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	l := &loaded{rel: rel, cfg: cfg, matrix: m}
+	if o.digestsDir != "" {
+		d, err := inspect.ReadDigestsDir(o.digestsDir)
+		if err != nil {
+			return nil, asUsage(err)
+		}
+		l.digests = d
+	}
+	return l, nil
+}
+
+// client builds the one registry client of the process from the flags and
+// the config's insecure list.
+func (o *options) client(cfg inspect.Config) *registry.Client {
+	return registry.New(registry.Options{
+		Concurrency: o.concurrency,
+		Timeout:     o.timeout,
+		Insecure:    cfg.Insecure,
+		UserAgent:   "remerge/" + version(),
+	})
+}
+
+// resolveSuffixes makes sure every suffix names a backend of the matrix,
+// exactly: -cpu-kokoro never matches -cpu-kokoros. A suffix may be given
+// without its leading dash (cpu-kokoro), since a leading dash reads as a
+// flag on the command line unless it follows "--".
+func resolveSuffixes(flag string, m *inspect.Matrix, suffixes []string) ([]string, error) {
+	out := make([]string, 0, len(suffixes))
+	for _, s := range suffixes {
+		if _, ok := m.Backend(s); ok {
+			out = append(out, s)
+			continue
+		}
+		if !strings.HasPrefix(s, "-") {
+			if _, ok := m.Backend("-" + s); ok {
+				out = append(out, "-"+s)
+				continue
+			}
+		}
+		return nil, usagef("%s %q: no such tag-suffix in matrix %s", flag, s, m.Path)
+	}
+	return out, nil
+}
+
+// describeRelease is used in messages: "v4.2.2 (run 123)".
+func describeRelease(rel inspect.Release) string {
+	if rel.Run == "" {
+		return rel.Ref
+	}
+	return fmt.Sprintf("%s (run %s)", rel.Ref, rel.Run)
+}

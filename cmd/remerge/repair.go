@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// stdin is where repair reads its confirmation; a variable for tests.
+var stdin io.Reader = os.Stdin
+
+// repairFlags are the flags of `remerge repair`, validated by check before
+// any registry is contacted.
+type repairFlags struct {
+	all      bool
+	targets  []string
+	dryRun   bool
+	yes      bool
+	force    bool
+	audit    string
+	suffixes []string
+}
+
+func newRepairCmd(o *options, stdout, stderr io.Writer) *cobra.Command {
+	var f repairFlags
+	cmd := &cobra.Command{
+		Use:   "repair --release REF [SUFFIX...|--all]",
+		Short: "Re-merge the manifest list of broken backends into their targets",
+		Long: `repair re-merges each named backend (or, with --all, every repairable one)
+into every target (or only --target NAME): it copies each child manifest into
+the target from wherever it still lives, writes the list buildx would have
+written, and points the release's tags at it. It never deletes, never moves a
+tag that points to a complete list of other digests without --force, and
+asks for confirmation unless --yes. --dry-run prints the plan and writes
+nothing.
+
+A tag-suffix may be written without its leading dash (cpu-kokoro), or after
+"--" (repair -- -cpu-kokoro).
+
+Exit codes: 0 every selected backend ok afterwards, 1 something still broken,
+2 usage or input error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.suffixes = args
+			l, err := o.load()
+			if err != nil {
+				return err
+			}
+			if err := f.check(l); err != nil {
+				return err
+			}
+			return runRepair(cmd.Context(), o, l, f, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.all, "all", false, "repair every repairable backend of the release")
+	fl.StringArrayVar(&f.targets, "target", nil, "repair only in this target, by name from the config (repeatable; default every target)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and the list JSON; write nothing")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
+	fl.BoolVar(&f.force, "force", false, "allow moving a tag that points to a complete list of other digests")
+	fl.StringVar(&f.audit, "audit", "", "audit log file, JSON lines (default $XDG_STATE_HOME/remerge/audit.jsonl)")
+	return cmd
+}
+
+// check validates the selection against the config and the matrix, and
+// resolves suffixes given without their leading dash.
+func (f *repairFlags) check(l *loaded) error {
+	switch {
+	case len(f.suffixes) == 0 && !f.all:
+		return usagef("repair: name at least one tag-suffix, or --all")
+	case len(f.suffixes) > 0 && f.all:
+		return usagef("repair: give tag-suffixes or --all, not both")
+	}
+	suffixes, err := resolveSuffixes("repair", l.matrix, f.suffixes)
+	if err != nil {
+		return err
+	}
+	f.suffixes = suffixes
+	for _, s := range f.suffixes {
+		if b, _ := l.matrix.Backend(s); b.Kind == inspect.KindDarwin {
+			return usagef("repair %q: a darwin backend is pushed as a plain image and never re-merged", s)
+		}
+	}
+	for _, t := range f.targets {
+		if _, ok := l.cfg.Target(t); !ok {
+			names := make([]string, 0, len(l.cfg.Targets))
+			for _, ct := range l.cfg.Targets {
+				names = append(names, ct.Name)
+			}
+			return usagef("--target %q: no such target; the config names %s", t, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// targetNames is the --target selection, or every configured target.
+func (f repairFlags) targetNames(cfg inspect.Config) []string {
+	if len(f.targets) > 0 {
+		return f.targets
+	}
+	names := make([]string, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// selected returns the backends of rep to re-merge: the named ones, or with
+// --all every repairable one (and conflicting ones too with --force).
+func (f repairFlags) selected(rep *inspect.Report) []*inspect.BackendReport {
+	var out []*inspect.BackendReport
+	for _, b := range rep.Backends {
+		switch {
+		case b.Kind == inspect.KindDarwin:
+		case !f.all:
+			out = append(out, b)
+		case b.Verdict == inspect.VerdictRepairable,
+			f.force && b.Verdict == inspect.VerdictConflict:
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// confirm asks on stdout and reads y/yes from stdin. Without a terminal
+// to ask, the answer must come from --yes.
+func confirm(stdout io.Writer, question string) (bool, error) {
+	if f, ok := stdin.(*os.File); ok && !isTerminal(f) {
+		return false, usagef("repair: stdin is not a terminal; pass --yes to write, or --dry-run")
+	}
+	fmt.Fprintf(stdout, "%s [y/N] ", question)
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false, fmt.Errorf("reading confirmation: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}

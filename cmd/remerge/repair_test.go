@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRepairAgainstRegistry reaps a child from quay, then checks that a dry
+// run and a declined confirmation write nothing, that repair --yes brings
+// it back and logs it, and that inspect then exits 0.
+func TestRepairAgainstRegistry(t *testing.T) {
+	r := seedRelease(t)
+	ctx := context.Background()
+	if err := r.reg.Reap(ctx, r.quay, r.arm64.Digest); err != nil {
+		t.Fatal(err)
+	}
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	arm64InQuay := func() bool {
+		t.Helper()
+		ok, err := r.reg.ManifestExists(ctx, r.quay, r.arm64.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	t.Run("dry run", func(t *testing.T) {
+		code, stdout, stderr := runArgs(t, append([]string{"repair", "--dry-run", "--audit", audit, "cpu-a"}, r.args()...)...)
+		if code != exitBroken {
+			t.Errorf("dry run: exit %d, want %d (nothing fixed); stderr %q", code, exitBroken, stderr)
+		}
+		for _, want := range []string{"-cpu-a", `"mediaType"`, "nothing written"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("dry run output lacks %q:\n%s", want, stdout)
+			}
+		}
+		if arm64InQuay() {
+			t.Error("dry run wrote the child into quay")
+		}
+	})
+
+	t.Run("declined", func(t *testing.T) {
+		old := stdin
+		stdin = strings.NewReader("n\n")
+		t.Cleanup(func() { stdin = old })
+		code, stdout, _ := runArgs(t, append([]string{"repair", "--all", "--audit", audit}, r.args()...)...)
+		if code != exitBroken || !strings.Contains(stdout, "aborted") {
+			t.Errorf("declined: exit %d, stdout:\n%s", code, stdout)
+		}
+		if arm64InQuay() {
+			t.Error("declined repair wrote the child into quay")
+		}
+	})
+
+	t.Run("yes", func(t *testing.T) {
+		code, stdout, stderr := runArgs(t, append([]string{"repair", "--all", "--yes", "--target", "quay", "--audit", audit}, r.args()...)...)
+		if code != exitOK {
+			t.Fatalf("repair: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+		}
+		if !arm64InQuay() {
+			t.Error("repair did not put the arm64 child back into quay")
+		}
+		b, err := os.ReadFile(audit)
+		if err != nil || !strings.Contains(string(b), "-cpu-a") {
+			t.Errorf("audit log %s: %v, content %q", audit, err, b)
+		}
+	})
+
+	t.Run("healthy afterwards", func(t *testing.T) {
+		code, stdout, stderr := runArgs(t, append([]string{"inspect"}, r.args()...)...)
+		if code != exitOK {
+			t.Errorf("inspect after repair: exit %d, stderr %q\n%s", code, stderr, stdout)
+		}
+		code, stdout, _ = runArgs(t, append([]string{"repair", "--all", "--yes", "--audit", audit}, r.args()...)...)
+		if code != exitOK || !strings.Contains(stdout, "nothing to re-merge") {
+			t.Errorf("second repair: exit %d, stdout:\n%s", code, stdout)
+		}
+	})
+}

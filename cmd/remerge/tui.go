@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/tui"
+)
+
+// runTUI opens the terminal UI on the release the flags name. Without a
+// terminal it prints the inspect table instead, which is what a pipe wants.
+// A variable so tests can replace it.
+var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
+	if !isTerminal(stdout) {
+		return printTable(ctx, o, stdout)
+	}
+	l, err := o.load()
+	if err != nil {
+		return err
+	}
+	c := o.client(l.cfg)
+	defer c.Close()
+	svc := &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep}
+	return openTUI(ctx, svc)
+}
+
+// openTUI runs the program until the user quits.
+func openTUI(ctx context.Context, svc *app.Service) error {
+	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(inspect.WriteMarkdown))
+	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}
+
+// printTable is the TUI's face without a terminal: the inspect table.
+func printTable(ctx context.Context, o *options, stdout io.Writer) error {
+	rep, err := inspectRelease(ctx, o, nil)
+	if err != nil {
+		return err
+	}
+	if err := inspect.WriteTable(stdout, rep, 0); err != nil {
+		return err
+	}
+	if rep.Summary.Broken() {
+		return errBroken
+	}
+	return nil
+}
+
+func newTUICmd(o *options, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tui",
+		Short: "Open the terminal UI (the default command)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTUI(cmd.Context(), o, stdout)
+		},
+	}
+}

@@ -1,0 +1,149 @@
+// Package app joins the libraries to the TUI: it implements tui.Service over
+// inspect and repair, and runs the loopback demo. It holds no logic of its
+// own beyond gluing, so the TUI stays presentation and the libraries stay
+// free of terminal code.
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/repair"
+	"github.com/go-skynet/remerge/tui"
+)
+
+// Service is what the TUI drives: one release, one config, one client (so
+// registry limits and Retry-After pauses are shared by probes and repairs).
+type Service struct {
+	Release inspect.Release
+	Config  inspect.Config
+	Matrix  *inspect.Matrix
+	Digests *inspect.DigestsDir
+	Client  *registry.Client
+	Deep    bool
+	// Audit is the audit log path ("" for the default under the state dir).
+	Audit string
+	// Force lets a re-merge replace a tag pointing at a complete image of
+	// other digests; off unless the user passed --force.
+	Force bool
+	// Backends restricts the release to these suffixes when not empty.
+	Backends []string
+}
+
+var _ tui.Service = (*Service)(nil)
+
+// Inspect runs one inspection of the release.
+func (s *Service) Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error) {
+	return inspect.Run(ctx, s.Release,
+		inspect.WithConfig(s.Config),
+		inspect.WithMatrix(s.Matrix),
+		inspect.WithDigests(s.Digests),
+		inspect.WithClient(s.Client),
+		inspect.WithDeep(s.Deep),
+		inspect.WithBackends(s.Backends...),
+		inspect.WithEvents(fn))
+}
+
+// Plan plans the re-merge of b into every target, reading only.
+func (s *Service) Plan(ctx context.Context, b *inspect.BackendReport) (tui.Plan, error) {
+	plans, err := s.plans(ctx, b)
+	if err != nil {
+		return tui.Plan{Suffix: b.Suffix}, err
+	}
+	return summarise(b.Suffix, plans), nil
+}
+
+func (s *Service) plans(ctx context.Context, b *inspect.BackendReport) ([]*repair.Plan, error) {
+	var out []*repair.Plan
+	for _, t := range s.Config.Targets {
+		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.Release, b, t.Name, repair.WithForce(s.Force))
+		if err != nil {
+			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, t.Name, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// summarise folds per-target plans into what the confirmation shows.
+func summarise(suffix string, plans []*repair.Plan) tui.Plan {
+	out := tui.Plan{Suffix: suffix, NoOp: true}
+	var text, refusals []string
+	for _, p := range plans {
+		text = append(text, strings.TrimRight(p.String(), "\n"))
+		switch {
+		case p.Refusal != "":
+			refusals = append(refusals, p.Target+": "+p.Refusal)
+			out.NoOp = false
+		case p.NoOp:
+		default:
+			out.Runnable = true
+			out.NoOp = false
+		}
+	}
+	if !out.Runnable && len(refusals) > 0 {
+		out.Refusal = strings.Join(refusals, "; ")
+	}
+	out.Text = strings.Join(text, "\n\n")
+	return out
+}
+
+// Repair re-plans (the registries may have moved since the plan was shown)
+// and executes every runnable target plan in config order, stopping at the
+// first failure so the report says exactly what happened.
+func (s *Service) Repair(ctx context.Context, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
+	out := tui.Outcome{Suffix: b.Suffix}
+	plans, err := s.plans(ctx, b)
+	if err != nil {
+		return out, err
+	}
+	var lines []string
+	steps := 0
+	for _, p := range plans {
+		if p.Refusal == "" && !p.NoOp {
+			steps++
+		}
+	}
+	done := 0
+	for _, p := range plans {
+		switch {
+		case p.Refusal != "":
+			lines = append(lines, p.Target+": not re-merged: "+p.Refusal)
+			continue
+		case p.NoOp:
+			lines = append(lines, p.Target+": nothing to do, already healthy")
+			continue
+		}
+		done++
+		target := p.Target
+		prefix := fmt.Sprintf("%s (%d/%d)", target, done, steps)
+		var last tui.Progress
+		res, err := repair.Execute(ctx, s.Client, p,
+			repair.WithForce(s.Force),
+			repair.WithAudit(s.Audit),
+			repair.WithEvents(func(e repair.Event) {
+				switch e := e.(type) {
+				case repair.StepEvent:
+					last = tui.Progress{Suffix: b.Suffix, Step: e.Index, Steps: e.Total, Text: prefix + ": " + e.Text}
+				case repair.BytesEvent:
+					last.Bytes, last.TotalBytes = e.Done, e.Total
+				}
+				if fn != nil {
+					fn(last)
+				}
+			}))
+		if res != nil {
+			lines = append(lines, strings.TrimRight(res.String(), "\n"))
+		}
+		if err != nil {
+			out.Text = strings.Join(lines, "\n")
+			return out, fmt.Errorf("re-merging %s into %s: %w", b.Suffix, target, err)
+		}
+	}
+	out.OK = true
+	out.Text = strings.Join(lines, "\n")
+	return out, nil
+}
