@@ -56,9 +56,13 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			switch {
 			case complete && sameSet(children, want):
 				tm.Skip = fmt.Sprintf("already complete with the same children (%s)", short(tm.From))
-			case complete && r.Role != inspect.RoleLatest && !p.Force && p.Refusal == "":
-				// latest pointing at an older release's complete list is the
-				// normal stale case; NewerRelease above guards its direction.
+			case complete && foreign(children, want) && r.Role != inspect.RoleLatest && !p.Force && p.Refusal == "":
+				// Only a child that is not this release's makes it another
+				// image (inspect's conflict): a list naming a subset of our
+				// own children is this release's unfinished merge, safe to
+				// complete. latest pointing at an older release's complete
+				// list is the normal stale case; NewerRelease above guards
+				// its direction.
 				p.Refusal = fmt.Sprintf("%s points to a complete image of other digests (%s); re-run with force to replace it", r.Tag, short(tm.From))
 			}
 		}
@@ -97,6 +101,17 @@ func published(ctx context.Context, c *registry.Client, dst name.Repository, dgs
 		}
 	}
 	return complete, children, nil
+}
+
+// foreign reports whether a published list names a child that is not one of
+// the release's expected children.
+func foreign(got []string, want map[string]bool) bool {
+	for _, g := range got {
+		if !want[g] {
+			return true
+		}
+	}
+	return false
 }
 
 func sameSet(got []string, want map[string]bool) bool {
