@@ -58,7 +58,13 @@ type Model struct {
 
 	status    string
 	statusErr bool
-	quitArmed bool
+	// repairNote summarises the re-merges since the last inspection, kept
+	// in the status line once the re-inspection that follows them ends.
+	repairNote   string
+	repaired     int
+	repairFailed []string
+	unsigned     bool
+	quitArmed    bool
 
 	exportDir string
 	now       func() time.Time

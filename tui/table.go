@@ -103,6 +103,15 @@ func (t *table) columns(d tableData) columns {
 		}
 	}
 	cp.suffix = max(8, min(longest, t.width-fixed(cp)+1))
+	// Spare room goes to the target columns so their labels read whole
+	// ("dockerhub", not "docke").
+	widest := cp.target
+	for _, tg := range d.Targets {
+		widest = max(widest, ansi.StringWidth(shortRepo(tg)))
+	}
+	for cp.target < widest && t.width-fixed(cp)+1-len(d.Targets) >= cp.suffix {
+		cp.target++
+	}
 	return cp
 }
 

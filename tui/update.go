@@ -64,8 +64,13 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 			m.setStatus("inspection failed: "+msg.Err.Error(), true)
 		default:
 			s, _ := summarize(m.report)
-			m.setStatus(fmt.Sprintf("inspected %d backends: %d need attention", len(m.report.Backends),
-				s.Repairable+s.Unrepairable+s.Conflict+s.Unknown), false)
+			status := fmt.Sprintf("inspected %d backends: %d need attention", len(m.report.Backends),
+				s.Repairable+s.Unrepairable+s.Conflict+s.Unknown)
+			if m.repairNote != "" {
+				status = m.repairNote + " · " + status
+				m.repairNote = ""
+			}
+			m.setStatus(status, false)
 		}
 		return m, m.planForDetail()
 	case PlanMsg:
@@ -141,6 +146,7 @@ func (m Model) handleRepairDone(msg RepairDoneMsg) (Model, tea.Cmd) {
 		m.setStatus(fmt.Sprintf("re-merged %s; %s", msg.Suffix, firstLine(out.Text)), false)
 	}
 	m.outcomes[msg.Suffix] = out
+	m.noteRepair(msg.Suffix, out)
 	if cmd := m.startNextRepair(); cmd != nil {
 		return m, cmd
 	}
@@ -214,4 +220,29 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// noteRepair adds a re-merge to the note shown after the re-inspection: how
+// many succeeded, which failed, and that what was published is unsigned.
+func (m *Model) noteRepair(suffix string, out Outcome) {
+	m.repaired++
+	if !out.OK {
+		m.repairFailed = append(m.repairFailed, suffix)
+	}
+	if cosignCommand(out.Text) != "" {
+		m.unsigned = true
+	}
+	if len(m.queue) > 0 {
+		return // the note is written once the queue is done
+	}
+	ok := m.repaired - len(m.repairFailed)
+	note := fmt.Sprintf("re-merged %d of %d", ok, m.repaired)
+	if len(m.repairFailed) > 0 {
+		note += " (failed: " + strings.Join(m.repairFailed, " ") + ")"
+	}
+	if m.unsigned {
+		note += "; new lists are unsigned (c copies the cosign command)"
+	}
+	m.repairNote = note
+	m.repaired, m.repairFailed, m.unsigned = 0, nil, false
 }

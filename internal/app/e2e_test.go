@@ -64,7 +64,7 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'y', Text: "y"})
 	// Intermediate statuses (steps, "re-merged") may be coalesced by the
 	// renderer; the re-inspection's summary is the durable end state.
-	waitFor("inspected 3 backends: 1 need attention")
+	waitFor("re-merged 1 of 1; new lists are unsigned (c copies the cosign command) · inspected 3 backends: 1 need attention")
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)
