@@ -39,9 +39,13 @@ func (p *prober) probeCell(ctx context.Context, repo, digest string) Cell {
 	if err != nil {
 		return Cell{State: CellError, Error: err.Error()}
 	}
-	if _, err := p.e.c.Head(ctx, ref); err != nil {
+	desc, err := p.e.c.Head(ctx, ref)
+	if err != nil {
 		return cellOf(err)
 	}
+	p.mu.Lock()
+	p.sizes[repo+"@"+digest] = desc.Size
+	p.mu.Unlock()
 	c := Cell{State: CellPresent}
 	if p.e.s.deep {
 		missing, err := p.missingBlobs(ctx, repo, digest)
@@ -144,6 +148,33 @@ func (p *prober) probeForeignChildren(ctx context.Context, spec BackendSpec, dig
 		out[pub.target] = complete
 	}
 	return out
+}
+
+// checkSizes turns a list whose entries misstate a child's size into an
+// error: clients verify the size they are told, so such a list cannot be
+// pulled however present its children are. Only children HEADed in the
+// list's repo (all of them, for a list that could be complete) are checked.
+func (p *prober) checkSizes(pub *published) {
+	if pub.status.State != "" || len(pub.sizes) != len(pub.status.Children) {
+		return
+	}
+	repo := p.repoOf(pub.target)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, child := range pub.status.Children {
+		served, ok := p.sizes[repo+"@"+child]
+		if !ok || served == pub.sizes[i] {
+			continue
+		}
+		declared := fmt.Sprintf("a size of %d bytes", pub.sizes[i])
+		if pub.sizes[i] < 0 {
+			declared = "no size"
+		}
+		pub.status.State = TagError
+		pub.status.Error = fmt.Sprintf("list %s gives child %s %s but the registry serves %d: pulls of it fail",
+			short(pub.status.Digest), short(child), declared, served)
+		return
+	}
 }
 
 func (p *prober) repoOf(target string) string {

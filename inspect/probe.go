@@ -46,10 +46,13 @@ type prober struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	problems []string
+	// sizes: "repo@digest" -> manifest size, as each successful HEAD
+	// answered; a list's entries are checked against them.
+	sizes map[string]int64
 }
 
 func newProber(e *engine) *prober {
-	return &prober{e: e, run: e.rep.Release.Run, targets: map[string]*tagList{}}
+	return &prober{e: e, run: e.rep.Release.Run, targets: map[string]*tagList{}, sizes: map[string]int64{}}
 }
 
 func (p *prober) problem(format string, args ...any) {
@@ -122,6 +125,7 @@ type published struct {
 	target, tag, role string
 	status            TagStatus
 	platforms         []string // os/arch[/variant] per child, list order
+	sizes             []int64  // size each list entry declares, list order
 }
 
 // backend runs every probe of one backend, then judges it.
@@ -181,6 +185,7 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	}
 	extra := p.probeForeignChildren(ctx, spec, digests, tags)
 	for _, pub := range tags {
+		p.checkSizes(&pub)
 		p.e.setTag(suffix, pub.target, pub.tag, pub.status)
 	}
 	newer := map[string]string{}
@@ -312,12 +317,12 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef) published 
 		return pub
 	}
 	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: string(desc.MediaType)}
-	children, platforms, err := childrenOf(raw, desc.MediaType, desc.Digest.String())
+	children, platforms, sizes, err := childrenOf(raw, desc.MediaType, desc.Digest.String())
 	if err != nil {
 		pub.status.State, pub.status.Error = TagError, err.Error()
 		return pub
 	}
-	pub.status.Children, pub.platforms = children, platforms
+	pub.status.Children, pub.platforms, pub.sizes = children, platforms, sizes
 	return pub
 }
 
@@ -334,11 +339,13 @@ func tagErrorStatus(err error) TagStatus {
 
 // childrenOf lists a published manifest's children: a list's entries, or
 // the manifest itself (current buildx publishes a single source as is).
-func childrenOf(raw []byte, mt types.MediaType, digest string) ([]string, []string, error) {
+// For a list it also returns the size each entry declares (-1 when absent).
+func childrenOf(raw []byte, mt types.MediaType, digest string) ([]string, []string, []int64, error) {
 	var probe struct {
 		MediaType types.MediaType `json:"mediaType"`
 		Manifests []struct {
 			Digest   string `json:"digest"`
+			Size     *int64 `json:"size"`
 			Platform *struct {
 				OS           string `json:"os"`
 				Architecture string `json:"architecture"`
@@ -347,17 +354,25 @@ func childrenOf(raw []byte, mt types.MediaType, digest string) ([]string, []stri
 		} `json:"manifests"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, nil, fmt.Errorf("malformed manifest %s: %v", digest, err)
+		return nil, nil, nil, fmt.Errorf("malformed manifest %s: %v", digest, err)
 	}
 	if mt == "" {
 		mt = probe.MediaType
 	}
 	if !mt.IsIndex() && probe.Manifests == nil {
-		return []string{digest}, nil, nil
+		return []string{digest}, nil, nil, nil
 	}
-	var children, platforms []string
+	var (
+		children, platforms []string
+		sizes               []int64
+	)
 	for _, m := range probe.Manifests {
 		children = append(children, m.Digest)
+		size := int64(-1)
+		if m.Size != nil {
+			size = *m.Size
+		}
+		sizes = append(sizes, size)
 		pl := ""
 		if m.Platform != nil {
 			pl = m.Platform.OS + "/" + m.Platform.Architecture
@@ -367,7 +382,7 @@ func childrenOf(raw []byte, mt types.MediaType, digest string) ([]string, []stri
 		}
 		platforms = append(platforms, pl)
 	}
-	return children, platforms, nil
+	return children, platforms, sizes, nil
 }
 
 // Runs lists the CI runs anchored in the anchor repo, newest first.

@@ -48,6 +48,13 @@ func Classify(err error) (Class, string) {
 	if err == nil {
 		return Other, ""
 	}
+	var plain *PlainHTTPError
+	if msg := oneLine(Redact(err.Error())); errors.As(err, &plain) && !strings.Contains(msg, plain.Error()) {
+		// The refusal is what the user must act on. go-containerregistry
+		// reports it after the failed https attempt, long enough for the
+		// length cap to cut it off, so it goes first.
+		return Other, oneLine(Redact(plain.Error() + "; " + err.Error()))
+	}
 	var terr *ggcrtransport.Error
 	if !errors.As(err, &terr) {
 		return Other, oneLine(Redact(err.Error()))

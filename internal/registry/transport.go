@@ -114,6 +114,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
+		// Close the gate before giving up the slot: a worker queued for
+		// the slot must find the pause already set, not slip out first.
+		paused := err == nil && t.pauseIfAsked(h, resp, attempt)
 		h.release()
 		more := replay && attempt < t.retries && ctx.Err() == nil
 		if err != nil {
@@ -126,7 +129,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
-		paused := t.pauseIfAsked(h, resp, attempt)
 		if more && retryableStatus(resp.StatusCode) {
 			drain(resp.Body)
 			cancel()
