@@ -44,7 +44,7 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 	svc := &app.Service{Release: seeded.Release, Config: seeded.Config, Matrix: m, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
 
 	tm := teatest.NewTestModel(t, tui.New(svc, tui.WithContext(ctx), tui.WithNoColor(true)), teatest.WithInitialTermSize(160, 48))
-	screen := newScreen(t, 160, 48)
+	screen := newScreen(160, 48)
 	waitFor := func(what string) {
 		t.Helper()
 		start := time.Now()
@@ -61,6 +61,7 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Send(tea.KeyPressMsg{Code: 'r', Text: "r"})
 	waitFor("Re-merge -cpu-kokoro?")
+	waitFor("y/enter confirm") // shown once the plan has loaded and can run
 	tm.Send(tea.KeyPressMsg{Code: 'y', Text: "y"})
 	// Intermediate statuses (steps, "re-merged") may be coalesced by the
 	// renderer; the re-inspection's summary is the durable end state.
@@ -97,10 +98,12 @@ type screen struct {
 	seen int
 }
 
-func newScreen(t *testing.T, w, h int) *screen {
+func newScreen(w, h int) *screen {
 	emu := vt.NewEmulator(w, h)
-	go func() { _, _ = io.Copy(io.Discard, emu) }() // answers to terminal queries
-	t.Cleanup(func() { _ = emu.Close() })
+	// Drain the emulator's answers to terminal queries, or its writes
+	// block. The goroutine ends with the test binary: vt's Close races
+	// with a pending Read, so it is not called.
+	go func() { _, _ = io.Copy(io.Discard, emu) }()
 	return &screen{emu: emu}
 }
 

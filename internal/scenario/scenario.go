@@ -23,8 +23,9 @@ const (
 	// anchor repo and docker.io); the quay merge failed; docker.io
 	// published. The incident's case: repairable with no layer bytes moved.
 	Reaped Fate = "reaped"
-	// CrossOnly: the arm64 child survives only in docker.io (reaped from
-	// quay's target and anchor repos): repairable by copying bytes across.
+	// CrossOnly: the arm64 child survives only in docker.io (manifest and
+	// blob links gone from quay's target and anchor repos): repairable by
+	// copying bytes across.
 	CrossOnly Fate = "cross-only"
 	// Lost: the arm64 child is gone from every repo; its digest is known
 	// only from the digests folder. Unrepairable: rebuild.

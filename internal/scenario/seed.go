@@ -239,10 +239,19 @@ func (sd *seeder) fate(ctx context.Context, b Backend, cur []image) error {
 		if _, err := publish(ctx, sd.hub, HubTarget, all, cur, false); err != nil {
 			return err
 		}
-		if err := sd.quay.Reap(ctx, QuayTarget, last.info.Digest); err != nil {
-			return err
+		// Reaped from both quay repos, blob links included: only docker.io
+		// can give the bytes back, so a re-merge must copy across.
+		for _, repo := range []string{QuayTarget, Anchor} {
+			if err := sd.quay.Reap(ctx, repo, last.info.Digest); err != nil {
+				return err
+			}
+			for _, blob := range append([]string{last.info.Config}, last.info.Layers...) {
+				if err := sd.quay.DropBlob(ctx, repo, blob); err != nil {
+					return err
+				}
+			}
 		}
-		return sd.quay.Reap(ctx, Anchor, last.info.Digest)
+		return nil
 	case Lost:
 		for _, r := range []struct {
 			reg  *testreg.Registry
