@@ -20,9 +20,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Defaults for the zero values of Options.
+// Defaults for the zero values of Options. DefaultConcurrency is per
+// registry host: inspection is mostly small HEADs, which Docker Hub does not
+// count against its pull limit, and a 429 pauses that host for every worker,
+// so 16 in flight is polite and keeps a LocalAI-sized release within seconds
+// (bench/results.md).
 const (
-	DefaultConcurrency      = 8
+	DefaultConcurrency      = 16
 	DefaultTimeout          = 30 * time.Second
 	DefaultRetries          = 3
 	DefaultMaxRetryAfter    = 60 * time.Second

@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/testreg"
+)
+
+// inspectRun is one full inspect of the release by the remerge binary,
+// measured from the outside.
+type inspectRun struct {
+	latency time.Duration
+	// concurrency is the per-registry limit given with --concurrency.
+	concurrency int
+	wall        time.Duration
+	// rssKiB is the child's peak resident set (getrusage ru_maxrss, KiB on
+	// Linux).
+	rssKiB int64
+	// cpu is the child's user plus system CPU time; serverCPU is the bench
+	// process's over the same span: the registries and proxies serving it.
+	cpu, serverCPU time.Duration
+	// quay and hub are the requests each proxy saw during the run.
+	quay, hub testreg.Stats
+	report    *inspect.Report
+}
+
+// runInspect runs `remerge inspect --format json --concurrency conc` over
+// the whole release with the proxies at latency d. Exit 1 (something broken) is expected: the
+// release has reaped and lost backends.
+func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int) (*inspectRun, error) {
+	f.setLatency(d)
+	rel := f.release()
+	cmd := exec.CommandContext(ctx, f.remerge, "inspect",
+		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
+		"--format", "json", "--concurrency", strconv.Itoa(conc))
+	cmd.Dir = f.dir
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	self0 := selfCPU()
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	served := selfCPU() - self0
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return nil, fmt.Errorf("remerge inspect: %w\n%s", err, stderr.Bytes())
+	}
+	r := &inspectRun{latency: d, concurrency: conc, wall: wall, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rssKiB = ru.Maxrss
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	r.report = &inspect.Report{}
+	if err := json.Unmarshal(stdout.Bytes(), r.report); err != nil {
+		return nil, fmt.Errorf("decoding inspect JSON (%d bytes): %w\nstderr: %s", stdout.Len(), err, stderr.Bytes())
+	}
+	if len(r.report.Backends) != len(f.seeded.Backends) {
+		return nil, fmt.Errorf("inspect reported %d backends, seeded %d", len(r.report.Backends), len(f.seeded.Backends))
+	}
+	return r, nil
+}
+
+// selfCPU is this process's user plus system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// requests counts the run's requests of a method and kind at both proxies.
+func (r *inspectRun) requests(method string, kind testreg.Kind) int {
+	return r.quay.Requests(method, kind) + r.hub.Requests(method, kind)
+}
+
+// total is every request the run sent.
+func (r *inspectRun) total() int { return r.quay.Total() + r.hub.Total() }
+
+// bound is the least wall time the run's requests allow: each registry
+// serves at most r.concurrency requests at once and every request costs at
+// least the added latency, so a registry that saw n requests needs at least
+// ceil(n / concurrency) rounds of it. The registries run side by side, so
+// the bound is the larger of the two; splitting the sum over both limits
+// would understate it, because the quay side (anchor and target) carries
+// more than half of the work.
+func (r *inspectRun) bound() time.Duration {
+	return boundOf([]int{r.quay.Total(), r.hub.Total()}, r.concurrency, r.latency)
+}
+
+// boundOf is max over registries of ceil(requests / limit) x latency.
+func boundOf(perRegistry []int, limit int, latency time.Duration) time.Duration {
+	rounds := 0
+	for _, n := range perRegistry {
+		rounds = max(rounds, ceilDiv(n, limit))
+	}
+	return time.Duration(rounds) * latency
+}
+
+// ratio is wall time over the bound; 0 when there is no bound (no latency).
+func (r *inspectRun) ratio() float64 {
+	b := r.bound()
+	if b <= 0 {
+		return 0
+	}
+	return float64(r.wall) / float64(b)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// budget is what the issue allows a full inspect to send: one manifest
+// request per (digest, repo), one per (target, tag) (a GET for the release
+// tag, a HEAD for the others), plus token fetches. Pings and tag listings are not in the formula; they are paid
+// for by the tags they spare (a tag absent from the listing is not
+// fetched), so they count against the same total.
+type budget struct {
+	digestRepo int // distinct (digest, repo) pairs
+	targetTag  int // (target, tag) pairs probed
+	tokens     int // token fetches seen
+}
+
+func (b budget) total() int { return b.digestRepo + b.targetTag + b.tokens }
+
+// budgetOf derives the budget from what the run reported: every leg digest
+// in every repo, the children of a release tag in its target (probed when
+// they are not the expected ones), and every tag of every target.
+func budgetOf(r *inspectRun) budget {
+	pairs := digestRepoPairs(r.report)
+	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
+	for _, be := range r.report.Backends {
+		for _, t := range be.Targets {
+			b.targetTag += len(t.Tags)
+		}
+	}
+	return b
+}
+
+// pair is one (repo, digest) a HEAD answers.
+type pair struct{ repo, digest string }
+
+// digestRepoPairs lists the distinct (repo, digest) pairs of a report, leg
+// digests first in report order (the crane loop samples from it).
+func digestRepoPairs(rep *inspect.Report) []pair {
+	seen := map[pair]bool{}
+	var out []pair
+	add := func(p pair) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, be := range rep.Backends {
+		for _, l := range be.Legs {
+			if l.Digest == "" {
+				continue
+			}
+			for _, repo := range rep.Repos {
+				add(pair{repo.Repo, l.Digest})
+			}
+		}
+	}
+	for _, be := range rep.Backends {
+		for _, t := range be.Targets {
+			for _, ts := range t.Tags {
+				if ts.Role == inspect.RoleRelease || ts.Role == inspect.RoleBranch {
+					for _, c := range ts.Children {
+						add(pair{t.Repo, c})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// verdicts summarises the report for the results file.
+func verdicts(rep *inspect.Report) string {
+	s := rep.Summary
+	return fmt.Sprintf("%d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+		s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)
+}
