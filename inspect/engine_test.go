@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,10 +139,12 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	got := byName(rep)
 
 	want := map[scenario.Fate]inspect.Verdict{
-		scenario.Healthy:    inspect.VerdictOK,
-		scenario.Reaped:     inspect.VerdictRepairable,
-		scenario.CrossOnly:  inspect.VerdictRepairable,
-		scenario.Lost:       inspect.VerdictUnrepairable,
+		scenario.Healthy:   inspect.VerdictOK,
+		scenario.Reaped:    inspect.VerdictRepairable,
+		scenario.CrossOnly: inspect.VerdictRepairable,
+		// Lost everywhere that answered, but the denied and the dead
+		// extra sources could not be checked: not a rebuild order.
+		scenario.Lost:       inspect.VerdictUnknown,
 		scenario.Conflict:   inspect.VerdictConflict,
 		scenario.Partial:    inspect.VerdictRepairable,
 		scenario.Dangling:   inspect.VerdictRepairable,
@@ -309,4 +312,48 @@ func containsPrefix(list []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestInspectLostLegNeedsARebuild: when every repo answers and none holds
+// a leg, the verdict is unrepairable and the problem says what to rebuild.
+func TestInspectLostLegNeedsARebuild(t *testing.T) {
+	w := newWorld(t)
+	rep := w.run(t, w.seeded.Config, inspect.WithDigests(w.digests), inspect.WithBackends(w.byFate[scenario.Lost]...))
+	for _, b := range rep.Backends {
+		if b.Verdict != inspect.VerdictUnrepairable {
+			t.Errorf("%s: %s, want unrepairable; problems %q", b.Suffix, b.Verdict, b.Problems)
+		}
+		if !containsPrefix(b.Problems, b.Legs[len(b.Legs)-1].PlatformTag+" manifest ") || !strings.Contains(strings.Join(b.Problems, "\n"), "rebuild "+b.Suffix) {
+			t.Errorf("%s problems do not say what to rebuild: %q", b.Suffix, b.Problems)
+		}
+	}
+}
+
+// TestInspectTargetOutageIsNotABrokenRelease: with one target registry
+// down, nothing is judged from silence: a backend complete in the other
+// target is unknown (not repairable, never unrepairable), while one that is
+// determined broken in the reachable target stays repairable.
+func TestInspectTargetOutageIsNotABrokenRelease(t *testing.T) {
+	w := newWorld(t)
+	cfg := w.seeded.Config
+	cfg.Targets = []inspect.Target{cfg.Targets[0], {Name: "dockerhub", Repo: w.down}}
+	healthy, reaped := w.byFate[scenario.Healthy][0], w.byFate[scenario.Reaped][0]
+	rep := w.run(t, cfg, inspect.WithDigests(w.digests), inspect.WithBackends(healthy, reaped))
+	got := byName(rep)
+	if v := got[healthy].Verdict; v != inspect.VerdictUnknown {
+		t.Errorf("%s with docker.io down: %s, want unknown; problems %q", healthy, v, got[healthy].Problems)
+	}
+	if v := got[reaped].Verdict; v != inspect.VerdictRepairable {
+		t.Errorf("%s with docker.io down: %s, want repairable (quay is determined broken)", reaped, v)
+	}
+	for _, b := range rep.Backends {
+		for _, p := range b.Problems {
+			if strings.Contains(p, "rebuild") {
+				t.Errorf("%s: an outage produced a rebuild order: %q", b.Suffix, p)
+			}
+			if strings.Contains(p, "not trying https") {
+				t.Errorf("%s: problem carries the ping story, not the refused dial: %q", b.Suffix, p)
+			}
+		}
+	}
 }

@@ -43,8 +43,12 @@ func judge(b *BackendReport, in judgeInput) {
 		return
 	}
 	var (
-		unknownLegs, nowhere []string
-		conflict             bool
+		unknownLegs, nowhere, unchecked []string
+		conflict                        bool
+		// broken: something is determined not complete; undetermined: a
+		// target repo or tag could not answer. Only the first is repairable:
+		// an outage is not a broken release.
+		broken, undetermined bool
 	)
 	for _, l := range b.Legs {
 		if l.Digest == "" {
@@ -52,6 +56,12 @@ func judge(b *BackendReport, in judgeInput) {
 			continue
 		}
 		present := presentRepos(l, in.cfg)
+		if len(present) == 0 && cellErrors(l) != "" {
+			unchecked = append(unchecked, l.PlatformTag)
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest %s is in no repo that answered; the others could not be checked%s: whether it needs a rebuild is unknown",
+				l.PlatformTag, short(l.Digest), strings.TrimPrefix(cellErrors(l), " that answered")))
+			continue
+		}
 		if len(present) == 0 {
 			nowhere = append(nowhere, l.PlatformTag)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest %s is present in no repo%s: rebuild %s for %s",
@@ -62,11 +72,14 @@ func judge(b *BackendReport, in judgeInput) {
 			c := l.Cells[t.Repo]
 			switch c.State {
 			case CellMissing:
+				broken = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
 			case CellDenied, CellError:
+				undetermined = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
 			case CellPresent:
 				if len(c.MissingBlobs) > 0 {
+					broken = true
 					b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
 						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(shortAll(c.MissingBlobs), ", ")))
 				}
@@ -94,6 +107,11 @@ func judge(b *BackendReport, in judgeInput) {
 				continue // latest already moved on to a newer release: fine
 			}
 			healthy = false
+			if (st.State == TagError || st.State == TagDenied) && st.Digest == "" {
+				undetermined = true // the registry did not answer
+			} else {
+				broken = true // resolved, and judged not complete
+			}
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
 			if st.Role == RoleLatest || st.Role == RoleBranch {
@@ -113,10 +131,15 @@ func judge(b *BackendReport, in judgeInput) {
 		b.Verdict = VerdictConflict
 	case len(nowhere) > 0:
 		b.Verdict = VerdictUnrepairable
+	case len(unchecked) > 0:
+		b.Verdict = VerdictUnknown
 	case healthy:
 		b.Verdict = VerdictOK
-	default:
+	case broken:
 		b.Verdict = VerdictRepairable
+	default:
+		_ = undetermined // only unanswered probes: not known to be broken
+		b.Verdict = VerdictUnknown
 	}
 }
 

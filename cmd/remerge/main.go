@@ -56,9 +56,11 @@ var errBroken = errors.New("something is broken")
 
 // run is main without the process: it parses args, runs the command and
 // returns the exit code, so tests can call it in-process. The context is
-// cancelled on SIGINT/SIGTERM.
+// cancelled on SIGINT, SIGTERM and SIGHUP.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal must still stop the demo's registries
+	// and remove its temp dir, and cancel between re-merge steps.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return runContext(ctx, args, stdout, stderr)
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -57,6 +58,14 @@ func Classify(err error) (Class, string) {
 	}
 	var terr *ggcrtransport.Error
 	if !errors.As(err, &terr) {
+		// A network failure is told by its innermost operation ("dial tcp
+		// 10.0.0.5:443: connect: connection refused"), not by the
+		// https-then-http story of go-containerregistry's ping around it,
+		// which repeats in every cell of an unreachable registry.
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return Other, oneLine(Redact(op.Error()))
+		}
 		return Other, oneLine(Redact(err.Error()))
 	}
 	class := classOf(terr)

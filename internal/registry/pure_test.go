@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -209,6 +210,30 @@ func TestClassifyOtherErrors(t *testing.T) {
 				t.Errorf("Classify = %v, %q; want other, %q", class, text, tt.want)
 			}
 		})
+	}
+}
+
+// TestClassifyUnreachableRegistry: a registry that refuses connections is
+// described by the refused dial alone, not by ggcr's ping story around it.
+func TestClassifyUnreachableRegistry(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := ln.Addr().String()
+	ln.Close()
+	c := New(Options{Retries: -1})
+	t.Cleanup(c.Close)
+	ref, err := c.Reference(host + "/gone/repo:tag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Head(testContext(t), ref)
+	class, text := Classify(err)
+	want := "dial tcp " + host + ": connect: connection refused"
+	if class != Other || text != want {
+		t.Errorf("Classify = %v, %q; want other, %q (from %v)", class, text, want, err)
 	}
 }
 
