@@ -36,18 +36,23 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	repairOpts := []repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}
 	var plans []*repair.Plan
 	broken := false
+	// left says, per backend and target, why something stays broken; it is
+	// the closing summary, so a long plan listing does not hide it.
+	var left []string
 	for _, b := range f.selected(rep) {
 		for _, t := range f.targetNames(l.cfg) {
 			p, err := repair.NewPlan(ctx, c, l.cfg, l.rel, b, t, repairOpts...)
 			if err != nil {
 				fmt.Fprintf(stderr, "remerge: %s\n", oneLine(err.Error()))
 				broken = true
+				left = append(left, fmt.Sprintf("%s in %s: could not plan: %s", b.Suffix, t, oneLine(err.Error())))
 				continue
 			}
 			fmt.Fprint(stdout, p.String())
 			switch {
 			case p.Refusal != "":
 				broken = true
+				left = append(left, fmt.Sprintf("%s in %s: %s", b.Suffix, t, p.Refusal))
 			case !p.NoOp:
 				plans = append(plans, p)
 			}
@@ -55,7 +60,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	}
 	if len(plans) == 0 {
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return brokenIf(broken)
+		return summarize(stdout, left, broken)
 	}
 	if f.dryRun {
 		for _, p := range plans {
@@ -74,13 +79,9 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			return errBroken
 		}
 	}
-	progress := repair.WithEvents(func(e repair.Event) {
-		if st, ok := e.(repair.StepEvent); ok {
-			fmt.Fprintf(stdout, "  [%d/%d] %s\n", st.Index, st.Total, st.Text)
-		}
-	})
 	for _, p := range plans {
-		res, err := repair.Execute(ctx, c, p, append(repairOpts, progress)...)
+		fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
+		res, err := repair.Execute(ctx, c, p, append(repairOpts, repair.WithEvents(progressPrinter(stdout)))...)
 		if res != nil {
 			fmt.Fprint(stdout, res.String())
 		}
@@ -90,10 +91,39 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			}
 			fmt.Fprintf(stderr, "remerge: repair %s in %s: %s\n", p.Suffix, p.Target, oneLine(err.Error()))
 			broken = true
+			left = append(left, fmt.Sprintf("%s in %s: failed: %s", p.Suffix, p.Target, oneLine(err.Error())))
 			continue
 		}
 		if !res.NoOp && !res.Verified {
 			broken = true
+			left = append(left, fmt.Sprintf("%s in %s: published, but the tags did not read back as %s", p.Suffix, p.Target, p.ListDigest))
+		}
+	}
+	return summarize(stdout, left, broken)
+}
+
+// progressPrinter prints each step, and each cross-registry copy once it
+// completes (a byte count per leg, not a line per chunk).
+func progressPrinter(w io.Writer) func(repair.Event) {
+	return func(e repair.Event) {
+		switch e := e.(type) {
+		case repair.StepEvent:
+			fmt.Fprintf(w, "  [%d/%d] %s\n", e.Index, e.Total, e.Text)
+		case repair.BytesEvent:
+			if e.Total > 0 && e.Done == e.Total {
+				fmt.Fprintf(w, "        %s: copied %d bytes from the other registry\n", e.Leg, e.Done)
+			}
+		}
+	}
+}
+
+// summarize closes the run with what is left broken and why, per backend
+// and target; errBroken (exit 1) when anything is.
+func summarize(w io.Writer, left []string, broken bool) error {
+	if len(left) > 0 {
+		fmt.Fprintf(w, "\nleft broken:\n")
+		for _, l := range left {
+			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
 	return brokenIf(broken)

@@ -80,3 +80,29 @@ func TestRepairAgainstRegistry(t *testing.T) {
 		}
 	})
 }
+
+// TestRepairSaysWhatIsLeftBroken: a backend that cannot be re-merged ends
+// the run with exit 1 and a closing line per target saying why.
+func TestRepairSaysWhatIsLeftBroken(t *testing.T) {
+	r := seedRelease(t)
+	ctx := context.Background()
+	for _, repo := range []string{r.anchor, r.quay, r.hub} {
+		if err := r.reg.Reap(ctx, repo, r.single.Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runArgs(t, append([]string{"repair", "--yes", "cpu-b"}, r.args()...)...)
+	if code != exitBroken {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitBroken, stderr)
+	}
+	i := strings.LastIndex(stdout, "left broken:")
+	if i < 0 {
+		t.Fatalf("no closing summary:\n%s", stdout)
+	}
+	summary := stdout[i:]
+	for _, want := range []string{"-cpu-b in quay: ", "-cpu-b in dockerhub: "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("closing summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}
