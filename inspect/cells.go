@@ -15,7 +15,7 @@ import (
 func (p *prober) probeCells(ctx context.Context, suffix string, spec BackendSpec, digests []string, known []map[string]bool) {
 	var wg sync.WaitGroup
 	for i := range spec.Legs {
-		for _, r := range p.e.rep.Repos {
+		for _, r := range reposFor(spec.Kind, p.e.rep.Repos) {
 			switch {
 			case digests[i] == "":
 				p.e.setCell(suffix, i, r.Repo, Cell{State: CellUnknown})

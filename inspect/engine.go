@@ -90,7 +90,7 @@ func (e *engine) skeleton(spec BackendSpec) *BackendReport {
 	}
 	for _, l := range spec.Legs {
 		leg := Leg{PlatformTag: l.PlatformTag, Platform: l.Platform, Cells: map[string]Cell{}}
-		for _, r := range e.rep.Repos {
+		for _, r := range reposFor(spec.Kind, e.rep.Repos) {
 			leg.Cells[r.Repo] = Cell{State: CellPending}
 			e.total++
 		}
@@ -105,6 +105,22 @@ func (e *engine) skeleton(spec BackendSpec) *BackendReport {
 		b.Targets[t.Name] = ts
 	}
 	return b
+}
+
+// reposFor lists the repos a leg of this kind is probed in: darwin images are
+// pushed by tag into the targets and never anchored, so the anchor repo has
+// nothing to say about them (a "missing" there would read as a fault).
+func reposFor(kind Kind, repos []Repo) []Repo {
+	if kind != KindDarwin {
+		return repos
+	}
+	out := make([]Repo, 0, len(repos))
+	for _, r := range repos {
+		if r.Role != RoleAnchor {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // tagsFor lists the tags probed for a backend: darwin images only carry

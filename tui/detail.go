@@ -105,7 +105,7 @@ func (d *detail) content(data detailData, s *Styles) []string {
 		for _, rp := range data.Repos {
 			cell, ok := l.Cells[rp.Repo]
 			if !ok {
-				cell.State = inspect.CellPending
+				continue // not probed for this kind of backend
 			}
 			g := cellGlyph(cell.State)
 			line := fmt.Sprintf("  %s %-8s %s", s.cell(cell.State).Render(g.Sym), g.Word, rp.Repo)

@@ -18,6 +18,13 @@ const (
 
 func dg(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
 
+// withoutAnchor drops the anchor's cell, as the engine does for darwin
+// images, which are never anchored.
+func withoutAnchor(m map[string]inspect.Cell) map[string]inspect.Cell {
+	delete(m, anchorRepo)
+	return m
+}
+
 func cells(states ...inspect.CellState) map[string]inspect.Cell {
 	repos := []string{anchorRepo, quayRepo, hubRepo, mirrorRepo}
 	out := map[string]inspect.Cell{}
@@ -93,7 +100,7 @@ func fixture() *inspect.Report {
 					"dockerhub": target(hubRepo, inspect.TagError, inspect.TagError, "-rocm-llama")},
 				Problems: []string{"no digest found for single"}},
 			{Suffix: "-metal-mlx", Name: "mlx", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
-				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: inspect.FromPublished, Cells: cells(P, P, P, P)}},
+				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: inspect.FromPublished, Cells: withoutAnchor(cells(P, P, P, P))}},
 				Targets: map[string]*inspect.TargetStatus{
 					"quay":      target(quayRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx"),
 					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx")}},

@@ -215,13 +215,14 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 			continue
 		}
 		for i, rp := range d.Repos {
-			state := inspect.CellPending
-			if cell, ok := leg.Cells[rp.Repo]; ok {
-				state = cell.State
-			} else if leg.Digest == "" && b.Verdict != inspect.VerdictPending {
-				state = inspect.CellUnknown
+			cell, ok := leg.Cells[rp.Repo]
+			if !ok {
+				// Not probed for this kind (the anchor of a darwin image):
+				// blank, since a pending glyph would never resolve.
+				out.WriteString(pad("", c.repo[i]) + " ")
+				continue
 			}
-			out.WriteString(st(s.cell(state), pad(cellGlyph(state).Sym, c.repo[i])) + " ")
+			out.WriteString(st(s.cell(cell.State), pad(cellGlyph(cell.State).Sym, c.repo[i])) + " ")
 		}
 		out.WriteString(" ")
 	}
