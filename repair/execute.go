@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/go-skynet/remerge/internal/registry"
@@ -63,7 +64,7 @@ func (r *Result) String() string {
 	if r.NoOp {
 		return b.String()
 	}
-	fmt.Fprintf(&b, "  blobs: %d mounted, %d copied (%s); manifests put: %d\n", len(r.Mounted), len(r.Copied), humanBytes(r.BytesCopied), len(r.Manifests))
+	fmt.Fprintf(&b, "  blobs: %d mounted, %d copied (%s); manifests put: %d\n", len(r.Mounted), len(r.Copied), humanize.IBytes(uint64(r.BytesCopied)), len(r.Manifests))
 	if len(r.TagsMoved) > 0 {
 		fmt.Fprintf(&b, "  tags moved: %s\n", strings.Join(r.TagsMoved, ", "))
 	}

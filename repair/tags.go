@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/go-skynet/remerge/inspect"
@@ -172,23 +173,10 @@ func legAction(l LegPlan) string {
 	case SourceTarget:
 		return "already in the target"
 	case SourceMount:
-		return fmt.Sprintf("copy manifest from %s; mount %d of %d blobs (%s, no bytes move)", l.Source, n, len(l.Blobs), humanBytes(size))
+		return fmt.Sprintf("copy manifest from %s; mount %d of %d blobs (%s, no bytes move)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))
 	default:
-		return fmt.Sprintf("copy manifest from %s; copy %d of %d blobs (%s)", l.Source, n, len(l.Blobs), humanBytes(size))
+		return fmt.Sprintf("copy manifest from %s; copy %d of %d blobs (%s)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // ListJSON returns the bytes that will be published under the tags (the

@@ -236,7 +236,7 @@ func TestRepairProgressOnRow(t *testing.T) {
 	nm, _ = m.Update(RepairProgressMsg{Job: 8, Suffix: "-cpu-whisper", Progress: Progress{Step: 3, Steps: 3}})
 	m = nm.(Model)
 	view := m.render()
-	for _, want := range []string{"⟳ 1/3", "copy arm64 1.0MiB/4.0MiB"} {
+	for _, want := range []string{"⟳ 1/3", "copy arm64 1.0 MiB/4.0 MiB"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}

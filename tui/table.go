@@ -6,6 +6,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
 )
@@ -256,22 +257,9 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 func progressText(p Progress) string {
 	txt := p.Text
 	if p.TotalBytes > 0 {
-		txt += fmt.Sprintf(" %s/%s", humanBytes(p.Bytes), humanBytes(p.TotalBytes))
+		txt += fmt.Sprintf(" %s/%s", humanize.IBytes(uint64(p.Bytes)), humanize.IBytes(uint64(p.TotalBytes)))
 	}
 	return strings.TrimSpace(txt)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // pad truncates s (with an ellipsis) or right-pads it to exactly w cells.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -16,16 +18,7 @@ import (
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
 	c := o.client(l.cfg)
 	defer c.Close()
-	opts := []inspect.Option{
-		inspect.WithConfig(l.cfg),
-		inspect.WithMatrix(l.matrix),
-		inspect.WithClient(c),
-		inspect.WithBackends(f.suffixes...),
-	}
-	if l.digests != nil {
-		opts = append(opts, inspect.WithDigests(l.digests))
-	}
-	rep, err := inspect.Run(ctx, l.rel, opts...)
+	rep, err := inspect.Run(ctx, l.rel, l.inspectOptions(c, false, f.suffixes)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("repair %s: interrupted while inspecting", describeRelease(l.rel))
@@ -111,7 +104,7 @@ func progressPrinter(w io.Writer) func(repair.Event) {
 			fmt.Fprintf(w, "  [%d/%d] %s\n", e.Index, e.Total, e.Text)
 		case repair.BytesEvent:
 			if e.Total > 0 && e.Done == e.Total {
-				fmt.Fprintf(w, "        %s: copied %d bytes from the other registry\n", e.Leg, e.Done)
+				fmt.Fprintf(w, "        %s: copied %s from the other registry\n", e.Leg, humanize.IBytes(uint64(e.Done)))
 			}
 		}
 	}
