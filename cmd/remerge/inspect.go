@@ -89,17 +89,7 @@ func inspectRelease(ctx context.Context, o *options, backends []string) (*inspec
 	}
 	c := o.client(l.cfg)
 	defer c.Close()
-	opts := []inspect.Option{
-		inspect.WithConfig(l.cfg),
-		inspect.WithMatrix(l.matrix),
-		inspect.WithClient(c),
-		inspect.WithDeep(o.deep),
-		inspect.WithBackends(backends...),
-	}
-	if l.digests != nil {
-		opts = append(opts, inspect.WithDigests(l.digests))
-	}
-	rep, err := inspect.Run(ctx, l.rel, opts...)
+	rep, err := inspect.Run(ctx, l.rel, l.inspectOptions(c, o.deep, backends)...)
 	switch {
 	case err == nil:
 		return rep, nil

@@ -143,6 +143,19 @@ func (o *options) load() (*loaded, error) {
 	return l, nil
 }
 
+// inspectOptions are the inspection's options for what was loaded, one
+// client and the backends asked for (all when empty).
+func (l *loaded) inspectOptions(c *registry.Client, deep bool, backends []string) []inspect.Option {
+	return []inspect.Option{
+		inspect.WithConfig(l.cfg),
+		inspect.WithMatrix(l.matrix),
+		inspect.WithDigests(l.digests),
+		inspect.WithClient(c),
+		inspect.WithDeep(deep),
+		inspect.WithBackends(backends...),
+	}
+}
+
 // client builds the one registry client of the process from the flags and
 // the config's insecure list.
 func (o *options) client(cfg inspect.Config) *registry.Client {
