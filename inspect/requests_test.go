@@ -21,20 +21,13 @@ import (
 // plus one per (target, tag) plus tag listings and pings.
 func TestInspectRequestBudget(t *testing.T) {
 	ctx := context.Background()
-	quay, hub := testreg.Start(t), testreg.Start(t)
 	backends := []scenario.Backend{
 		{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-gpu-c", Kind: inspect.KindSingle, Fate: scenario.Healthy},
 	}
-	s, err := scenario.Seed(ctx, t.TempDir(), quay, hub, scenario.DefaultRelease(), backends, testreg.ImageOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := inspect.LoadMatrix(s.MatrixPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	s, m, quay, hub := f.Seeded, f.Matrix, f.Quay, f.Hub
 	quay.ResetStats()
 	hub.ResetStats()
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})

@@ -19,19 +19,8 @@ import (
 // would have published; the others are refused and their tags untouched.
 func TestRepairWholeRelease(t *testing.T) {
 	ctx := context.Background()
-	quay, hub := testreg.Start(t), testreg.Start(t)
-	seeded, err := scenario.Seed(ctx, t.TempDir(), quay, hub, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := inspect.LoadMatrix(seeded.MatrixPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := inspect.ReadDigestsDir(seeded.DigestsDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := scenario.Start(t, scenario.Demo(), testreg.ImageOptions{})
+	seeded, m, d, quay, hub := f.Seeded, f.Matrix, f.Digests, f.Quay, f.Hub
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	inspectAll := func() *inspect.Report {
 		t.Helper()

@@ -26,20 +26,13 @@ import (
 // a confirmation, and watches its verdict turn ok on the re-inspection.
 func TestTUIRemergesARepairableBackend(t *testing.T) {
 	ctx := context.Background()
-	quay, hub := testreg.Start(t), testreg.Start(t)
 	backends := []scenario.Backend{
 		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 		{Suffix: "-cpu-kokoros", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 	}
-	seeded, err := scenario.Seed(ctx, t.TempDir(), quay, hub, scenario.DefaultRelease(), backends, testreg.ImageOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := inspect.LoadMatrix(seeded.MatrixPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	seeded, m, quay := f.Seeded, f.Matrix, f.Quay
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	svc := &app.Service{Release: seeded.Release, Config: seeded.Config, Matrix: m, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
 
