@@ -1,0 +1,58 @@
+package repair_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/repair"
+)
+
+// TestDeepFindsALostBlobAndRepairRelinksIt: a layer link lost from quay's
+// target leaves the manifest answering HEAD (a plain inspection says ok) but
+// pulls fail. --deep sees it; a re-merge links the blob again from the
+// anchor repo on the same registry, and --deep then says ok.
+func TestDeepFindsALostBlobAndRepairRelinksIt(t *testing.T) {
+	ctx := context.Background()
+	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	lost := f.Images["-cpu-a"]["arm64"].Layers[0]
+	if err := f.Quay.DropBlob(ctx, scenario.QuayTarget, lost); err != nil {
+		t.Fatal(err)
+	}
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	run := func(deep bool) *inspect.BackendReport {
+		t.Helper()
+		rep, err := inspect.Run(ctx, f.Release, inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDeep(deep))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Backends[0]
+	}
+	if b := run(false); b.Verdict != inspect.VerdictOK {
+		t.Fatalf("without --deep: %s, want ok (HEAD cannot see a lost blob)", b.Verdict)
+	}
+	b := run(true)
+	cell := b.Legs[1].Cells[f.Config.Targets[0].Repo]
+	if b.Verdict != inspect.VerdictRepairable || len(cell.MissingBlobs) != 1 || cell.MissingBlobs[0] != lost {
+		t.Fatalf("with --deep: %s, quay arm64 cell %+v; want repairable naming %s; problems %q", b.Verdict, cell, lost, b.Problems)
+	}
+	p, err := repair.NewPlan(ctx, c, f.Config, f.Release, b, "quay")
+	if err != nil || p.Refusal != "" || p.NoOp {
+		t.Fatalf("plan: %v, refusal %q, no-op %v\n%s", err, p.Refusal, p.NoOp, p)
+	}
+	f.Quay.ResetStats()
+	if _, err := repair.Execute(ctx, c, p, repair.WithAudit(t.TempDir()+"/audit.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if up := f.Quay.Stats().Uploaded("", testreg.KindUpload); up != 0 {
+		t.Errorf("re-linking from the anchor uploaded %d blob bytes, want 0 (a mount)", up)
+	}
+	if b := run(true); b.Verdict != inspect.VerdictOK {
+		t.Errorf("after repair, with --deep: %s; problems %q", b.Verdict, b.Problems)
+	}
+}
