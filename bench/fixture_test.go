@@ -168,12 +168,13 @@ func goBuild(ctx context.Context, dir, name, pkg string) (string, error) {
 	return out, nil
 }
 
-// goTool is the go command: the one on PATH, else the running toolchain's.
+// goTool is the go command on PATH (the Makefile adds /usr/local/go/bin);
+// without one, building remerge and crane fails with exec's own message.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 // moduleRoot is the directory holding go.mod, found upward from the

@@ -39,8 +39,7 @@ type fixture struct {
 	layer  []byte
 }
 
-func (f fixture) configDigest() string { return DigestOf(f.config) }
-func (f fixture) layerDigest() string  { return DigestOf(f.layer) }
+func (f fixture) layerDigest() string { return DigestOf(f.layer) }
 
 func loadFixture(t *testing.T, arch string) fixture {
 	t.Helper()
