@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/go-skynet/remerge/inspect"
 )
@@ -48,9 +49,33 @@ func (d *detail) wrapped(data detailData, s *Styles) []string {
 	w := max(1, d.width-4) // border and padding
 	var out []string
 	for _, l := range d.content(data, s) {
-		out = append(out, strings.Split(lipgloss.Wrap(l, w, ""), "\n")...)
+		out = append(out, hangingWrap(l, w)...)
 	}
 	return out
+}
+
+// hangingWrap wraps l to w cells, continuing under the text rather than
+// under the margin: a bullet's second line starts below its first word, so
+// it cannot be read as a new item. Very deep indents wrap plainly.
+func hangingWrap(l string, w int) []string {
+	plain := ansi.Strip(l)
+	indent := len(plain) - len(strings.TrimLeft(plain, " "))
+	if rest := plain[indent:]; strings.HasPrefix(rest, "• ") {
+		indent += 2
+	}
+	if indent == 0 || indent > w/2 || ansi.StringWidth(l) <= w {
+		return strings.Split(lipgloss.Wrap(l, w, ""), "\n")
+	}
+	lines := strings.Split(lipgloss.Wrap(ansi.TruncateLeft(l, indent, ""), w-indent, ""), "\n")
+	pad := strings.Repeat(" ", indent)
+	for i := range lines {
+		if i == 0 {
+			lines[i] = ansi.Cut(l, 0, indent) + lines[i]
+		} else {
+			lines[i] = pad + lines[i]
+		}
+	}
+	return lines
 }
 
 // Render draws the pane in a border, exactly width x height.
