@@ -210,6 +210,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	defer e.mu.Unlock()
 	e.rep.Release.Run = p.run
 	e.rep.Problems = append(e.rep.Problems, p.problems...)
+	e.rep.Problems = append(e.rep.Problems, failureSummary(e.rep)...)
 	e.rep.Summary = Summary{}
 	for _, b := range e.rep.Backends {
 		e.rep.Summary.Add(b.Verdict)

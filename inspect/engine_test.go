@@ -220,6 +220,11 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	if rep.Summary.OK == 0 || !rep.Summary.Broken() {
 		t.Errorf("summary %+v", rep.Summary)
 	}
+	// The denied source is named once for the whole release, with the fix.
+	lockedHost := strings.SplitN(w.locked, "/", 2)[0]
+	if !containsPrefix(rep.Problems, lockedHost+": ") || !strings.Contains(strings.Join(rep.Problems, "\n"), "docker login "+lockedHost) {
+		t.Errorf("no release-wide line for the denied registry %s: %q", lockedHost, rep.Problems)
+	}
 
 	// Events: a skeleton first, cells as they come, one verdict per backend.
 	mu.Lock()
@@ -345,6 +350,10 @@ func TestInspectTargetOutageIsNotABrokenRelease(t *testing.T) {
 	}
 	if v := got[reaped].Verdict; v != inspect.VerdictRepairable {
 		t.Errorf("%s with docker.io down: %s, want repairable (quay is determined broken)", reaped, v)
+	}
+	downHost := strings.SplitN(w.down, "/", 2)[0]
+	if !containsPrefix(rep.Problems, downHost+": ") || !strings.Contains(strings.Join(rep.Problems, "\n"), "connection refused") {
+		t.Errorf("no release-wide line names the unreachable registry %s: %q", downHost, rep.Problems)
 	}
 	for _, b := range rep.Backends {
 		for _, p := range b.Problems {
