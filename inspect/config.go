@@ -70,6 +70,10 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	var file Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
+	var top yaml.Node
+	if err := yaml.Unmarshal(b, &top); err == nil && len(top.Content) == 1 && top.Content[0].Kind != yaml.MappingNode && top.Content[0].Tag != "!!null" {
+		return Config{}, fmt.Errorf("config %s:%d: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags)", name, top.Content[0].Line)
+	}
 	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlPositionedError("config", name, err)
 	}

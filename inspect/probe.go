@@ -65,7 +65,8 @@ func (p *prober) problem(format string, args ...any) {
 func (p *prober) start(ctx context.Context) {
 	p.anchor = p.list(ctx, p.e.s.cfg.Anchor, func(tl *tagList) {
 		if tl.err != nil {
-			p.problem("listing tags of anchor %s: %s", p.e.s.cfg.Anchor, classText(tl.err))
+			// The client's error names the repo ("listing tags of ...").
+			p.problem("anchor repo: %s", classText(tl.err))
 			return
 		}
 		if p.run == "" {
@@ -430,7 +431,7 @@ func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, err
 	}
 	tags, err := c.Tags(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("listing tags of %s: %s", cfg.Anchor, classText(err))
+		return nil, fmt.Errorf("anchor repo: %s", classText(err)) // the text names the repo
 	}
 	return RunsInTags(tags), nil
 }
