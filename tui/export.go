@@ -107,7 +107,7 @@ func writeMarkdown(w io.Writer, r *inspect.Report) error {
 				state = ts.State
 			}
 			mark := ""
-			if userFacingBroken(be.Targets[t.Name]) {
+			if userFacingBroken(be, t.Name) {
 				mark = " " + staleMark
 			}
 			fmt.Fprintf(&b, " %s%s |", state, mark)

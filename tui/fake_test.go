@@ -86,19 +86,24 @@ func fixture() *inspect.Report {
 				Targets: map[string]*inspect.TargetStatus{
 					"quay":      target(quayRepo, inspect.TagPartial, inspect.TagMissing, "-cuda12-vllm"),
 					"dockerhub": target(hubRepo, inspect.TagDangling, inspect.TagStale, "-cuda12-vllm")},
-				Problems: []string{"arm64 present nowhere: rebuild -cuda12-vllm arm64"}},
+				Problems: []string{"arm64 present nowhere: rebuild -cuda12-vllm arm64"},
+				Impact: []string{"latest-cuda12-vllm in dockerhub: stale: users silently get the previous image",
+					"latest-cuda12-vllm in quay: missing: installs fail with MANIFEST_UNKNOWN"}},
 			{Suffix: "-cpu-kokoros", Name: "kokoros", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictConflict,
 				Legs: []inspect.Leg{leg("amd64", dg('7'), inspect.FromAnchor, cells(P, P, D, P)), leg("arm64", dg('8'), inspect.FromAnchor, cells(P, P, P, E))},
 				Targets: map[string]*inspect.TargetStatus{
 					"quay":      target(quayRepo, inspect.TagStale, inspect.TagComplete, "-cpu-kokoros"),
 					"dockerhub": target(hubRepo, inspect.TagDenied, inspect.TagDenied, "-cpu-kokoros")},
-				Problems: []string{"v4.2.2-cpu-kokoros points to a complete list of other digests"}},
+				Problems: []string{"v4.2.2-cpu-kokoros points to a complete list of other digests"},
+				Impact:   []string{"latest-cpu-kokoros in dockerhub: denied"}},
 			{Suffix: "-rocm-llama", Name: "llama", Kind: inspect.KindSingle, Verdict: inspect.VerdictUnknown,
 				Legs: []inspect.Leg{leg("single", "", "", cells(U, U, U, U))},
 				Targets: map[string]*inspect.TargetStatus{
 					"quay":      target(quayRepo, inspect.TagMissing, inspect.TagMissing, "-rocm-llama"),
 					"dockerhub": target(hubRepo, inspect.TagError, inspect.TagError, "-rocm-llama")},
-				Problems: []string{"no digest found for single"}},
+				Problems: []string{"no digest found for single"},
+				Impact: []string{"latest-rocm-llama in dockerhub: error",
+					"latest-rocm-llama in quay: missing: installs fail with MANIFEST_UNKNOWN"}},
 			{Suffix: "-metal-mlx", Name: "mlx", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
 				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: inspect.FromPublished, Cells: withoutAnchor(cells(P, P, P, P))}},
 				Targets: map[string]*inspect.TargetStatus{
@@ -174,20 +179,43 @@ type fakeService struct {
 	mu       sync.Mutex
 	report   *inspect.Report // returned by every Inspect
 	inspects int
-	repaired []string
-	planned  []string
+	// inspectRuns are the runs each Inspect was asked for ("" = default).
+	inspectRuns []string
+	// cancelled counts inspections that found their context cancelled.
+	cancelled int
+	repaired  []string
+	planned   []string
+	// planRuns are the runs each Plan and Repair was given, in call order.
+	planRuns []string
 	fail     map[string]bool // suffixes whose Repair errors
+	runs     []inspect.AnchorRun
+	runsErr  error
 }
 
-func newFake() *fakeService { return &fakeService{report: fixture(), fail: map[string]bool{}} }
+// fakeRuns are the runs the fake's anchor repo holds: the fixture's run and
+// an older one.
+var fakeRuns = []inspect.AnchorRun{{ID: "25745181433", Anchors: 94}, {ID: "25612093377", Anchors: 31}}
 
-func (f *fakeService) Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error) {
+func newFake() *fakeService {
+	return &fakeService{report: fixture(), fail: map[string]bool{}, runs: fakeRuns}
+}
+
+// Inspect plays the fixture; like the engine, it reports the run it was
+// given in Release.Run.
+func (f *fakeService) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error) {
 	f.mu.Lock()
 	f.inspects++
+	f.inspectRuns = append(f.inspectRuns, run)
 	r := cloneReport(f.report)
 	f.mu.Unlock()
+	if run != "" {
+		r.Release.Run = run
+	}
 	for _, ev := range events(r) {
 		if err := ctx.Err(); err != nil {
+			f.mu.Lock()
+			f.cancelled++
+			f.mu.Unlock()
 			return nil, err
 		}
 		fn(ev)
@@ -195,9 +223,16 @@ func (f *fakeService) Inspect(ctx context.Context, fn func(inspect.Event)) (*ins
 	return r, nil
 }
 
-func (f *fakeService) Plan(_ context.Context, b *inspect.BackendReport) (Plan, error) {
+func (f *fakeService) Runs(context.Context) ([]inspect.AnchorRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]inspect.AnchorRun(nil), f.runs...), f.runsErr
+}
+
+func (f *fakeService) Plan(_ context.Context, run string, b *inspect.BackendReport) (Plan, error) {
 	f.mu.Lock()
 	f.planned = append(f.planned, b.Suffix)
+	f.planRuns = append(f.planRuns, run)
 	f.mu.Unlock()
 	switch b.Verdict {
 	case inspect.VerdictOK:
@@ -210,9 +245,10 @@ func (f *fakeService) Plan(_ context.Context, b *inspect.BackendReport) (Plan, e
 	}
 }
 
-func (f *fakeService) Repair(_ context.Context, b *inspect.BackendReport, fn func(Progress)) (Outcome, error) {
+func (f *fakeService) Repair(_ context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error) {
 	f.mu.Lock()
 	f.repaired = append(f.repaired, b.Suffix)
+	f.planRuns = append(f.planRuns, run)
 	fail := f.fail[b.Suffix]
 	f.mu.Unlock()
 	fn(Progress{Step: 1, Steps: 2, Text: "copy amd64", Bytes: 512 << 20, TotalBytes: 1 << 30})

@@ -39,6 +39,7 @@ func TestGolden(t *testing.T) {
 		{"help", []string{"?"}},
 		{"broken_by_verdict", []string{"b", "s"}},
 		{"filtering", []string{"/", "w", "h"}},
+		{"runs", []string{"u", "down"}},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, st := range states {

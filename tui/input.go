@@ -19,6 +19,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.dialog != nil {
 		return m.dialogKey(msg)
 	}
+	if m.picker != nil {
+		return m.pickerKey(msg)
+	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
@@ -95,6 +98,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.setStatus("re-inspecting…", false)
 		return m, m.startInspect()
+	case key.Matches(msg, k.Runs):
+		return m.openRuns()
 	case key.Matches(msg, k.Copy):
 		return m.copySelected()
 	case key.Matches(msg, k.Export):

@@ -21,11 +21,14 @@ type KeyMap struct {
 	Repair    key.Binding
 	RepairAll key.Binding
 	Refresh   key.Binding
+	Runs      key.Binding
 	Copy      key.Binding
 	Export    key.Binding
 
 	Confirm key.Binding
 	Cancel  key.Binding
+	// Select picks the run under the cursor in the run picker.
+	Select key.Binding
 
 	Help key.Binding
 	Quit key.Binding
@@ -56,11 +59,13 @@ func DefaultKeyMap() KeyMap {
 		Repair:    b([]string{"r"}, "r", "re-merge"),
 		RepairAll: b([]string{"R"}, "R", "re-merge all"),
 		Refresh:   b([]string{"ctrl+r"}, "ctrl+r", "re-inspect"),
+		Runs:      b([]string{"u"}, "u", "runs"),
 		Copy:      b([]string{"c"}, "c", "copy"),
 		Export:    b([]string{"e"}, "e", "export"),
 
 		Confirm: b([]string{"y", "enter"}, "y/enter", "confirm"),
 		Cancel:  b([]string{"n", "esc"}, "n/esc", "cancel"),
+		Select:  b([]string{"enter"}, "enter", "select"),
 
 		Help: b([]string{"?"}, "?", "help"),
 		Quit: b([]string{"q", "ctrl+c"}, "q", "quit"),
@@ -78,7 +83,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Filter, k.ClearFilter, k.Broken, k.Sort, k.Details, k.DetailUp, k.DetailDown},
-		{k.Repair, k.RepairAll, k.Refresh, k.Copy, k.Export},
+		{k.Repair, k.RepairAll, k.Refresh, k.Runs, k.Copy, k.Export},
 		{k.Help, k.Quit},
 	}
 }
@@ -99,3 +104,20 @@ func (d dialogKeys) ShortHelp() []key.Binding {
 
 // FullHelp is the short help: a dialog has nothing more.
 func (d dialogKeys) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }
+
+// pickerKeys is the help shown inside the run picker.
+type pickerKeys struct {
+	KeyMap
+	canSelect bool
+}
+
+// ShortHelp lists select only when there is a run to pick.
+func (p pickerKeys) ShortHelp() []key.Binding {
+	if p.canSelect {
+		return []key.Binding{p.Up, p.Down, p.Select, p.Cancel}
+	}
+	return []key.Binding{p.Cancel}
+}
+
+// FullHelp is the short help: the picker has nothing more.
+func (p pickerKeys) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }

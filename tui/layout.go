@@ -103,10 +103,17 @@ func (m Model) render() string {
 		fitBlock(m.help.View(m.keys), m.width, r.Help.H),
 	}
 	screen := fitBlock(strings.Join(parts, "\n"), m.width, m.height)
-	if m.dialog == nil {
-		return screen
+	switch {
+	case m.dialog != nil:
+		return m.overlay(screen, m.dialog.Render(m.width, m.height, m.dialogPlan(), m.keys, s))
+	case m.picker != nil:
+		return m.overlay(screen, m.picker.Render(m.width, m.height, m.keys, s))
 	}
-	box := m.dialog.Render(m.width, m.height, m.dialogPlan(), m.keys, s)
+	return screen
+}
+
+// overlay centres a modal box over the screen.
+func (m Model) overlay(screen, box string) string {
 	x := max(0, (m.width-lipgloss.Width(box))/2)
 	y := max(0, (m.height-lipgloss.Height(box))/2)
 	c := lipgloss.NewCanvas(m.width, m.height)

@@ -20,6 +20,15 @@ type InspectDoneMsg struct {
 	Err       error
 }
 
+// RunsMsg answers the run picker PickerID with the runs anchored in the
+// anchor repo, newest first. A picker closed or reopened since the request
+// has another id, and its late answer is dropped.
+type RunsMsg struct {
+	PickerID int
+	Runs     []inspect.AnchorRun
+	Err      error
+}
+
 // PlanMsg answers a plan request for the backend Suffix. Plans are cached per
 // suffix until the next inspection, since a plan is only true of the state
 // it was computed from.

@@ -26,6 +26,7 @@ type Model struct {
 	table  table
 	detail detail
 	dialog *confirmDialog
+	picker *runPicker
 
 	noColor       bool
 	width, height int
@@ -36,7 +37,11 @@ type Model struct {
 	startCh  chan tea.Msg    // the first inspection's stream, started by Init
 	startCtx context.Context // and its context
 
-	report        *inspect.Report
+	report *inspect.Report
+	// run is the CI run the user picked with the run picker; "" leaves
+	// the choice to the service (its --run, else the newest run).
+	run           string
+	pickerSeq     int
 	inspectID     int
 	inspecting    bool
 	cancelInspect context.CancelFunc
@@ -132,7 +137,7 @@ func New(svc Service, opts ...Option) Model {
 // Init asks the terminal for its background and starts the first
 // inspection.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.inspectCmd(m.startCtx, m.inspectID, m.startCh), listen(m.startCh))
+	return tea.Batch(tea.RequestBackgroundColor, m.inspectCmd(m.startCtx, m.inspectID, m.run, m.startCh), listen(m.startCh))
 }
 
 // setStyles installs styles (or the colourless ones under NO_COLOR) in the
@@ -158,7 +163,7 @@ func (m *Model) startInspect() tea.Cmd {
 	var ctx context.Context
 	ctx, m.cancelInspect = context.WithCancel(m.ctx)
 	ch := make(chan tea.Msg, maxBatch)
-	return tea.Batch(m.inspectCmd(ctx, m.inspectID, ch), listen(ch))
+	return tea.Batch(m.inspectCmd(ctx, m.inspectID, m.run, ch), listen(ch))
 }
 
 // View renders exactly the window: header, body, status line, help.

@@ -335,7 +335,7 @@ func TestQuit(t *testing.T) {
 func TestViewIsExactlyTheWindow(t *testing.T) {
 	t.Parallel()
 	sizes := [][2]int{{80, 24}, {100, 30}, {160, 48}, {200, 60}, {50, 12}}
-	states := map[string][]string{"table": nil, "detail": {"down", "enter"}, "dialog": {"down", "r"}, "help": {"?"}, "filter": {"/", "k"}}
+	states := map[string][]string{"table": nil, "detail": {"down", "enter"}, "dialog": {"down", "r"}, "help": {"?"}, "filter": {"/", "k"}, "runs": {"u"}}
 	for _, sz := range sizes {
 		for name, keys := range states {
 			t.Run(fmt.Sprintf("%s/%dx%d", name, sz[0], sz[1]), func(t *testing.T) {

@@ -20,14 +20,23 @@ import (
 // interface so that the TUI can be driven by a scripted fake in tests and by
 // the real inspect and repair packages in the binary.
 type Service interface {
-	// Inspect runs one inspection; events arrive through fn (any goroutine,
-	// never concurrently); returns the final report.
-	Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error)
+	// Inspect runs one inspection with the CI run whose anchors give the
+	// digests; run "" means the service's own default (its --run, else the
+	// newest run in the anchor repo). The model passes the run the user
+	// picked, so which run is on screen is model state, never service state.
+	// Events arrive through fn (any goroutine, never concurrently); returns
+	// the final report.
+	Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error)
+	// Runs lists the CI runs anchored in the anchor repo, newest first, for
+	// the run picker.
+	Runs(ctx context.Context) ([]inspect.AnchorRun, error)
 	// Plan describes the re-merge of one backend into every target that
-	// needs it, without writing anything.
-	Plan(ctx context.Context, b *inspect.BackendReport) (Plan, error)
-	// Repair executes it, reporting progress through fn.
-	Repair(ctx context.Context, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
+	// needs it, without writing anything. run is the run of the report b
+	// comes from (its Release.Run), so the plan and the audit log name the
+	// run whose digests are re-merged.
+	Plan(ctx context.Context, run string, b *inspect.BackendReport) (Plan, error)
+	// Repair executes it, reporting progress through fn; run as for Plan.
+	Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
 }
 
 // Plan is what a re-merge would do, shown in the confirmation dialog and the
@@ -110,13 +119,14 @@ func send(ctx context.Context, ch chan<- tea.Msg, msg tea.Msg) {
 	}
 }
 
-// inspectCmd runs one inspection. Its events and its final report come back
-// through ch as EventMsg and InspectDoneMsg tagged with id.
-func (m Model) inspectCmd(ctx context.Context, id int, ch chan<- tea.Msg) tea.Cmd {
+// inspectCmd runs one inspection with run ("" for the service's default).
+// Its events and its final report come back through ch as EventMsg and
+// InspectDoneMsg tagged with id.
+func (m Model) inspectCmd(ctx context.Context, id int, run string, ch chan<- tea.Msg) tea.Cmd {
 	svc := m.svc
 	return func() tea.Msg {
 		defer close(ch)
-		rep, err := svc.Inspect(ctx, func(ev inspect.Event) {
+		rep, err := svc.Inspect(ctx, run, func(ev inspect.Event) {
 			send(ctx, ch, EventMsg{InspectID: id, Event: ev})
 		})
 		send(ctx, ch, InspectDoneMsg{InspectID: id, Report: rep, Err: err})
@@ -124,12 +134,22 @@ func (m Model) inspectCmd(ctx context.Context, id int, ch chan<- tea.Msg) tea.Cm
 	}
 }
 
-// planCmd asks for the re-merge plan of one backend; b must be a copy the
-// model no longer mutates.
-func (m Model) planCmd(ctx context.Context, b *inspect.BackendReport) tea.Cmd {
+// runsCmd lists the runs anchored in the anchor repo for the picker that
+// id names; the answer comes back as RunsMsg.
+func (m Model) runsCmd(ctx context.Context, id int) tea.Cmd {
 	svc := m.svc
 	return func() tea.Msg {
-		p, err := svc.Plan(ctx, b)
+		runs, err := svc.Runs(ctx)
+		return RunsMsg{PickerID: id, Runs: runs, Err: err}
+	}
+}
+
+// planCmd asks for the re-merge plan of one backend of the report on
+// screen; b must be a copy the model no longer mutates.
+func (m Model) planCmd(ctx context.Context, b *inspect.BackendReport) tea.Cmd {
+	svc, run := m.svc, m.reportRun()
+	return func() tea.Msg {
+		p, err := svc.Plan(ctx, run, b)
 		if p.Suffix == "" {
 			p.Suffix = b.Suffix
 		}
@@ -140,10 +160,10 @@ func (m Model) planCmd(ctx context.Context, b *inspect.BackendReport) tea.Cmd {
 // repairCmd runs one re-merge; progress and the outcome come back through
 // ch as RepairProgressMsg and RepairDoneMsg tagged with job.
 func (m Model) repairCmd(ctx context.Context, job int, b *inspect.BackendReport, ch chan<- tea.Msg) tea.Cmd {
-	svc := m.svc
+	svc, run := m.svc, m.reportRun()
 	return func() tea.Msg {
 		defer close(ch)
-		out, err := svc.Repair(ctx, b, func(p Progress) {
+		out, err := svc.Repair(ctx, run, b, func(p Progress) {
 			if p.Suffix == "" {
 				p.Suffix = b.Suffix
 			}
@@ -155,4 +175,13 @@ func (m Model) repairCmd(ctx context.Context, job int, b *inspect.BackendReport,
 		send(ctx, ch, RepairDoneMsg{Job: job, Suffix: b.Suffix, Outcome: out, Err: err})
 		return nil
 	}
+}
+
+// reportRun is the run the report on screen was inspected with (the one the
+// engine resolved when none was picked), or "" before the first report.
+func (m Model) reportRun() string {
+	if m.report == nil {
+		return ""
+	}
+	return m.report.Release.Run
 }

@@ -209,17 +209,25 @@ func legSlots(b *inspect.BackendReport) [2]*inspect.Leg {
 }
 
 // userFacingBroken reports whether a user-facing tag (latest or branch) of
-// the target is stale or missing: users pulling it get an old image or none.
-func userFacingBroken(t *inspect.TargetStatus) bool {
-	if t == nil {
+// backend b in target name is anything but complete: stale, missing,
+// dangling, partial or unreadable, all of which leave users pulling an old
+// image or failing to pull. It follows inspect's own judgement, which lists
+// exactly those tags in b.Impact as "<tag> in <target>: ..." and leaves out
+// a latest that already moved on to a newer release, so the marker never
+// flags a healthy latest. Until the backend is judged it shows nothing.
+func userFacingBroken(b *inspect.BackendReport, name string) bool {
+	if b == nil || b.Targets[name] == nil {
 		return false
 	}
-	for _, tag := range t.Tags {
-		if tag.Role != inspect.RoleLatest && tag.Role != inspect.RoleBranch {
+	for tag, st := range b.Targets[name].Tags {
+		if st.Role != inspect.RoleLatest && st.Role != inspect.RoleBranch || st.State == inspect.TagComplete {
 			continue
 		}
-		if tag.State == inspect.TagStale || tag.State == inspect.TagMissing {
-			return true
+		prefix := tag + " in " + name + ": "
+		for _, line := range b.Impact {
+			if strings.HasPrefix(line, prefix) {
+				return true
+			}
 		}
 	}
 	return false

@@ -138,8 +138,9 @@ var tagGlyphs = map[inspect.TagState]glyph{
 	inspect.TagError:    {"!", "error", "err"},
 }
 
-// staleMark flags a target whose user-facing tag (latest or branch) is stale
-// or missing: the users' side of the failure.
+// staleMark flags a target whose user-facing tag (latest or branch) is not
+// complete (stale, missing, dangling, partial, unreadable): the users' side
+// of the failure. See userFacingBroken.
 const staleMark = "⚑"
 
 func verdictGlyph(v inspect.Verdict) glyph {

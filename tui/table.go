@@ -238,7 +238,7 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		if c.compact {
 			text = g.Sym
 		}
-		if userFacingBroken(ts) {
+		if userFacingBroken(b, tg.Name) {
 			text += " " + staleMark
 		}
 		out.WriteString(st(s.tag(state), pad(text, c.target)) + " ")

@@ -73,6 +73,8 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 			m.setStatus(status, false)
 		}
 		return m, m.planForDetail()
+	case RunsMsg:
+		return m.handleRuns(msg)
 	case PlanMsg:
 		m.plans[msg.Suffix] = &planState{Plan: msg.Plan, Err: msg.Err}
 		return m, nil

@@ -44,7 +44,7 @@ var runDemo = func(ctx context.Context, o *options, d demoOptions, stdout io.Wri
 		<-ctx.Done()
 		return nil
 	case !isTerminal(stdout):
-		rep, err := svc.Inspect(ctx, nil)
+		rep, err := svc.Inspect(ctx, "", nil)
 		if err != nil {
 			return err
 		}

@@ -35,9 +35,11 @@ type Service struct {
 
 var _ tui.Service = (*Service)(nil)
 
-// Inspect runs one inspection of the release.
-func (s *Service) Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect.Report, error) {
-	return inspect.Run(ctx, s.Release,
+// Inspect runs one inspection of the release with run's anchors; run ""
+// keeps s.Release.Run (the --run flag), which the engine resolves to the
+// newest anchored run when it too is empty.
+func (s *Service) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error) {
+	return inspect.Run(ctx, s.release(run),
 		inspect.WithConfig(s.Config),
 		inspect.WithMatrix(s.Matrix),
 		inspect.WithDigests(s.Digests),
@@ -47,19 +49,35 @@ func (s *Service) Inspect(ctx context.Context, fn func(inspect.Event)) (*inspect
 		inspect.WithEvents(fn))
 }
 
-// Plan plans the re-merge of b into every target, reading only.
-func (s *Service) Plan(ctx context.Context, b *inspect.BackendReport) (tui.Plan, error) {
-	plans, err := s.plans(ctx, b)
+// Runs lists the runs anchored in the config's anchor repo, newest first,
+// through the shared client.
+func (s *Service) Runs(ctx context.Context) ([]inspect.AnchorRun, error) {
+	return inspect.Runs(ctx, s.Client, s.Config)
+}
+
+// Plan plans the re-merge of b into every target, reading only. run is the
+// run b's digests came from ("" keeps s.Release.Run).
+func (s *Service) Plan(ctx context.Context, run string, b *inspect.BackendReport) (tui.Plan, error) {
+	plans, err := s.plans(ctx, run, b)
 	if err != nil {
 		return tui.Plan{Suffix: b.Suffix}, err
 	}
 	return summarise(b.Suffix, plans), nil
 }
 
-func (s *Service) plans(ctx context.Context, b *inspect.BackendReport) ([]*repair.Plan, error) {
+// release is s.Release with run, when given, as its run.
+func (s *Service) release(run string) inspect.Release {
+	rel := s.Release
+	if run != "" {
+		rel.Run = run
+	}
+	return rel
+}
+
+func (s *Service) plans(ctx context.Context, run string, b *inspect.BackendReport) ([]*repair.Plan, error) {
 	var out []*repair.Plan
 	for _, t := range s.Config.Targets {
-		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.Release, b, t.Name, repair.WithForce(s.Force))
+		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.release(run), b, t.Name, repair.WithForce(s.Force))
 		if err != nil {
 			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, t.Name, err)
 		}
@@ -93,10 +111,11 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 
 // Repair re-plans (the registries may have moved since the plan was shown)
 // and executes every runnable target plan in config order, stopping at the
-// first failure so the report says exactly what happened.
-func (s *Service) Repair(ctx context.Context, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
+// first failure so the report says exactly what happened. run is as for
+// Plan, and is what the audit log records.
+func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
 	out := tui.Outcome{Suffix: b.Suffix}
-	plans, err := s.plans(ctx, b)
+	plans, err := s.plans(ctx, run, b)
 	if err != nil {
 		return out, err
 	}

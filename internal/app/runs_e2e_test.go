@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/tui"
+)
+
+// TestTUIPicksAnAnchoredRun opens the real program without --run: the
+// engine takes the newest anchored run, u lists both runs the scenario
+// anchored (the release's and, for every third backend, an older one), and
+// picking the older one re-inspects with it.
+func TestTUIPicksAnAnchoredRun(t *testing.T) {
+	ctx := context.Background()
+	backends := []scenario.Backend{
+		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+	}
+	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	rel := scenario.DefaultRelease()
+	noRun := f.Seeded.Release
+	noRun.Run = "" // as without --run
+	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	svc := &app.Service{Release: noRun, Config: f.Seeded.Config, Matrix: f.Matrix, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
+
+	tm := teatest.NewTestModel(t, tui.New(svc, tui.WithContext(ctx), tui.WithNoColor(true)), teatest.WithInitialTermSize(160, 48))
+	screen := newScreen(160, 48)
+	waitFor := func(what ...string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			screen.write(b)
+			text := screen.text()
+			for _, w := range what {
+				if !strings.Contains(text, w) {
+					return false
+				}
+			}
+			return true
+		}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(50*time.Millisecond))
+		screen.consumed()
+	}
+	waitFor("v4.2.2 · run "+rel.Run, "inspected 3 backends")
+	tm.Send(tea.KeyPressMsg{Code: 'u', Text: "u"})
+	// Three multiarch backends anchor two legs each in the release's run;
+	// the first of every three also has an anchor of the older run.
+	waitFor("Runs anchored in "+f.Seeded.Config.Anchor,
+		"▸ "+rel.Run+"     6 anchors  newest · ● on screen",
+		"  "+rel.OldRun+"     1 anchor ")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor("v4.2.2 · run "+rel.OldRun, "✓ probes")
+	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)
+	if got := final.Report().Release.Run; got != rel.OldRun {
+		t.Errorf("run of the report on screen = %q, want the older run %s", got, rel.OldRun)
+	}
+	// The older run anchored one leg (the first backend's first), so that
+	// is the only digest taken from the anchor repo now; the newest run
+	// gave every leg.
+	var anchored []string
+	for _, b := range final.Report().Backends {
+		for _, l := range b.Legs {
+			if l.DigestFrom == inspect.FromAnchor {
+				anchored = append(anchored, b.Suffix+" "+l.PlatformTag)
+			}
+		}
+	}
+	if want := backends[0].Suffix + " amd64"; len(anchored) != 1 || anchored[0] != want {
+		t.Errorf("legs from the anchor repo = %q, want only %q", anchored, want)
+	}
+}

@@ -1,0 +1,86 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// TestUserFacingBroken checks the ⚑ rule: every latest (or branch) tag that
+// inspect judged not complete is flagged, dangling included; a latest that
+// moved on to a newer release (left out of Impact) and a release tag are not.
+func TestUserFacingBroken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		role   string
+		state  inspect.TagState
+		impact string // the Impact line inspect writes; "" for none
+		want   bool
+	}{
+		{"complete", inspect.RoleLatest, inspect.TagComplete, "", false},
+		{"stale", inspect.RoleLatest, inspect.TagStale, "stale: users silently get the previous image", true},
+		{"missing", inspect.RoleLatest, inspect.TagMissing, "missing: installs fail with MANIFEST_UNKNOWN", true},
+		{"dangling", inspect.RoleLatest, inspect.TagDangling, "dangling: pulls fail for the missing platform", true},
+		{"partial", inspect.RoleLatest, inspect.TagPartial, "partial", true},
+		{"denied", inspect.RoleLatest, inspect.TagDenied, "denied", true},
+		{"branch dangling", inspect.RoleBranch, inspect.TagDangling, "dangling: pulls fail for the missing platform", true},
+		{"latest moved on to a newer release", inspect.RoleLatest, inspect.TagStale, "", false},
+		{"not judged yet", inspect.RoleLatest, inspect.TagDangling, "", false},
+		{"release tag is not user-facing latest", inspect.RoleRelease, inspect.TagMissing, "missing", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tag := "latest-cpu-kokoro"
+			b := &inspect.BackendReport{Suffix: "-cpu-kokoro", Targets: map[string]*inspect.TargetStatus{
+				"quay": {Repo: quayRepo, Tags: map[string]inspect.TagStatus{tag: {State: tt.state, Role: tt.role}}},
+				"dockerhub": {Repo: hubRepo, Tags: map[string]inspect.TagStatus{
+					tag: {State: inspect.TagComplete, Role: inspect.RoleLatest}}},
+			}}
+			if tt.impact != "" {
+				// The same tag broken in another target must not leak here.
+				b.Impact = []string{tag + " in quay: " + tt.impact}
+			}
+			if got := userFacingBroken(b, "quay"); got != tt.want {
+				t.Errorf("quay: got %v, want %v", got, tt.want)
+			}
+			if userFacingBroken(b, "dockerhub") {
+				t.Error("dockerhub, complete there, is flagged")
+			}
+			if userFacingBroken(b, "nowhere") || userFacingBroken(nil, "quay") {
+				t.Error("a missing target or backend is flagged")
+			}
+		})
+	}
+}
+
+// TestDanglingLatestMarkedInTable checks the marker on screen and in the
+// markdown export for a latest that names a child missing in its repo.
+func TestDanglingLatestMarkedInTable(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	b := f.report.Backends[0] // -cpu-kokoro, healthy in the fixture
+	ts := b.Targets["dockerhub"]
+	ts.Tags["latest-cpu-kokoro"] = inspect.TagStatus{State: inspect.TagDangling, Role: inspect.RoleLatest, Digest: dg('e')}
+	b.Verdict = inspect.VerdictRepairable
+	b.Impact = []string{"latest-cpu-kokoro in dockerhub: dangling: pulls fail for the missing platform"}
+	m := started(t, f, 160, 48)
+	var row string
+	for _, l := range strings.Split(stripped(m.render()), "\n") {
+		if strings.Contains(l, "-cpu-kokoro ") {
+			row = l
+		}
+	}
+	if !strings.HasSuffix(strings.TrimSpace(row), "✓ complete ⚑") || strings.Count(row, "⚑") != 1 {
+		t.Errorf("row = %q, want ⚑ on dockerhub only", row)
+	}
+	var md strings.Builder
+	if err := writeMarkdown(&md, m.report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| complete | complete ⚑ |") {
+		t.Errorf("markdown lacks the marker:\n%s", md.String())
+	}
+}
