@@ -68,6 +68,10 @@ func fixture() *inspect.Report {
 			{Repo: hubRepo, Role: inspect.RoleTarget, Name: "dockerhub"},
 			{Repo: mirrorRepo, Role: inspect.RoleSource},
 		},
+		Problems: []string{
+			"matrix line 812: -cpu-chatterbox: platform-tag amd64 has no arm64 leg",
+			"registry.example.com: 12 of 12 probes denied: UNAUTHORIZED: authentication required (credentials come from the Docker config: docker login registry.example.com)",
+		},
 		Backends: []*inspect.BackendReport{
 			{Suffix: "-cpu-kokoro", Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictOK,
 				Legs: []inspect.Leg{leg("amd64", dg('1'), inspect.FromAnchor, cells(P, P, P, P)), leg("arm64", dg('2'), inspect.FromAnchor, cells(P, P, P, P))},

@@ -40,6 +40,7 @@ func TestGolden(t *testing.T) {
 		{"broken_by_verdict", []string{"b", "s"}},
 		{"filtering", []string{"/", "w", "h"}},
 		{"runs", []string{"u", "down"}},
+		{"release", []string{"i"}},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, st := range states {

@@ -22,6 +22,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.picker != nil {
 		return m.pickerKey(msg)
 	}
+	if m.showRelease {
+		if key.Matches(msg, m.keys.Release) || key.Matches(msg, m.keys.Cancel) {
+			m.showRelease = false
+		}
+		return m, nil
+	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
@@ -100,6 +106,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.startInspect()
 	case key.Matches(msg, k.Runs):
 		return m.openRuns()
+	case key.Matches(msg, k.Release):
+		m.showRelease = true
+		return m, nil
 	case key.Matches(msg, k.Copy):
 		return m.copySelected()
 	case key.Matches(msg, k.Export):

@@ -22,6 +22,7 @@ type KeyMap struct {
 	RepairAll key.Binding
 	Refresh   key.Binding
 	Runs      key.Binding
+	Release   key.Binding
 	Copy      key.Binding
 	Export    key.Binding
 
@@ -60,6 +61,7 @@ func DefaultKeyMap() KeyMap {
 		RepairAll: b([]string{"R"}, "R", "re-merge all"),
 		Refresh:   b([]string{"ctrl+r"}, "ctrl+r", "re-inspect"),
 		Runs:      b([]string{"u"}, "u", "runs"),
+		Release:   b([]string{"i"}, "i", "release info"),
 		Copy:      b([]string{"c"}, "c", "copy"),
 		Export:    b([]string{"e"}, "e", "export"),
 
@@ -83,7 +85,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Filter, k.ClearFilter, k.Broken, k.Sort, k.Details, k.DetailUp, k.DetailDown},
-		{k.Repair, k.RepairAll, k.Refresh, k.Runs, k.Copy, k.Export},
+		{k.Repair, k.RepairAll, k.Refresh, k.Runs, k.Release, k.Copy, k.Export},
 		{k.Help, k.Quit},
 	}
 }

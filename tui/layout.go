@@ -108,6 +108,8 @@ func (m Model) render() string {
 		return m.overlay(screen, m.dialog.Render(m.width, m.height, m.dialogPlan(), m.keys, s))
 	case m.picker != nil:
 		return m.overlay(screen, m.picker.Render(m.width, m.height, m.keys, s))
+	case m.showRelease:
+		return m.overlay(screen, releasePane{}.Render(m.report, m.width, m.height, s))
 	}
 	return screen
 }

@@ -27,6 +27,8 @@ type Model struct {
 	detail detail
 	dialog *confirmDialog
 	picker *runPicker
+	// showRelease shows the release pane (i) over the screen.
+	showRelease bool
 
 	noColor       bool
 	width, height int

@@ -70,6 +70,9 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 				status = m.repairNote + " · " + status
 				m.repairNote = ""
 			}
+			if n := len(m.report.Problems); n > 0 {
+				status += fmt.Sprintf(" · %d release-wide problem(s): i shows them", n)
+			}
 			m.setStatus(status, false)
 		}
 		return m, m.planForDetail()

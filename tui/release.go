@@ -1,0 +1,77 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/go-skynet/remerge/inspect"
+)
+
+// releasePane is the release at a glance, shown over the screen on i: which
+// run and repos were inspected, the verdict counts, and the findings that
+// belong to no single backend (matrix mistakes, a failed tag listing, a
+// registry that failed or denied its probes). Without it those would only
+// reach the export.
+type releasePane struct{}
+
+// Render draws the pane for a screen of width x height.
+func (releasePane) Render(r *inspect.Report, width, height int, s *Styles) string {
+	w := min(width-2, 100)
+	inner := max(10, w-4)
+	var lines []string
+	add := func(l string) {
+		lines = append(lines, hangingWrap(l, inner)...)
+	}
+	if r == nil {
+		add(s.Muted.Render("nothing inspected yet"))
+		return s.Dialog.Width(w).Render(strings.Join(lines, "\n"))
+	}
+	add(s.DialogTitle.Render("Release " + releaseTitle(r.Release)))
+	add("")
+	add(s.Section.Render("Repos"))
+	for _, rp := range r.Repos {
+		role := string(rp.Role)
+		if rp.Name != "" {
+			role += " " + rp.Name
+		}
+		add(fmt.Sprintf("  • %-16s %s", role, rp.Repo))
+	}
+	sum, _ := summarize(r)
+	add("")
+	add(s.Section.Render("Verdicts"))
+	add(fmt.Sprintf("  %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+		sum.OK, sum.Repairable, sum.Unrepairable, sum.Conflict, sum.Unknown))
+	add("")
+	add(s.Section.Render(fmt.Sprintf("Release-wide problems (%d)", len(r.Problems))))
+	if len(r.Problems) == 0 {
+		add(s.Muted.Render("  none"))
+	}
+	for _, p := range r.Problems {
+		add("  • " + p)
+	}
+	// Keep the box on screen: the export (e) has everything.
+	if limit := max(4, height-4); len(lines) > limit {
+		more := len(lines) - limit + 1
+		lines = append(lines[:limit-1], s.Muted.Render(fmt.Sprintf("… %d more lines: e exports the whole report", more)))
+	}
+	lines = append(lines, "", s.Muted.Render("i/esc close"))
+	return s.Dialog.Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+}
+
+// releaseTitle is "v4.2.2 · run 25745181433 · sha 8521af1".
+func releaseTitle(rel inspect.Release) string {
+	parts := []string{rel.Ref}
+	if rel.Run != "" {
+		parts = append(parts, "run "+rel.Run)
+	}
+	if rel.SHA != "" {
+		sha := rel.SHA
+		if len(sha) > 7 {
+			sha = sha[:7]
+		}
+		parts = append(parts, "sha "+sha)
+	}
+	return strings.Join(parts, " · ")
+}
