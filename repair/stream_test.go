@@ -1,0 +1,81 @@
+package repair_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/repair"
+)
+
+// TestCrossRegistryCopyStreams copies a 48 MiB incompressible layer from
+// docker.io to quay and samples the heap meanwhile: the copy streams from
+// one registry to the other, so the heap never grows by anything near the
+// layer's size. (Both registries run in this process and stream too; a
+// buffered copy on either side would show here.)
+func TestCrossRegistryCopyStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 48 MiB")
+	}
+	const layer = 48 << 20
+	ctx := context.Background()
+	f := scenario.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: inspect.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
+		testreg.ImageOptions{Layers: 1, LayerSize: layer})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	rep, err := inspect.Run(ctx, f.Release, inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithDigests(f.Digests), inspect.WithClient(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := repair.NewPlan(ctx, c, f.Config, f.Release, rep.Backends[0], "quay")
+	if err != nil || p.Refusal != "" || p.Legs[0].Kind != repair.SourceCopy {
+		t.Fatalf("plan: %v, refusal %q\n%s", err, p.Refusal, p)
+	}
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var s runtime.MemStats
+		for {
+			runtime.ReadMemStats(&s)
+			if s.HeapInuse > peak.Load() {
+				peak.Store(s.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	res, err := repair.Execute(ctx, c, p, repair.WithAudit(t.TempDir()+"/audit.jsonl"))
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BytesCopied < layer {
+		t.Fatalf("copied %d bytes, want the %d-byte layer", res.BytesCopied, layer)
+	}
+	grew := int64(peak.Load()) - int64(base)
+	t.Logf("copied %d bytes; heap in use grew by at most %.1f MiB", res.BytesCopied, float64(grew)/(1<<20))
+	if grew > layer/3 {
+		t.Errorf("heap grew by %.1f MiB while copying a %d MiB layer: the copy is buffered, not streamed",
+			float64(grew)/(1<<20), layer>>20)
+	}
+}
