@@ -2,19 +2,14 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-	"github.com/charmbracelet/x/vt"
-	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/app"
-	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/tui"
@@ -32,24 +27,8 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 		{Suffix: "-cpu-kokoros", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 	}
 	f := scenario.Start(t, backends, testreg.ImageOptions{})
-	seeded, m, quay := f.Seeded, f.Matrix, f.Quay
-	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	svc := &app.Service{Release: seeded.Release, Config: seeded.Config, Matrix: m, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
-
-	tm := teatest.NewTestModel(t, tui.New(svc, tui.WithContext(ctx), tui.WithNoColor(true)), teatest.WithInitialTermSize(160, 48))
-	screen := newScreen(160, 48)
-	waitFor := func(what string) {
-		t.Helper()
-		start := time.Now()
-		// The renderer sends only changed cells, so the text is looked for
-		// on the screen a terminal would show, not in the byte stream.
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			screen.write(b)
-			return strings.Contains(screen.text(), what)
-		}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(50*time.Millisecond))
-		screen.consumed()
-		t.Logf("saw %q after %s", what, time.Since(start).Round(time.Millisecond))
-	}
+	seeded, quay := f.Seeded, f.Quay
+	tm, waitFor := startTUI(t, f, seeded.Release)
 	waitFor("inspected 3 backends: 2 need attention")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Send(tea.KeyPressMsg{Code: 'r', Text: "r"})
@@ -82,32 +61,3 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 		t.Errorf("-cpu-kokoros was touched: %v", err)
 	}
 }
-
-// screen replays the program's output into a terminal emulator. WaitFor
-// hands the condition everything read so far in that call, so screen feeds
-// the emulator only the bytes it has not seen yet.
-type screen struct {
-	emu  *vt.Emulator
-	seen int
-}
-
-func newScreen(w, h int) *screen {
-	emu := vt.NewEmulator(w, h)
-	// Drain the emulator's answers to terminal queries, or its writes
-	// block. The goroutine ends with the test binary: vt's Close races
-	// with a pending Read, so it is not called.
-	go func() { _, _ = io.Copy(io.Discard, emu) }()
-	return &screen{emu: emu}
-}
-
-func (s *screen) write(b []byte) {
-	if len(b) > s.seen {
-		_, _ = s.emu.Write(b[s.seen:])
-		s.seen = len(b)
-	}
-}
-
-// consumed starts a new WaitFor call's count from zero.
-func (s *screen) consumed() { s.seen = 0 }
-
-func (s *screen) text() string { return s.emu.String() }

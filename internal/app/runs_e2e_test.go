@@ -1,18 +1,13 @@
 package app_test
 
 import (
-	"context"
-	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/app"
-	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/tui"
@@ -23,7 +18,6 @@ import (
 // anchored (the release's and, for every third backend, an older one), and
 // picking the older one re-inspects with it.
 func TestTUIPicksAnAnchoredRun(t *testing.T) {
-	ctx := context.Background()
 	backends := []scenario.Backend{
 		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
@@ -33,25 +27,7 @@ func TestTUIPicksAnAnchoredRun(t *testing.T) {
 	rel := scenario.DefaultRelease()
 	noRun := f.Seeded.Release
 	noRun.Run = "" // as without --run
-	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	svc := &app.Service{Release: noRun, Config: f.Seeded.Config, Matrix: f.Matrix, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
-
-	tm := teatest.NewTestModel(t, tui.New(svc, tui.WithContext(ctx), tui.WithNoColor(true)), teatest.WithInitialTermSize(160, 48))
-	screen := newScreen(160, 48)
-	waitFor := func(what ...string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			screen.write(b)
-			text := screen.text()
-			for _, w := range what {
-				if !strings.Contains(text, w) {
-					return false
-				}
-			}
-			return true
-		}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(50*time.Millisecond))
-		screen.consumed()
-	}
+	tm, waitFor := startTUI(t, f, noRun)
 	waitFor("v4.2.2 · run "+rel.Run, "inspected 3 backends")
 	tm.Send(tea.KeyPressMsg{Code: 'u', Text: "u"})
 	// Three multiarch backends anchor two legs each in the release's run;
