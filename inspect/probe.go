@@ -364,15 +364,11 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 	return pub
 }
 
+// tagErrorStatus classifies a failed tag read as cellOf does a manifest
+// HEAD: the tag words missing, denied and error are the cell words.
 func tagErrorStatus(err error) TagStatus {
-	switch cls, msg := registry.Classify(err); cls {
-	case registry.NotFound:
-		return TagStatus{State: TagMissing}
-	case registry.Denied:
-		return TagStatus{State: TagDenied, Error: msg}
-	default:
-		return TagStatus{State: TagError, Error: msg}
-	}
+	c := cellOf(err)
+	return TagStatus{State: TagState(c.State), Error: c.Error}
 }
 
 // childrenOf lists a published manifest's children: a list's entries, or

@@ -45,10 +45,10 @@ func judge(b *BackendReport, in judgeInput) {
 	var (
 		unknownLegs, nowhere, unchecked []string
 		conflict                        bool
-		// broken: something is determined not complete; undetermined: a
-		// target repo or tag could not answer. Only the first is repairable:
-		// an outage is not a broken release.
-		broken, undetermined bool
+		// broken: something is determined not complete. Only that is
+		// repairable: a target repo or tag that did not answer (an outage)
+		// is not a broken release, and leaves the verdict unknown.
+		broken bool
 	)
 	for _, l := range b.Legs {
 		if l.Digest == "" {
@@ -75,7 +75,6 @@ func judge(b *BackendReport, in judgeInput) {
 				broken = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
 			case CellDenied, CellError:
-				undetermined = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
 			case CellPresent:
 				if len(c.MissingBlobs) > 0 {
@@ -107,10 +106,10 @@ func judge(b *BackendReport, in judgeInput) {
 				continue // latest already moved on to a newer release: fine
 			}
 			healthy = false
-			if (st.State == TagError || st.State == TagDenied) && st.Digest == "" {
-				undetermined = true // the registry did not answer
-			} else {
-				broken = true // resolved, and judged not complete
+			// A tag that resolved and was judged not complete is broken; one
+			// the registry did not answer (no digest) is not known to be.
+			if st.Digest != "" || (st.State != TagError && st.State != TagDenied) {
+				broken = true
 			}
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
@@ -137,8 +136,7 @@ func judge(b *BackendReport, in judgeInput) {
 		b.Verdict = VerdictOK
 	case broken:
 		b.Verdict = VerdictRepairable
-	default:
-		_ = undetermined // only unanswered probes: not known to be broken
+	default: // only unanswered probes stand between it and ok
 		b.Verdict = VerdictUnknown
 	}
 }
