@@ -15,7 +15,25 @@ FUZZTIME    ?= 15s
 PKGS        ?= ./...
 FUZZ_TARGETS := FuzzParseMatrix FuzzParseKeepalive FuzzReadDigestsDir
 
-.PHONY: help build test run bench lint fuzz clean
+# The real tools the tests use as oracles, pinned (internal/tools has the
+# same versions; a test checks they agree). `make tools` installs each with
+# `go install` into TOOLS_DIR once and reuses it; the tests find them
+# through REMERGE_<NAME>.
+TOOLS_DIR          ?= $(HOME)/.cache/remerge-tools
+BUILDX_MODULE      := github.com/docker/buildx/cmd/buildx
+BUILDX_VERSION     := v0.36.1
+COSIGN_MODULE      := github.com/sigstore/cosign/v2/cmd/cosign
+COSIGN_VERSION     := v2.4.1
+ACTIONLINT_MODULE  := github.com/rhysd/actionlint/cmd/actionlint
+ACTIONLINT_VERSION := v1.7.12
+BUILDX     := $(TOOLS_DIR)/buildx-$(BUILDX_VERSION)/buildx
+COSIGN     := $(TOOLS_DIR)/cosign-$(COSIGN_VERSION)/cosign
+ACTIONLINT := $(TOOLS_DIR)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+export REMERGE_BUILDX     := $(BUILDX)
+export REMERGE_COSIGN     := $(COSIGN)
+export REMERGE_ACTIONLINT := $(ACTIONLINT)
+
+.PHONY: help build test run bench lint fuzz clean tools
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
@@ -26,7 +44,21 @@ build: ## build bin/remerge
 # test runs vet, then every test with the race detector. The full verbose
 # log goes to bin/test.log; the screen gets package results, failure
 # messages, test logs and a closing count. PKGS narrows it: make test PKGS=./cmd/...
-test: ## go vet + go test -race, with a summary
+tools: $(BUILDX) $(COSIGN) $(ACTIONLINT) ## install the pinned buildx, cosign and actionlint into TOOLS_DIR (once)
+
+$(BUILDX):
+	@echo "tools: installing $(BUILDX_MODULE)@$(BUILDX_VERSION) (once; about 10 minutes on 2 cores)"
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install $(BUILDX_MODULE)@$(BUILDX_VERSION)
+
+$(COSIGN):
+	@echo "tools: installing $(COSIGN_MODULE)@$(COSIGN_VERSION) (once; about 10 minutes on 2 cores)"
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install $(COSIGN_MODULE)@$(COSIGN_VERSION)
+
+$(ACTIONLINT):
+	@echo "tools: installing $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION) (once)"
+	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)
+
+test: tools ## install the pinned tools, then go vet + go test -race, with a summary
 	@mkdir -p bin
 	$(GO) vet $(PKGS)
 	@status=0; \
@@ -45,7 +77,7 @@ run: build ## build, then open the demo (loopback registries, a broken release)
 # bench measures inspect on a LocalAI-sized release (386 backends, 457 legs)
 # behind a latency proxy, the crane loop doing the same HEADs, and a
 # same-registry re-merge; it writes bench/results.md (see bench/README.md).
-bench: ## measure inspect vs the bound and a crane loop, a re-merge; write bench/results.md
+bench: tools ## measure inspect vs the bound and a crane loop, a re-merge; write bench/results.md
 	$(GO) test ./bench -run '^TestResults$$' -count=1 -timeout 20m -v -args -results bench/results.md
 
 lint: ## gofmt check, go vet, staticcheck when it resolves
