@@ -43,9 +43,7 @@ func (p *prober) probeCell(ctx context.Context, repo, digest string) Cell {
 	if err != nil {
 		return cellOf(err)
 	}
-	p.mu.Lock()
-	p.sizes[repo+"@"+digest] = desc.Size
-	p.mu.Unlock()
+	p.recordHead(repo, digest, desc.Size, string(desc.MediaType))
 	c := Cell{State: CellPresent}
 	if p.e.s.deep {
 		missing, err := p.missingBlobs(ctx, repo, digest)
@@ -88,7 +86,7 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 		} `json:"layers"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("malformed manifest %s: %v", digest, err)
+		return nil, fmt.Errorf("malformed manifest %s: %v", short(digest), err)
 	}
 	r, err := p.e.c.Repository(repo)
 	if err != nil {
@@ -114,72 +112,36 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 	return missing, nil
 }
 
-// probeForeignChildren HEADs, in their target, the children of a release
-// tag that names other digests than expected, to tell a conflict (a
-// complete image of other digests: a person decides) from a broken leftover
-// (safe to replace). It returns target name -> whether that tag is complete.
-func (p *prober) probeForeignChildren(ctx context.Context, spec BackendSpec, digests []string, tags []published) map[string]bool {
-	expected := map[string]bool{}
-	for _, d := range digests {
-		expected[d] = true
-	}
-	out := map[string]bool{}
-	for _, pub := range tags {
-		if (pub.role != RoleRelease && pub.role != RoleBranch) || pub.status.Digest == "" || len(pub.status.Children) == 0 || spec.Kind == KindDarwin {
-			continue
-		}
-		foreign := false
-		for _, c := range pub.status.Children {
-			if !expected[c] {
-				foreign = true
-			}
-		}
-		if !foreign {
-			continue
-		}
-		repo := p.repoOf(pub.target)
-		complete := true
-		for _, c := range pub.status.Children {
-			if p.probeCell(ctx, repo, c).State != CellPresent {
-				complete = false
-				break
-			}
-		}
-		out[pub.target] = complete
+func (p *prober) repoOf(target string) string {
+	t, _ := p.e.s.cfg.Target(target)
+	return t.Repo
+}
+
+// setDigestError records why a leg's digest could not be told.
+func (e *engine) setDigestError(suffix string, leg int, why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.backends[suffix].Legs[leg].DigestError = why
+}
+
+// cellsOf returns a copy of each leg's cells, keyed by repo.
+func (e *engine) cellsOf(suffix string) []map[string]Cell {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.backends[suffix]
+	out := make([]map[string]Cell, len(b.Legs))
+	for i, l := range b.Legs {
+		out[i] = cloneCells(l.Cells)
 	}
 	return out
 }
 
-// checkSizes turns a list whose entries misstate a child's size into an
-// error: clients verify the size they are told, so such a list cannot be
-// pulled however present its children are. Only children HEADed in the
-// list's repo (all of them, for a list that could be complete) are checked.
-func (p *prober) checkSizes(pub *published) {
-	if pub.status.State != "" || len(pub.sizes) != len(pub.status.Children) {
-		return
-	}
-	repo := p.repoOf(pub.target)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, child := range pub.status.Children {
-		served, ok := p.sizes[repo+"@"+child]
-		if !ok || served == pub.sizes[i] {
-			continue
-		}
-		declared := fmt.Sprintf("a size of %d bytes", pub.sizes[i])
-		if pub.sizes[i] < 0 {
-			declared = "no size"
-		}
-		pub.status.State = TagError
-		pub.status.Error = fmt.Sprintf("list %s gives child %s %s but the registry serves %d: pulls of it fail",
-			short(pub.status.Digest), short(child), declared, served)
-		return
-	}
-}
-
-func (p *prober) repoOf(target string) string {
-	t, _ := p.e.s.cfg.Target(target)
-	return t.Repo
+// setConflicts records which targets' release tags are complete images of
+// other digests.
+func (e *engine) setConflicts(suffix string, c map[string]bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.backends[suffix].conflicts = c
 }
 
 // addProblem records a finding on a backend while it is being probed.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // Target is a repo where user-facing tags live.
@@ -25,6 +27,31 @@ type TagTemplates struct {
 	Latest  string `yaml:"latest"`
 }
 
+// MergeConfig says how the pipeline's merge writes a list, so that a
+// re-merge writes the same bytes: `merge: {prefer_index: true, order:
+// digest}` is what LocalAI's merge does with current buildx.
+type MergeConfig struct {
+	// PreferIndex is buildx's --prefer-index: a single source becomes a
+	// one-entry list (true, the default since buildx v0.15) or is
+	// published as itself (false).
+	PreferIndex *bool `yaml:"prefer_index"`
+	// Order of the children: "digest" (ascending hex, the merge step's
+	// shell glob over the digests folder) or "matrix" (amd64, then arm64).
+	Order string `yaml:"order"`
+}
+
+// Options returns the writer's options; unset keys take LocalAI's values.
+func (m MergeConfig) Options() manifest.MergeOptions {
+	o := manifest.DefaultMergeOptions()
+	if m.PreferIndex != nil {
+		o.PreferIndex = *m.PreferIndex
+	}
+	if m.Order != "" {
+		o.Order = manifest.Order(m.Order)
+	}
+	return o
+}
+
 // Config is the YAML configuration file of DESIGN.md section 9. Every key is
 // optional; the defaults are LocalAI's.
 type Config struct {
@@ -34,6 +61,7 @@ type Config struct {
 	Sources  []string     `yaml:"sources"`
 	Insecure []string     `yaml:"insecure"`
 	Tags     TagTemplates `yaml:"tags"`
+	Merge    MergeConfig  `yaml:"merge"`
 }
 
 // DefaultConfig returns LocalAI's pipeline.
@@ -72,7 +100,7 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	dec.KnownFields(true)
 	var top yaml.Node
 	if err := yaml.Unmarshal(b, &top); err == nil && len(top.Content) == 1 && top.Content[0].Kind != yaml.MappingNode && top.Content[0].Tag != "!!null" {
-		return Config{}, fmt.Errorf("config %s:%d: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags)", name, top.Content[0].Line)
+		return Config{}, fmt.Errorf("config %s:%d: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge)", name, top.Content[0].Line)
 	}
 	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlPositionedError("config", name, err)
@@ -97,6 +125,7 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	if file.Tags.Latest != "" {
 		cfg.Tags.Latest = file.Tags.Latest
 	}
+	cfg.Merge = file.Merge
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", name, err)
 	}
@@ -131,6 +160,11 @@ func (c Config) Validate() error {
 		if err := validRepo(s); err != nil {
 			return fmt.Errorf("sources[%d]: %w", i, err)
 		}
+	}
+	switch manifest.Order(c.Merge.Order) {
+	case "", manifest.OrderDigest, manifest.OrderMatrix:
+	default:
+		return fmt.Errorf("merge.order %q: want digest or matrix", c.Merge.Order)
 	}
 	for name, tpl := range map[string]string{"tags.release": c.Tags.Release, "tags.sha": c.Tags.SHA, "tags.latest": c.Tags.Latest} {
 		if !strings.Contains(tpl, "{suffix}") {

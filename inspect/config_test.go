@@ -86,7 +86,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate target name", "targets:\n - {name: q, repo: quay.io/a/b}\n - {name: q, repo: quay.io/a/c}\n", `config c.yml: targets[1]: duplicate name "q"`},
 		{"empty target name", "targets:\n - {repo: quay.io/a/b}\n", "config c.yml: targets[0]: name is empty"},
 		{"no targets", "targets: []\n", "config c.yml: no targets"},
-		{"not a mapping", "vm\n", "config c.yml:1: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags)"},
+		{"not a mapping", "vm\n", "config c.yml:1: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge)"},
 		{"a list", "- a\n- b\n", "config c.yml:1: want a mapping of keys"},
 		{"template without suffix", "tags: {sha: 'sha-{sha7}'}\n", `config c.yml: tags.sha "sha-{sha7}" must contain {suffix}`},
 	}

@@ -193,7 +193,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	e.emit(StartEvent{Report: e.rep.Clone(), Probes: e.total})
 	e.mu.Unlock()
 
-	p := newProber(e)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := newProber(e, cancel)
 	p.start(ctx)
 	var wg sync.WaitGroup
 	for _, b := range e.rep.Backends {
@@ -208,7 +210,13 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.rep.Release.Run = p.run
+	p.mu.Lock()
+	e.rep.Release.Run, e.rep.Release.RunNote = p.run, p.runNote
+	inputErr := p.inputErr
+	p.mu.Unlock()
+	if inputErr != nil {
+		return nil, inputErr
+	}
 	e.rep.Problems = append(e.rep.Problems, p.problems...)
 	e.rep.Problems = append(e.rep.Problems, failureSummary(e.rep)...)
 	e.rep.Summary = Summary{}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/tools"
 )
 
 // world is a seeded v4.2.2-like release on two real registries, plus an
@@ -51,6 +52,7 @@ func TestMain(m *testing.M) {
 // reads, so every test may share it.
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	tools.Buildx.Require(t)
 	worldOnce.Do(func() { shared, worldErr = seedWorld() })
 	if worldErr != nil {
 		t.Fatal(worldErr)
@@ -86,7 +88,11 @@ func seedWorld() (*world, error) {
 	}
 	w.down = ln.Addr().String() + "/gone/backends"
 	ln.Close()
-	w.seeded, err = scenario.Seed(ctx, dir, w.quay, w.hub, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{})
+	bin, err := tools.Buildx.Find()
+	if err != nil {
+		return nil, err
+	}
+	w.seeded, err = scenario.Seed(ctx, dir, w.quay, w.hub, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{}, scenario.BuildxStepsAt(bin, dir))
 	if err != nil {
 		return nil, err
 	}
@@ -150,6 +156,8 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 		scenario.Dangling:   inspect.VerdictRepairable,
 		scenario.Unanchored: inspect.VerdictUnknown,
 		scenario.Missing:    inspect.VerdictUnrepairable,
+		scenario.HubSkipped: inspect.VerdictRepairable,
+		scenario.NeverBuilt: inspect.VerdictUnknown,
 	}
 	for fate, suffixes := range w.byFate {
 		for _, s := range suffixes {
@@ -279,7 +287,7 @@ func TestInspectWithoutDigestsFolderUsesAnchorsAndPublished(t *testing.T) {
 
 func TestInspectDigestDisagreementIsAProblem(t *testing.T) {
 	w := newWorld(t)
-	s := w.byFate[scenario.Healthy][0]
+	s := w.byFate[scenario.Reaped][0] // its anchors are kept
 	d := *w.digests
 	d.Digests = map[string]map[string]string{s: {"amd64": "sha256:" + fill('a'), "arm64": w.seeded.Images[s]["arm64"].Digest}}
 	rep := w.run(t, w.seeded.Config, inspect.WithDigests(&d), inspect.WithBackends(s))

@@ -2,57 +2,60 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/v1/types"
-
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
-// tagList is a repo's tag listing, fetched once and shared by every backend:
-// it picks the run, spares a request per absent tag and tells whether a
-// newer release exists.
-type tagList struct {
+// ErrInput marks an inspection that cannot run on its input (a --run with no
+// anchor at all): the CLI's exit code 2.
+var ErrInput = errors.New("input error")
+
+// anchorListing is the anchor repo's tag listing, fetched once and shared by
+// every backend: it picks the run and spares a request per absent anchor.
+type anchorListing struct {
 	ready chan struct{}
 	tags  map[string]bool
 	all   []string
 	err   error
 }
 
-func (t *tagList) wait(ctx context.Context) bool {
-	select {
-	case <-t.ready:
-		return t.err == nil
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// has reports whether tag exists; unknown (listing failed) counts as yes so
-// the tag is probed directly.
-func (t *tagList) has(tag string) bool { return t.err != nil || t.tags[tag] }
-
 // prober runs the registry work of one inspection.
 type prober struct {
-	e       *engine
-	anchor  *tagList
-	targets map[string]*tagList
-	run     string
+	e      *engine
+	anchor *anchorListing
+	// cancel stops every probe when the input turns out unusable.
+	cancel context.CancelFunc
+	// lister lists a target's tags at most once, only when an image's
+	// labels cannot say whether latest is behind.
+	lister TagLister
 
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	problems []string
-	// sizes: "repo@digest" -> manifest size, as each successful HEAD
-	// answered; a list's entries are checked against them.
-	sizes map[string]int64
+	inputErr error
+	// run is the run whose anchors are used and runNote why; runErr, when
+	// set, is why no run could be picked (the anchor listing failed).
+	run, runNote string
+	runErr       error
+	// heads: "repo@digest" -> what a successful manifest HEAD answered.
+	heads map[string]manifest.ChildState
+	// provenance: "repo@digest" -> labels of the image, read once.
+	provenance map[string]*provLookup
 }
 
-func newProber(e *engine) *prober {
-	return &prober{e: e, run: e.rep.Release.Run, targets: map[string]*tagList{}, sizes: map[string]int64{}}
+type provLookup struct {
+	once sync.Once
+	p    manifest.Provenance
+	err  error
+}
+
+func newProber(e *engine, cancel context.CancelFunc) *prober {
+	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, provenance: map[string]*provLookup{}}
 }
 
 func (p *prober) problem(format string, args ...any) {
@@ -61,72 +64,93 @@ func (p *prober) problem(format string, args ...any) {
 	p.problems = append(p.problems, fmt.Sprintf(format, args...))
 }
 
-// start lists the anchor repo's and each target's tags in the background.
+// start lists the anchor repo's tags in the background and picks the run.
+// Targets are never listed up front: they hold every tag ever written.
 func (p *prober) start(ctx context.Context) {
-	p.anchor = p.list(ctx, p.e.s.cfg.Anchor, func(tl *tagList) {
-		if tl.err != nil {
-			// The client's error names the repo ("listing tags of ...").
-			p.problem("anchor repo: %s", classText(tl.err))
-			return
+	al := &anchorListing{ready: make(chan struct{}), tags: map[string]bool{}}
+	p.anchor = al
+	anchor := p.e.s.cfg.Anchor
+	if anchor == "" || len(p.e.rep.Backends) == 0 {
+		al.err = errors.New("no anchor repo")
+		if p.run != "" {
+			p.runNote = "given with --run"
 		}
-		if p.run == "" {
-			runs := RunsInTags(tl.all)
-			if len(runs) > 0 {
-				p.run = runs[0].ID
-			}
-		}
-	})
-	for _, t := range p.e.s.cfg.Targets {
-		p.targets[t.Name] = p.list(ctx, t.Repo, nil)
-	}
-}
-
-func (p *prober) list(ctx context.Context, repo string, then func(*tagList)) *tagList {
-	tl := &tagList{ready: make(chan struct{}), tags: map[string]bool{}}
-	if repo == "" || len(p.e.rep.Backends) == 0 {
-		tl.err = fmt.Errorf("not listed")
-		close(tl.ready)
-		return tl
+		close(al.ready)
+		return
 	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		defer close(tl.ready)
-		r, err := p.e.c.Repository(repo)
+		defer close(al.ready)
+		r, err := p.e.c.Repository(anchor)
 		if err == nil {
-			tl.all, err = p.e.c.Tags(ctx, r)
+			al.all, err = p.e.c.Tags(ctx, r)
 		}
-		tl.err = err
-		for _, t := range tl.all {
-			tl.tags[t] = true
+		al.err = err
+		for _, t := range al.all {
+			al.tags[t] = true
 		}
-		if then != nil {
-			then(tl)
-		}
+		p.pickRun(anchor, al)
 	}()
-	return tl
+}
+
+// pickRun settles the run once the anchor listing is in: --run must have
+// anchors (else the input is wrong), and without --run the newest anchored
+// run is taken, saying so.
+func (p *prober) pickRun(anchor string, al *anchorListing) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if al.err != nil {
+		p.problems = append(p.problems, "anchor repo: "+classText(al.err))
+		if p.run == "" {
+			p.runErr = fmt.Errorf("could not list the anchor repo %s to pick a run: %s", anchor, classText(al.err))
+		} else {
+			p.runNote = "given with --run (the anchor repo could not be listed to check it)"
+		}
+		return
+	}
+	runs := RunsInTags(al.all)
+	if p.run != "" {
+		for _, r := range runs {
+			if r.ID == p.run {
+				p.runNote = fmt.Sprintf("given with --run; %d legs anchored", r.Anchors)
+				return
+			}
+		}
+		p.inputErr = fmt.Errorf("%w: run %s has no keepalive anchor in %s; `remerge runs` lists the anchored runs", ErrInput, p.run, anchor)
+		p.cancel()
+		return
+	}
+	switch len(runs) {
+	case 0:
+		p.runNote = "no run is anchored in " + anchor
+	case 1:
+		p.run, p.runNote = runs[0].ID, fmt.Sprintf("the only run anchored in %s (%d legs)", anchor, runs[0].Anchors)
+	default:
+		p.run, p.runNote = runs[0].ID, fmt.Sprintf("the newest of %d runs anchored in %s (%d legs); pick another with --run", len(runs), anchor, runs[0].Anchors)
+	}
 }
 
 func (p *prober) wait() { p.wg.Wait() }
 
-// runID is the run whose anchors are used: --run, else the newest run found
-// in the anchor repo. It is only read once the anchor listing is done.
-func (p *prober) runID(ctx context.Context) string {
-	p.anchor.wait(ctx)
+// runID waits for the anchor listing and returns the run whose anchors are
+// used ("" for none) or why none could be picked.
+func (p *prober) runID(ctx context.Context) (string, error) {
 	select {
 	case <-p.anchor.ready:
-		return p.run
-	default:
-		return ""
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.run, p.runErr
 }
 
 // published is what a tag of a target resolved to.
 type published struct {
-	target, tag, role string
-	status            TagStatus
-	platforms         []string // os/arch[/variant] per child, list order
-	sizes             []int64  // size each list entry declares, list order
+	target, repo, tag, role string
+	status                  TagStatus
+	m                       *manifest.Manifest // nil unless it resolved and parsed
 }
 
 // backend runs every probe of one backend, then judges it.
@@ -134,11 +158,12 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	spec, tagRefs := p.specOf(suffix)
 	// Published tags resolve in the background while digests are sought.
 	pubs := make(chan []published, 1)
-	go func() { pubs <- p.resolveTags(ctx, suffix, tagRefs) }()
+	go func() { pubs <- p.resolveTags(ctx, spec, tagRefs) }()
 
 	digests := make([]string, len(spec.Legs))
 	from := make([]DigestSource, len(spec.Legs))
 	known := make([]map[string]bool, len(spec.Legs)) // repos known present
+	whyNot := make([]string, len(spec.Legs))         // could not tell the digest
 	for i, leg := range spec.Legs {
 		known[i] = map[string]bool{}
 		if p.e.s.digests != nil {
@@ -149,54 +174,56 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		if spec.Kind == KindDarwin {
 			continue
 		}
-		ad := p.anchorDigest(ctx, suffix, leg.PlatformTag)
+		a := p.anchorLookup(ctx, suffix, leg)
 		switch {
-		case ad == "":
+		case a.err != nil && digests[i] == "":
+			// An error is never absence: no falling back to a published
+			// list that may be another run's.
+			whyNot[i] = a.err.Error()
+		case a.err != nil, a.digest == "":
 		case digests[i] == "":
-			digests[i], from[i] = ad, FromAnchor
+			digests[i], from[i] = a.digest, FromAnchor
 			known[i][p.e.s.cfg.Anchor] = true
-		case digests[i] == ad:
+		case digests[i] == a.digest:
 			known[i][p.e.s.cfg.Anchor] = true
 		default:
-			p.e.addProblem(suffix, fmt.Sprintf("%s digest disagreement: digests folder says %s, keepalive anchor of run %s says %s; using the digests folder",
-				leg.PlatformTag, digests[i], p.runID(ctx), ad))
+			p.e.addProblem(suffix, fmt.Sprintf("%s digest disagreement: digests folder says %s, keepalive anchor %s says %s; using the digests folder",
+				leg.PlatformTag, digests[i], a.tag, a.digest))
 		}
 	}
 	var tags []published
 	gotTags := false
 	for i, leg := range spec.Legs {
-		if digests[i] != "" {
+		if digests[i] != "" || whyNot[i] != "" || spec.Kind == KindDarwin {
 			continue
 		}
 		if !gotTags {
 			tags, gotTags = <-pubs, true
 		}
-		if d := publishedDigest(spec.Kind, leg, tags); d != "" {
+		d, err := publishedDigest(spec.Kind, leg, tags)
+		switch {
+		case err != nil:
+			whyNot[i] = err.Error()
+		case d != "":
 			digests[i], from[i] = d, FromPublished
 		}
 	}
 	for i, d := range digests {
-		if d != "" {
+		switch {
+		case d != "":
 			p.e.setDigest(suffix, i, d, from[i])
+		case whyNot[i] != "":
+			p.e.setDigestError(suffix, i, whyNot[i])
 		}
 	}
 	p.probeCells(ctx, suffix, spec, digests, known)
 	if !gotTags {
 		tags = <-pubs
 	}
-	extra := p.probeForeignChildren(ctx, spec, digests, tags)
-	for _, pub := range tags {
-		p.checkSizes(&pub)
-		p.e.setTag(suffix, pub.target, pub.tag, pub.status)
-	}
-	newer := map[string]string{}
-	for name, tl := range p.targets {
-		if tl.wait(ctx) {
-			newer[name] = p.e.s.cfg.NewerRelease(p.e.rep.Release, suffix, tl.all)
-		}
-	}
+	p.judgeTags(ctx, suffix, spec, digests, tags)
+	run, runErr := p.runID(ctx)
 	p.e.finish(suffix, func(b *BackendReport) {
-		judge(b, judgeInput{cfg: p.e.s.cfg, run: p.runID(ctx), foreign: extra, newer: newer, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil})
+		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil})
 	})
 }
 
@@ -212,69 +239,111 @@ func (p *prober) specOf(suffix string) (BackendSpec, []TagRef) {
 	return spec, p.e.tagsFor(b)
 }
 
-// anchorDigest resolves the run's keepalive tag for a leg, "" when absent.
-// A tag that resolves also proves the digest present in the anchor repo.
-func (p *prober) anchorDigest(ctx context.Context, suffix, plat string) string {
-	run := p.runID(ctx)
+// anchorAnswer is what a leg's keepalive anchor says: a digest, nothing
+// (no anchor: digest ""), or could-not-tell (err).
+type anchorAnswer struct {
+	tag, digest string
+	err         error
+}
+
+// anchorLookup resolves the run's keepalive tag for a leg. The anchor step
+// (`imagetools create -t <anchor>:<keepalive> <target>@DIGEST`) writes a
+// one-entry list whose child is the leg's digest; older buildx wrote the
+// manifest itself. The child's platform must be the leg's.
+func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) anchorAnswer {
+	run, err := p.runID(ctx)
+	if err != nil {
+		return anchorAnswer{err: err}
+	}
 	if p.e.s.cfg.Anchor == "" || run == "" {
-		return ""
+		return anchorAnswer{}
 	}
-	tag := KeepaliveTag(run, suffix, plat)
-	if !p.anchor.has(tag) {
-		return ""
+	a := anchorAnswer{tag: KeepaliveTag(run, suffix, leg.PlatformTag)}
+	if p.anchor.err == nil && !p.anchor.tags[a.tag] {
+		return a
 	}
-	ref, err := p.e.c.Reference(p.e.s.cfg.Anchor + ":" + tag)
+	ref, err := p.e.c.Reference(p.e.s.cfg.Anchor + ":" + a.tag)
 	if err != nil {
-		return ""
+		a.err = err
+		return a
 	}
-	desc, err := p.e.c.Head(ctx, ref)
+	raw, desc, err := p.e.c.Manifest(ctx, ref)
 	if err != nil {
-		return ""
+		if c, _ := registry.Classify(err); c == registry.NotFound {
+			return a
+		}
+		a.err = fmt.Errorf("could not read keepalive anchor %s: %s", a.tag, classText(err))
+		return a
 	}
-	return desc.Digest.String()
+	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
+	if err != nil {
+		a.err = fmt.Errorf("keepalive anchor %s: %v", a.tag, err)
+		return a
+	}
+	if !m.IsList() {
+		a.digest = m.Digest
+		return a
+	}
+	var match []manifest.Descriptor
+	for _, e := range m.Entries {
+		if leg.Platform == "" || e.Platform == "" || manifest.SamePlatform(e.Platform, leg.Platform) {
+			match = append(match, e)
+		}
+	}
+	if len(match) != 1 {
+		a.err = fmt.Errorf("keepalive anchor %s is a list of %d with %d entries for %s: cannot tell the leg's digest", a.tag, len(m.Entries), len(match), leg.Platform)
+		return a
+	}
+	a.digest = match[0].Digest
+	return a
 }
 
 // publishedDigest finds a leg's digest among the children of the release
-// (or sha) tag of any target, by platform.
-func publishedDigest(kind Kind, leg LegSpec, tags []published) string {
+// (or sha) tag of any target, by platform. An error is a tag that could not
+// be read: the leg's digest cannot be told from published lists then.
+func publishedDigest(kind Kind, leg LegSpec, tags []published) (string, error) {
+	var unread []string
 	for _, role := range []string{RoleRelease, RoleBranch, RoleSHA} {
 		for _, pub := range tags {
-			if pub.role != role || pub.status.Digest == "" {
+			if pub.role != role {
 				continue
 			}
-			if kind != KindMultiarch || len(pub.platforms) == 0 {
-				if len(pub.status.Children) == 1 {
-					return pub.status.Children[0]
+			if pub.m == nil {
+				if pub.status.State == TagError || pub.status.State == TagDenied {
+					unread = append(unread, fmt.Sprintf("%s in %s: %s", pub.tag, pub.target, pub.status.Error))
 				}
 				continue
 			}
-			for i, pl := range pub.platforms {
-				if samePlatform(pl, leg.Platform) {
-					return pub.status.Children[i]
+			if !pub.m.IsList() {
+				if kind != KindMultiarch {
+					return pub.m.Digest, nil
+				}
+				continue
+			}
+			if len(pub.m.Entries) == 1 && (kind != KindMultiarch || pub.m.Entries[0].Platform == "") {
+				return pub.m.Entries[0].Digest, nil
+			}
+			for _, e := range pub.m.Entries {
+				if manifest.SamePlatform(e.Platform, leg.Platform) {
+					return e.Digest, nil
 				}
 			}
 		}
 	}
-	return ""
-}
-
-// samePlatform compares os/arch, and the variant only when both name one.
-func samePlatform(a, b string) bool {
-	pa, pb := strings.Split(a, "/"), strings.Split(b, "/")
-	if len(pa) < 2 || len(pb) < 2 || pa[0] != pb[0] || pa[1] != pb[1] {
-		return false
+	if len(unread) > 0 {
+		sort.Strings(unread)
+		return "", fmt.Errorf("could not read the published tags to find it: %s", unread[0])
 	}
-	return len(pa) < 3 || len(pb) < 3 || pa[2] == pb[2]
+	return "", nil
 }
 
 // resolveTags resolves every tag of the backend in every target. Per target
 // the release tag is read first (GET: its children are needed); each other
-// tag is then only HEADed when the release tag resolved, and read by digest
-// only if it points elsewhere. A healthy backend thus costs one GET and two
-// HEADs per target instead of three GETs: Docker Hub counts manifest GETs,
-// not HEADs, against its pull-rate limit. When the release tag did not
-// resolve, the other tags cannot share its digest and are read directly.
-func (p *prober) resolveTags(ctx context.Context, suffix string, refs []TagRef) []published {
+// tag is then HEADed, and read by digest only if it points elsewhere. A
+// healthy backend thus costs one GET and two HEADs per target: Docker Hub
+// counts manifest GETs, not HEADs, against its pull-rate limit. When the
+// release tag did not resolve, the other tags are read directly.
+func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef) []published {
 	var (
 		mu  sync.Mutex
 		out []published
@@ -319,27 +388,21 @@ func (p *prober) resolveTags(ctx context.Context, suffix string, refs []TagRef) 
 // resolveTag reads one tag. With like (the target's release tag, resolved)
 // it HEADs the tag and reuses like's reading when the digests agree.
 func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published) published {
-	pub := published{target: t.Name, tag: tr.Tag, role: tr.Role}
-	tl := p.targets[t.Name]
-	if tl.wait(ctx) && !tl.has(tr.Tag) {
-		pub.status = TagStatus{State: TagMissing}
-		return pub
-	}
+	pub := published{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
 	ref, err := p.e.c.Reference(t.Repo + ":" + tr.Tag)
 	if err != nil {
 		pub.status = TagStatus{State: TagError, Error: err.Error()}
 		return pub
 	}
-	if like != nil && like.status.Digest != "" && like.status.State != TagError {
+	if like != nil && like.m != nil {
 		desc, err := p.e.c.Head(ctx, ref)
 		if err != nil {
 			pub.status = tagErrorStatus(err)
 			return pub
 		}
-		if desc.Digest.String() == like.status.Digest {
-			pub.status = like.status
+		if desc.Digest.String() == like.m.Digest {
+			pub.status, pub.m = like.status, like.m
 			pub.status.Children = append([]string(nil), like.status.Children...)
-			pub.platforms, pub.sizes = like.platforms, like.sizes
 			return pub
 		}
 		// Another image: read it by digest, so a tag moved meanwhile
@@ -354,13 +417,17 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 		pub.status = tagErrorStatus(err)
 		return pub
 	}
-	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: string(desc.MediaType)}
-	children, platforms, sizes, err := childrenOf(raw, desc.MediaType, desc.Digest.String())
+	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
+	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
 	if err != nil {
+		// Bytes that do not parse are not read as a broken list to
+		// replace: could not tell what the tag is.
 		pub.status.State, pub.status.Error = TagError, err.Error()
 		return pub
 	}
-	pub.status.Children, pub.platforms, pub.sizes = children, platforms, sizes
+	pub.m = &m
+	pub.status.Children = m.Children()
+	pub.status.Form = manifest.FormOf(m)
 	return pub
 }
 
@@ -371,54 +438,6 @@ func tagErrorStatus(err error) TagStatus {
 	return TagStatus{State: TagState(c.State), Error: c.Error}
 }
 
-// childrenOf lists a published manifest's children: a list's entries, or
-// the manifest itself (current buildx publishes a single source as is).
-// For a list it also returns the size each entry declares (-1 when absent).
-func childrenOf(raw []byte, mt types.MediaType, digest string) ([]string, []string, []int64, error) {
-	var probe struct {
-		MediaType types.MediaType `json:"mediaType"`
-		Manifests []struct {
-			Digest   string `json:"digest"`
-			Size     *int64 `json:"size"`
-			Platform *struct {
-				OS           string `json:"os"`
-				Architecture string `json:"architecture"`
-				Variant      string `json:"variant"`
-			} `json:"platform"`
-		} `json:"manifests"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, nil, nil, fmt.Errorf("malformed manifest %s: %v", digest, err)
-	}
-	if mt == "" {
-		mt = probe.MediaType
-	}
-	if !mt.IsIndex() && probe.Manifests == nil {
-		return []string{digest}, nil, nil, nil
-	}
-	var (
-		children, platforms []string
-		sizes               []int64
-	)
-	for _, m := range probe.Manifests {
-		children = append(children, m.Digest)
-		size := int64(-1)
-		if m.Size != nil {
-			size = *m.Size
-		}
-		sizes = append(sizes, size)
-		pl := ""
-		if m.Platform != nil {
-			pl = m.Platform.OS + "/" + m.Platform.Architecture
-			if m.Platform.Variant != "" {
-				pl += "/" + m.Platform.Variant
-			}
-		}
-		platforms = append(platforms, pl)
-	}
-	return children, platforms, sizes, nil
-}
-
 // Runs lists the CI runs anchored in the anchor repo, newest first.
 func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, error) {
 	r, err := c.Repository(cfg.Anchor)
@@ -427,7 +446,7 @@ func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, err
 	}
 	tags, err := c.Tags(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("anchor repo: %s", classText(err)) // the text names the repo
+		return nil, errors.New(classText(err)) // the text names the repo
 	}
 	return RunsInTags(tags), nil
 }

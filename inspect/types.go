@@ -1,5 +1,7 @@
 package inspect
 
+import "github.com/go-skynet/remerge/internal/manifest"
+
 // Release names what is inspected: a git ref (a semver tag such as v4.2.2, or
 // a branch such as master), optionally the CI run that built it and its
 // commit. The run selects keepalive anchors; the sha adds the sha-<7> tag.
@@ -7,6 +9,9 @@ type Release struct {
 	Ref string `json:"ref"`
 	Run string `json:"run,omitempty"`
 	SHA string `json:"sha,omitempty"`
+	// RunNote says how the run was picked: given with --run, or the
+	// newest anchored one (and of how many).
+	RunNote string `json:"run_note,omitempty"`
 }
 
 // Kind says how a backend is published.
@@ -46,6 +51,7 @@ const (
 	TagPartial  TagState = "partial"  // some but not all expected children
 	TagStale    TagState = "stale"    // other digests (e.g. an older release)
 	TagDangling TagState = "dangling" // expected children, one missing in the repo
+	TagBroken   TagState = "broken"   // expected children, misdescribed (size, type, platform) or unreadable
 	TagMissing  TagState = "missing"  // the tag does not exist
 	TagPending  TagState = "pending"
 	TagDenied   TagState = "denied"
@@ -114,6 +120,9 @@ type Leg struct {
 	Platform    string       `json:"platform"`     // linux/amd64
 	Digest      string       `json:"digest,omitempty"`
 	DigestFrom  DigestSource `json:"digest_from,omitempty"`
+	// DigestError says why no digest could be told when a lookup failed
+	// (not when there was nothing to find).
+	DigestError string `json:"digest_error,omitempty"`
 	// Size and MediaType of the child manifest, when a probe saw it.
 	Size      int64           `json:"size,omitempty"`
 	MediaType string          `json:"media_type,omitempty"`
@@ -131,6 +140,16 @@ type TagStatus struct {
 	Error    string   `json:"error,omitempty"`
 	// Role is release, sha, latest or branch.
 	Role string `json:"role"`
+	// Form is what the tag names: "one-entry list", "list of 2", "bare
+	// manifest" (older buildx, or prefer_index false).
+	Form string `json:"form,omitempty"`
+	// Reason explains a state other than complete.
+	Reason string `json:"reason,omitempty"`
+	// Provenance is what the image's labels say it is, for a tag naming
+	// other digests (an older release, another run).
+	Provenance *manifest.Provenance `json:"provenance,omitempty"`
+	// Newer, for latest, names the newer release it already holds: fine.
+	Newer string `json:"newer,omitempty"`
 }
 
 // TargetStatus is the published state of a backend in one target: State is
@@ -155,6 +174,10 @@ type BackendReport struct {
 	// Impact lists the user-facing tags that are stale or missing, e.g.
 	// "latest-cpu-kokoro in quay: stale".
 	Impact []string `json:"impact,omitempty"`
+
+	// conflicts: target name -> its release tag is a complete image of
+	// other digests.
+	conflicts map[string]bool
 }
 
 // Summary counts backends per verdict.

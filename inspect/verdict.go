@@ -10,29 +10,20 @@ import (
 type judgeInput struct {
 	cfg        Config
 	run        string
+	runErr     error
 	anchor     string
 	hadDigests bool
-	// foreign: target name -> whether its release tag is a complete image of
-	// other digests (only targets whose release tag names other digests).
-	foreign map[string]bool
-	// newer: target name -> a newer release tag of the backend found there.
-	newer map[string]string
 }
 
-// judge settles tag states from the cells, then the verdict, problems and
-// impact of a backend whose probes have all answered.
+// judge settles the verdict, problems and impact of a backend whose probes
+// have all answered and whose tags are judged (judgeTags).
 func judge(b *BackendReport, in judgeInput) {
-	expected := make([]string, 0, len(b.Legs))
-	for _, l := range b.Legs {
-		if l.Digest != "" {
-			expected = append(expected, l.Digest)
-		}
-	}
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
-		for tag, st := range ts.Tags {
-			st.State = tagState(b, ts.Repo, expected, st)
-			ts.Tags[tag] = st
+		for _, st := range ts.Tags {
+			if st.State == TagPending {
+				st.State = TagError
+			}
 			if st.Role == RoleRelease || st.Role == RoleBranch {
 				ts.State = st.State
 			}
@@ -51,6 +42,11 @@ func judge(b *BackendReport, in judgeInput) {
 		broken bool
 	)
 	for _, l := range b.Legs {
+		if l.Digest == "" && l.DigestError != "" {
+			unchecked = append(unchecked, l.PlatformTag)
+			b.Problems = append(b.Problems, fmt.Sprintf("no digest known for %s: %s", l.PlatformTag, l.DigestError))
+			continue
+		}
 		if l.Digest == "" {
 			unknownLegs = append(unknownLegs, l.PlatformTag)
 			continue
@@ -91,24 +87,25 @@ func judge(b *BackendReport, in judgeInput) {
 	healthy := true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
-		if in.foreign[name] {
+		if b.conflicts[name] {
 			conflict = true
 			rt := releaseTag(ts)
-			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s): another run? decide, then repair with --force",
-				rt, name, short(ts.Tags[rt].Digest)))
+			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s%s): another run? decide, then repair with --force",
+				rt, name, short(ts.Tags[rt].Digest), holds(ts.Tags[rt])))
 		}
 		for _, tag := range sortedTags(ts) {
 			st := ts.Tags[tag]
 			if st.State == TagComplete {
 				continue
 			}
-			if st.Role == RoleLatest && in.newer[name] != "" {
+			if st.Role == RoleLatest && st.Newer != "" {
 				continue // latest already moved on to a newer release: fine
 			}
 			healthy = false
-			// A tag that resolved and was judged not complete is broken; one
-			// the registry did not answer (no digest) is not known to be.
-			if st.Digest != "" || (st.State != TagError && st.State != TagDenied) {
+			// A tag judged not complete is broken; one that could not be
+			// read or judged (a registry that did not answer) is not known
+			// to be.
+			if st.State != TagError && st.State != TagDenied {
 				broken = true
 			}
 			desc := describeTag(st)
@@ -163,62 +160,30 @@ func judgeDarwin(b *BackendReport, in judgeInput) {
 	}
 }
 
-// tagState settles a resolved tag against the expected children and the
-// target's cells.
-func tagState(b *BackendReport, repo string, expected []string, st TagStatus) TagState {
-	if st.State == TagMissing || st.State == TagDenied || st.State == TagError || st.Digest == "" {
-		if st.State == TagPending {
-			return TagError
-		}
-		return st.State
-	}
-	if b.Kind == KindDarwin {
-		return TagComplete
-	}
-	inTarget := map[string]CellState{}
-	for _, l := range b.Legs {
-		if l.Digest != "" {
-			inTarget[l.Digest] = l.Cells[repo].State
-		}
-	}
-	exp := map[string]bool{}
-	for _, d := range expected {
-		exp[d] = true
-	}
-	shared := 0
-	for _, c := range st.Children {
-		if exp[c] {
-			shared++
-		}
-	}
-	switch {
-	case shared == len(exp) && shared == len(st.Children) && shared > 0:
-		for _, c := range st.Children {
-			if inTarget[c] != CellPresent {
-				return TagDangling
-			}
-		}
-		return TagComplete
-	case shared > 0:
-		return TagPartial
-	default:
-		return TagStale
-	}
-}
-
 func describeTag(st TagStatus) string {
 	switch st.State {
 	case TagStale:
-		return fmt.Sprintf("stale (points to %s, other digests)", short(st.Digest))
-	case TagPartial:
-		return fmt.Sprintf("partial (%s names only some of the expected children)", short(st.Digest))
-	case TagDangling:
-		return fmt.Sprintf("dangling (%s names a child missing in that repo)", short(st.Digest))
+		return fmt.Sprintf("stale (points to %s, other digests%s)", short(st.Digest), holds(st))
+	case TagPartial, TagDangling, TagBroken:
+		return fmt.Sprintf("%s (%s %s %s%s)", st.State, st.Form, short(st.Digest), st.Reason, holds(st))
 	case TagDenied, TagError:
-		return fmt.Sprintf("%s (%s)", st.State, st.Error)
+		why := st.Error
+		if why == "" {
+			why = st.Reason
+		}
+		return fmt.Sprintf("%s (%s)", st.State, why)
 	default:
 		return string(st.State)
 	}
+}
+
+// holds says what an image of other digests is, from its labels:
+// "; holds v4.2.1-cpu-whisper, commit 1a2b3c4".
+func holds(st TagStatus) string {
+	if st.Provenance == nil || st.Provenance.Empty() {
+		return ""
+	}
+	return "; holds " + st.Provenance.String()
 }
 
 func impactOf(st TagStatus) string {
@@ -226,9 +191,14 @@ func impactOf(st TagStatus) string {
 	case TagMissing:
 		return "missing: installs fail with MANIFEST_UNKNOWN"
 	case TagStale:
+		if st.Provenance != nil && !st.Provenance.Empty() {
+			return "stale: users silently get " + st.Provenance.String()
+		}
 		return "stale: users silently get the previous image"
 	case TagDangling:
 		return "dangling: pulls fail for the missing platform"
+	case TagBroken:
+		return "broken: pulls fail"
 	default:
 		return string(st.State)
 	}
@@ -239,9 +209,12 @@ func whyNoDigest(in judgeInput) string {
 	if in.hadDigests {
 		why = append(why, "not in the digests folder")
 	}
-	if in.run == "" {
+	switch {
+	case in.runErr != nil:
+		why = append(why, in.runErr.Error())
+	case in.run == "":
 		why = append(why, "no run anchored in "+in.anchor)
-	} else {
+	default:
 		why = append(why, "no keepalive anchor for run "+in.run)
 	}
 	why = append(why, "not in a published list")

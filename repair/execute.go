@@ -10,6 +10,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
@@ -51,10 +53,10 @@ type Result struct {
 // carries no signature until someone runs CosignCommand.
 func (r *Result) Unsigned() bool { return r.ListWritten || len(r.TagsMoved) > 0 }
 
-// CosignCommand is the command that signs what was published, children
-// included.
+// CosignCommand is the command CI's merge job runs to sign what it
+// published, children included (.github/workflows/backend_merge.yml).
 func (r *Result) CosignCommand() string {
-	return fmt.Sprintf("cosign sign --recursive %s@%s", r.Plan.Repo, r.Plan.ListDigest)
+	return fmt.Sprintf("cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 %s@%s", r.Plan.Repo, r.Plan.ListDigest)
 }
 
 // String summarises the result in a few lines for the CLI and the TUI.
@@ -131,7 +133,9 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 	if err != nil {
 		return err
 	}
-	list := len(p.Legs) > 1
+	// A single leg is a one-entry list too (buildx --prefer-index); only
+	// with prefer_index: false is the child itself published.
+	list := manifest.IsList(p.ListMediaType)
 	st := &steps{o: o, max: 2*len(p.Legs) + 2}
 	if list {
 		st.max++
@@ -269,6 +273,11 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		}
 		if now == t.To {
 			continue
+		}
+		if now != t.From && t.Role == inspect.RoleLatest {
+			// latest only moves forward, and force does not change that:
+			// whatever moved it since the plan may be a newer release.
+			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); latest is never moved over a change, plan again", t.Tag, orMissing(t.From), orMissing(now)))
 		}
 		if now != t.From && !o.force {
 			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); plan again", t.Tag, orMissing(t.From), orMissing(now)))

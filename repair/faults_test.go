@@ -176,7 +176,9 @@ func TestExecuteCancelledMidCopyLeavesNoGoroutine(t *testing.T) {
 }
 
 // A source serving bytes that do not hash to the child's digest is never
-// copied: the plan fails naming the mismatch and nothing is written.
+// copied: the plan passes it over for the next repo holding the child, and
+// says so; with no other source it fails naming the mismatch. Nothing is
+// written either way.
 func TestPlanRefusesChildBytesNotMatchingDigest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -186,7 +188,19 @@ func TestPlanRefusesChildBytesNotMatchingDigest(t *testing.T) {
 	before := snapshots(t, w)
 	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindManifest}, PathContains: w.arm.digest},
 		Effect: testreg.EffectStatus, Status: http.StatusOK, Body: string(w.amd.raw)})
-	_, err := NewPlan(context.Background(), w.c, w.cfg, w.rel, w.incidentReport(), "quay")
+	p, err := NewPlan(context.Background(), w.c, w.cfg, w.rel, w.incidentReport(), "quay")
+	if err != nil || p.Refusal != "" {
+		t.Fatalf("NewPlan = %v, refusal %q; want the arm64 child from docker.io", err, p.Refusal)
+	}
+	if arm := p.Legs[1]; arm.Source != w.hubTarget() || arm.Kind != SourceCopy || len(arm.Skipped) != 1 || !strings.Contains(arm.Skipped[0], "does not match") {
+		t.Errorf("arm64 leg %+v, want copied from docker.io after passing over the anchor", arm.Skipped)
+	}
+	if !strings.Contains(p.String(), "passed over") {
+		t.Errorf("plan does not say a source was passed over:\n%s", p)
+	}
+	only := w.incidentReport()
+	only.Legs[1].Cells[w.hubTarget()] = inspect.Cell{State: inspect.CellMissing}
+	_, err = NewPlan(context.Background(), w.c, w.cfg, w.rel, only, "quay")
 	if err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("NewPlan = %v, want a digest mismatch error", err)
 	}

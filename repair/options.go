@@ -1,6 +1,10 @@
 package repair
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/go-skynet/remerge/inspect"
+)
 
 // Option tunes NewPlan and Execute. Both take the same options so a caller
 // can build one slice and pass it to both; each ignores what it has no use
@@ -13,10 +17,11 @@ type options struct {
 	force     bool
 	auditPath string
 	user      string
+	tags      *inspect.TagLister
 }
 
 func makeOptions(opts []Option) options {
-	o := options{eventsMu: &sync.Mutex{}}
+	o := options{eventsMu: &sync.Mutex{}, tags: &inspect.TagLister{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -39,6 +44,17 @@ func WithEvents(fn func(Event)) Option {
 // explicit decision of a person (the --force flag).
 func WithForce(force bool) Option {
 	return func(o *options) { o.force = force }
+}
+
+// WithTagLister shares one listing of each target's tags between plans:
+// the fallback when an image's labels cannot say whether latest may move.
+// Without it each plan lists on its own when it must.
+func WithTagLister(l *inspect.TagLister) Option {
+	return func(o *options) {
+		if l != nil {
+			o.tags = l
+		}
+	}
 }
 
 // WithAudit sets the audit log path; empty keeps the default

@@ -1,9 +1,8 @@
 package repair
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
@@ -55,6 +55,9 @@ type LegPlan struct {
 	Blobs []Blob
 	// Raw is the child manifest exactly as the source served it.
 	Raw []byte
+	// Skipped are sources that hold the child but failed to give it, and
+	// why: the plan went on to the next one.
+	Skipped []string
 }
 
 // MissingBlobs counts the blobs the target lacked at plan time and their
@@ -97,7 +100,8 @@ type Plan struct {
 
 	Legs []LegPlan
 	// List is what is published under the tags: the manifest list bytes
-	// (multi-arch) or the child manifest itself (single source).
+	// (a one-entry list over a single leg, as buildx --prefer-index
+	// writes), or with merge.prefer_index false the child itself.
 	List          []byte
 	ListMediaType string
 	ListDigest    string
@@ -134,7 +138,7 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: target %s: %w", b.Suffix, t.Repo, err)
 	}
-	var children []Child
+	var children []manifest.Child
 	for _, leg := range b.Legs {
 		lp, child, why, err := planLeg(ctx, c, cfg, dst, t.Repo, leg)
 		if err != nil {
@@ -144,17 +148,20 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 			p.Refusal = why
 			return p, nil
 		}
+		for _, sk := range lp.Skipped {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s child: passed over %s", leg.PlatformTag, sk))
+		}
 		if leg.Platform != "" && lp.Platform != leg.Platform {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s child %s says %s in its config; the matrix says %s", leg.PlatformTag, short(leg.Digest), lp.Platform, leg.Platform))
 		}
 		p.Legs = append(p.Legs, lp)
 		children = append(children, child)
 	}
-	p.List, p.ListMediaType, p.ListDigest, err = Merge(children)
+	p.List, p.ListMediaType, p.ListDigest, err = manifest.Merge(children, cfg.Merge.Options())
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: %w", b.Suffix, err)
 	}
-	if err := planTags(ctx, c, cfg, rel, p, dst); err != nil {
+	if err := planTags(ctx, c, cfg, rel, p, dst, o); err != nil {
 		return nil, fmt.Errorf("planning %s tags in %s: %w", b.Suffix, t.Repo, err)
 	}
 	p.NoOp = p.Refusal == "" && p.healthy()
@@ -228,14 +235,16 @@ func repoHost(c *registry.Client, repo string) string {
 }
 
 // planLeg chooses the source of one child and reads its manifest and
-// config. why is a refusal (the child is present nowhere usable).
-func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg) (LegPlan, Child, string, error) {
+// config. why is a refusal (the child is present nowhere usable). A source
+// that fails to answer is passed over for the next one that holds the
+// child; only when none answers is the error returned.
+func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg) (LegPlan, manifest.Child, string, error) {
 	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
 	// The target is asked live rather than trusted from the report: a report
 	// taken before a repair must not make the next plan redo it.
 	inTarget, err := headManifest(ctx, c, dst.Digest(leg.Digest))
 	if err != nil {
-		return lp, Child{}, "", err
+		return lp, manifest.Child{}, "", err
 	}
 	var sources []string
 	if inTarget != nil {
@@ -243,87 +252,84 @@ func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst na
 	}
 	sources = append(sources, candidates(cfg, targetRepo, leg, dst.RegistryStr(), c)...)
 	if len(sources) == 0 {
-		return lp, Child{}, fmt.Sprintf("%s child %s is present in no repository: it needs a rebuild", leg.PlatformTag, short(leg.Digest)), nil
+		return lp, manifest.Child{}, fmt.Sprintf("%s child %s is present in no repository: it needs a rebuild", leg.PlatformTag, short(leg.Digest)), nil
 	}
-	var lost []string
+	var (
+		lost []string
+		errs []error
+	)
 	for _, src := range sources {
-		repo, err := c.Repository(src)
+		got, child, lostHere, err := readSource(ctx, c, dst, src, leg)
 		if err != nil {
-			return lp, Child{}, "", fmt.Errorf("source %s: %w", src, err)
-		}
-		raw, mt, err := getManifest(ctx, c, repo.Digest(leg.Digest))
-		if err != nil {
-			return lp, Child{}, "", err
-		}
-		blobs, cfgDigest, err := manifestBlobs(raw)
-		if err != nil {
-			return lp, Child{}, "", fmt.Errorf("child %s in %s: %w", short(leg.Digest), src, err)
-		}
-		config, err := readConfig(ctx, c, repo, cfgDigest)
-		if err != nil {
-			return lp, Child{}, "", err
-		}
-		plat, err := ConfigPlatform(config)
-		if err != nil {
-			return lp, Child{}, "", fmt.Errorf("child %s in %s: %w", short(leg.Digest), src, err)
-		}
-		lost = lost[:0]
-		for i := range blobs {
-			found, err := c.BlobExists(ctx, dst, blobs[i].Digest)
-			if err != nil {
-				return lp, Child{}, "", err
-			}
-			blobs[i].Missing = !found
-			if !found {
-				lost = append(lost, short(blobs[i].Digest))
-			}
-		}
-		if src == targetRepo && len(lost) > 0 {
-			// The manifest is there but a blob link is gone: look for a
-			// repo that can give the blob back.
+			errs = append(errs, fmt.Errorf("source %s: %w", src, err))
 			continue
 		}
-		lp.Source, lp.Raw, lp.MediaType, lp.Size, lp.Blobs = src, raw, mt, int64(len(raw)), blobs
-		lp.Platform = PlatformString(plat)
-		switch {
-		case src == targetRepo:
-			lp.Kind = SourceTarget
-		case repo.RegistryStr() == dst.RegistryStr():
-			lp.Kind = SourceMount
-		default:
-			lp.Kind = SourceCopy
+		if src == targetRepo && len(lostHere) > 0 {
+			// The manifest is there but a blob link is gone: look for a
+			// repo that can give the blob back.
+			lost = lostHere
+			continue
 		}
-		return lp, Child{PlatformTag: leg.PlatformTag, Digest: leg.Digest, MediaType: mt, Raw: raw, Platform: plat}, "", nil
+		for _, e := range errs {
+			got.Skipped = append(got.Skipped, registry.Redact(e.Error()))
+		}
+		return got, child, "", nil
 	}
-	return lp, Child{}, fmt.Sprintf("%s child %s is in the target but blobs %v are lost there and no other repository holds the child", leg.PlatformTag, short(leg.Digest), lost), nil
+	if len(errs) > 0 {
+		return lp, manifest.Child{}, "", errors.Join(errs...)
+	}
+	return lp, manifest.Child{}, fmt.Sprintf("%s child %s is in the target but blobs %v are lost there and no other repository holds the child", leg.PlatformTag, short(leg.Digest), lost), nil
 }
 
-// manifestBlobs reads the config and layer descriptors of an image
-// manifest, config first.
-func manifestBlobs(raw []byte) ([]Blob, string, error) {
-	var m struct {
-		Config struct {
-			MediaType string `json:"mediaType"`
-			Digest    string `json:"digest"`
-			Size      int64  `json:"size"`
-		} `json:"config"`
-		Layers []struct {
-			MediaType string `json:"mediaType"`
-			Digest    string `json:"digest"`
-			Size      int64  `json:"size"`
-		} `json:"layers"`
+// readSource reads a leg's child from one source repo: its manifest, its
+// platform from the config, and which of its blobs the target lacks.
+func readSource(ctx context.Context, c *registry.Client, dst name.Repository, src string, leg inspect.Leg) (LegPlan, manifest.Child, []string, error) {
+	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
+	repo, err := c.Repository(src)
+	if err != nil {
+		return lp, manifest.Child{}, nil, err
 	}
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&m); err != nil {
-		return nil, "", fmt.Errorf("reading manifest: %w", err)
+	raw, mt, err := getManifest(ctx, c, repo.Digest(leg.Digest))
+	if err != nil {
+		return lp, manifest.Child{}, nil, err
 	}
-	if m.Config.Digest == "" {
-		return nil, "", fmt.Errorf("manifest names no config blob")
+	m, err := manifest.Parse(raw, mt, leg.Digest)
+	if err != nil {
+		return lp, manifest.Child{}, nil, fmt.Errorf("child %s: %w", short(leg.Digest), err)
 	}
-	blobs := []Blob{{Digest: m.Config.Digest, Size: m.Config.Size, MediaType: m.Config.MediaType}}
-	for _, l := range m.Layers {
-		blobs = append(blobs, Blob{Digest: l.Digest, Size: l.Size, MediaType: l.MediaType})
+	if m.IsList() {
+		return lp, manifest.Child{}, nil, fmt.Errorf("child %s is itself a list (%s); expected a single-platform manifest", short(leg.Digest), mt)
 	}
-	return blobs, m.Config.Digest, nil
+	config, err := readConfig(ctx, c, repo, m.Config.Digest)
+	if err != nil {
+		return lp, manifest.Child{}, nil, err
+	}
+	plat, err := manifest.ConfigPlatform(config)
+	if err != nil {
+		return lp, manifest.Child{}, nil, fmt.Errorf("child %s: %w", short(leg.Digest), err)
+	}
+	var lost []string
+	for _, d := range m.Blobs() {
+		found, err := c.BlobExists(ctx, dst, d.Digest)
+		if err != nil {
+			return lp, manifest.Child{}, nil, err
+		}
+		lp.Blobs = append(lp.Blobs, Blob{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType, Missing: !found})
+		if !found {
+			lost = append(lost, short(d.Digest))
+		}
+	}
+	lp.Source, lp.Raw, lp.MediaType, lp.Size = src, raw, mt, int64(len(raw))
+	lp.Platform = manifest.PlatformString(plat)
+	switch {
+	case src == dst.String() || repo.String() == dst.String():
+		lp.Kind = SourceTarget
+	case repo.RegistryStr() == dst.RegistryStr():
+		lp.Kind = SourceMount
+	default:
+		lp.Kind = SourceCopy
+	}
+	return lp, manifest.Child{PlatformTag: leg.PlatformTag, Digest: leg.Digest, MediaType: mt, Raw: raw, Platform: plat}, lost, nil
 }
 
 // healthy reports whether there is nothing to write.

@@ -12,12 +12,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
-
-// maxConfigBytes bounds a config blob read into memory to learn a child's
-// platform. Real configs are kilobytes; a larger one is not a config.
-const maxConfigBytes = 8 << 20
 
 // This file is the only place that speaks to registries. Every call goes
 // through the client's options, so the per-host concurrency bound, the
@@ -48,35 +46,16 @@ func getManifest(ctx context.Context, c *registry.Client, ref name.Reference) ([
 		return nil, "", err
 	}
 	if dg, ok := ref.(name.Digest); ok {
-		if got := DigestOf(raw); got != dg.DigestStr() {
+		if got := manifest.DigestOf(raw); got != dg.DigestStr() {
 			return nil, "", fmt.Errorf("fetching manifest %s: bytes hash to %s", ref, got)
 		}
 	}
-	return raw, ManifestMediaType(string(desc.MediaType), raw), nil
+	return raw, manifest.MediaTypeOf(string(desc.MediaType), raw), nil
 }
 
-// readConfig reads a small blob (an image config) whole, bounded.
+// readConfig reads an image config, bounded and checked (inspect's reader).
 func readConfig(ctx context.Context, c *registry.Client, repo name.Repository, dgst string) ([]byte, error) {
-	l, err := c.Puller().Layer(ctx, repo.Digest(dgst))
-	if err != nil {
-		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading config %s from %s: %w", dgst, repo, err)
-	}
-	if len(b) > maxConfigBytes {
-		return nil, fmt.Errorf("config %s in %s is larger than %d bytes", dgst, repo, maxConfigBytes)
-	}
-	if got := DigestOf(b); got != dgst {
-		return nil, fmt.Errorf("config %s in %s: bytes hash to %s", dgst, repo, got)
-	}
-	return b, nil
+	return inspect.ReadConfig(ctx, c, repo, dgst)
 }
 
 // listTags lists a repo's tags; a repo that does not exist has none.

@@ -52,7 +52,9 @@ func TestRepairWholeRelease(t *testing.T) {
 			if b.Verdict == inspect.VerdictOK && !p.NoOp {
 				t.Errorf("%s is ok but the plan into %s is not a no-op:\n%s", b.Suffix, tg.Name, p)
 			}
-			if p.ListDigest != seeded.Lists[b.Suffix] {
+			// A healthy backend is left as CI wrote it (a bare manifest by
+			// an older buildx stays); what remerge writes must be CI's.
+			if !p.NoOp && p.ListDigest != seeded.Lists[b.Suffix] {
 				t.Errorf("%s into %s: list %s, want CI's %s", b.Suffix, tg.Name, p.ListDigest, seeded.Lists[b.Suffix])
 			}
 			if _, err := repair.Execute(ctx, c, p, repair.WithAudit(audit)); err != nil {

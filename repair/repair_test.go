@@ -44,13 +44,14 @@ func TestRepairFromAnchorMovesNoBytes(t *testing.T) {
 	if !reflect.DeepEqual(r.Mounted, []string{w.amd.layerDigest()}) || len(r.Copied) != 0 || r.BytesCopied != 0 {
 		t.Errorf("mounted %v copied %v (%d bytes); want only the dropped layer mounted", r.Mounted, r.Copied, r.BytesCopied)
 	}
-	if p.ListDigest != goldenListDigest {
-		t.Errorf("list digest %s, want the golden %s", p.ListDigest, goldenListDigest)
+	ci := w.ciDigest(t)
+	if p.ListDigest != ci {
+		t.Errorf("list digest %s, want buildx's %s", p.ListDigest, ci)
 	}
 	release, sha, latest := tagNames(w)
 	for _, tag := range []string{release, sha, latest} {
-		if got := resolve(t, w.quay, quayPath, tag); got != goldenListDigest {
-			t.Errorf("tag %s -> %q, want %s", tag, got, goldenListDigest)
+		if got := resolve(t, w.quay, quayPath, tag); got != ci {
+			t.Errorf("tag %s -> %q, want %s", tag, got, ci)
 		}
 	}
 	for _, f := range []fixture{w.amd, w.arm} {
@@ -61,7 +62,7 @@ func TestRepairFromAnchorMovesNoBytes(t *testing.T) {
 	if !r.Verified || !r.ListWritten || r.Outcome != OutcomePublished || !r.Unsigned() {
 		t.Errorf("result %+v", r)
 	}
-	if want := "cosign sign --recursive " + w.quayTarget() + "@" + goldenListDigest; r.CosignCommand() != want {
+	if want := "cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 " + w.quayTarget() + "@" + ci; r.CosignCommand() != want {
 		t.Errorf("cosign command %q, want %q", r.CosignCommand(), want)
 	}
 	var steps int
@@ -77,7 +78,7 @@ func TestRepairFromAnchorMovesNoBytes(t *testing.T) {
 		t.Error("no step events")
 	}
 	lines := auditLines(t, w.audit)
-	if len(lines) != 1 || lines[0].Outcome != OutcomePublished || lines[0].ListDigest != goldenListDigest ||
+	if len(lines) != 1 || lines[0].Outcome != OutcomePublished || lines[0].ListDigest != ci ||
 		lines[0].User != "tester" || len(lines[0].Children) != 2 || lines[0].Children[1].Source != w.anchor() || len(lines[0].Tags) != 3 {
 		t.Errorf("audit lines %+v", lines)
 	}
@@ -124,8 +125,8 @@ func TestRepairCopiesAcrossRegistries(t *testing.T) {
 	w.execute(t, hubPlan)
 	release, _, _ := tagNames(w)
 	q, h := resolve(t, w.quay, quayPath, release), resolve(t, w.hub, hubPath, release)
-	if q != goldenListDigest || h != goldenListDigest {
-		t.Errorf("release tag: quay %s, docker hub %s, want both %s", q, h, goldenListDigest)
+	if ci := w.ciDigest(t); q != ci || h != ci {
+		t.Errorf("release tag: quay %s, docker hub %s, want both %s", q, h, ci)
 	}
 }
 
@@ -339,7 +340,7 @@ func TestFailedMountFallsBackToUpload(t *testing.T) {
 		t.Errorf("the mount was not refused once:\n%s", proxy.Stats())
 	}
 	release, _, _ := tagNames(w)
-	if got := resolve(t, w.quay, quayPath, release); got != goldenListDigest {
+	if got := resolve(t, w.quay, quayPath, release); got != w.ciDigest(t) {
 		t.Errorf("release tag -> %s", got)
 	}
 }

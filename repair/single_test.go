@@ -9,24 +9,62 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 func platform(arch string) v1.Platform { return v1.Platform{OS: "linux", Architecture: arch} }
 
-// A single-arch backend is published as its manifest itself, no list.
-func TestRepairSingleArch(t *testing.T) {
-	w := newWorld(t)
-	w.incident(t)
+func singleReport(w *world, f fixture) *inspect.BackendReport {
 	p, m := inspect.CellPresent, inspect.CellMissing
-	b := &inspect.BackendReport{Suffix: testSuffix, Kind: inspect.KindSingle, Verdict: inspect.VerdictRepairable, Legs: []inspect.Leg{{
-		PlatformTag: "single", Platform: "linux/amd64", Digest: w.amd.digest,
+	return &inspect.BackendReport{Suffix: testSuffix, Kind: inspect.KindSingle, Verdict: inspect.VerdictRepairable, Legs: []inspect.Leg{{
+		PlatformTag: "single", Platform: "linux/" + f.arch, Digest: f.digest,
 		Cells: map[string]inspect.Cell{w.anchor(): {State: p}, w.quayTarget(): {State: m}, w.hubTarget(): {State: p}},
 	}}}
-	plan := w.plan(t, b, "quay")
-	if plan.ListDigest != w.amd.digest || plan.ListMediaType != MediaTypeDockerManifest || string(plan.ListJSON()) != string(w.amd.raw) {
+}
+
+// A single-arch backend is published as a one-entry list, as buildx
+// (--prefer-index, the default since v0.15) publishes it in CI: the same
+// digest as real buildx over that one source, for amd64 and arm64 alike.
+func TestRepairSingleArch(t *testing.T) {
+	for _, arch := range []string{"amd64", "arm64"} {
+		t.Run(arch, func(t *testing.T) {
+			w := newWorld(t)
+			w.incident(t)
+			f := w.amd
+			if arch == "arm64" {
+				f = w.arm
+			}
+			plan := w.plan(t, singleReport(w, f), "quay")
+			if ci := w.ciDigest(t, f); plan.ListDigest != ci || plan.ListMediaType != manifest.DockerList {
+				t.Fatalf("single plan publishes %s %s, want buildx's one-entry list %s", plan.ListDigest, plan.ListMediaType, ci)
+			}
+			if !strings.Contains(plan.String(), "one-entry list") {
+				t.Errorf("plan text does not say it is a one-entry list:\n%s", plan)
+			}
+			r := w.execute(t, plan)
+			if !r.ListWritten || len(r.Manifests) != 1 {
+				t.Errorf("result %+v", r)
+			}
+			release, _, _ := tagNames(w)
+			if got := resolve(t, w.quay, quayPath, release); got != plan.ListDigest {
+				t.Errorf("release tag -> %s, want %s", got, plan.ListDigest)
+			}
+		})
+	}
+}
+
+// merge.prefer_index: false publishes a single source as itself, as buildx
+// < 0.15 did.
+func TestRepairSingleArchWithoutPreferIndex(t *testing.T) {
+	w := newWorld(t)
+	w.incident(t)
+	off := false
+	w.cfg.Merge.PreferIndex = &off
+	plan := w.plan(t, singleReport(w, w.amd), "quay")
+	if plan.ListDigest != w.amd.digest || plan.ListMediaType != manifest.DockerManifest || string(plan.ListJSON()) != string(w.amd.raw) {
 		t.Fatalf("single plan publishes %s %s, want the manifest itself", plan.ListDigest, plan.ListMediaType)
 	}
-	if !strings.Contains(plan.String(), "single source") {
+	if !strings.Contains(plan.String(), "published as itself") {
 		t.Errorf("plan text does not say the image is published as itself:\n%s", plan)
 	}
 	r := w.execute(t, plan)

@@ -2,7 +2,6 @@ package repair
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,19 +9,24 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
 // planTags fills p.Tags: where each tag of the release points now, and
-// whether it may move. It may set p.Refusal (a tag holding a complete image
-// of other digests, without force).
-func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, p *Plan, dst name.Repository) error {
-	want := map[string]bool{}
+// whether it may move. Each tag is read fresh (a HEAD): the world may have
+// changed since the inspection. A tag pointing elsewhere is judged by the
+// one model inspect uses (manifest.Judge): complete for this release stays,
+// a complete image of other digests is a conflict (refused without force),
+// anything else is broken and is replaced. latest only moves forward, force
+// or not: the image under it says by its labels which release it is, and
+// only when they cannot tell is the target's tag listing read, at most once
+// per TagLister.
+func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, p *Plan, dst name.Repository, o options) error {
+	want := make([]manifest.Expected, 0, len(p.Legs))
 	for _, l := range p.Legs {
-		want[l.Digest] = true
+		want = append(want, manifest.Expected{Digest: l.Digest, Platform: l.Platform})
 	}
-	var tags []string
-	tagsRead := false
 	for _, r := range cfg.ReleaseTags(rel, p.Suffix) {
 		tm := TagMove{Tag: r.Tag, Role: r.Role, To: p.ListDigest}
 		d, err := headManifest(ctx, c, dst.Tag(r.Tag))
@@ -32,38 +36,40 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		if d != nil {
 			tm.From = d.Digest.String()
 		}
-		if tm.From == tm.To {
+		if tm.From == "" || tm.From == tm.To {
 			p.Tags = append(p.Tags, tm)
 			continue
 		}
-		if r.Role == inspect.RoleLatest {
-			if !tagsRead {
-				if tags, err = listTags(ctx, c, dst); err != nil {
-					return err
-				}
-				tagsRead = true
-			}
-			if newer := cfg.NewerRelease(rel, p.Suffix, tags); newer != "" {
-				tm.Skip = fmt.Sprintf("the target holds a newer release (%s); latest only moves forward", newer)
-				p.Tags = append(p.Tags, tm)
-				continue
-			}
+		m, j, err := judgePublished(ctx, c, dst, tm.From, want)
+		if err != nil {
+			return err
 		}
-		if tm.From != "" {
-			complete, children, err := published(ctx, c, dst, tm.From)
+		switch {
+		case j.State == manifest.Complete:
+			tm.Skip = fmt.Sprintf("already complete with the same children (%s %s)", j.Form, short(tm.From))
+		case j.State == manifest.Unknown:
+			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
+		case r.Role == inspect.RoleLatest && j.Foreign:
+			prov, err := inspect.ReadProvenance(ctx, c, dst, m)
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("reading what %s holds: %w", r.Tag, err)
+			}
+			newer, what, err := cfg.Newer(ctx, c, o.tags, dst, rel, p.Suffix, prov)
+			if err != nil {
+				return fmt.Errorf("deciding whether %s may move: %w", r.Tag, err)
+			}
+			if newer {
+				tm.Skip = fmt.Sprintf("it holds a newer release (%s); latest only moves forward", what)
+			}
+		case j.Foreign && !p.Force && p.Refusal == "":
+			// Only a child that is not this release's makes it another
+			// image (inspect's conflict), and only when that image is
+			// whole: a broken leftover is safe to replace.
+			complete, err := allPresent(ctx, c, dst, m)
 			if err != nil {
 				return err
 			}
-			switch {
-			case complete && sameSet(children, want):
-				tm.Skip = fmt.Sprintf("already complete with the same children (%s)", short(tm.From))
-			case complete && foreign(children, want) && r.Role != inspect.RoleLatest && !p.Force && p.Refusal == "":
-				// Only a child that is not this release's makes it another
-				// image (inspect's conflict): a list naming a subset of our
-				// own children is this release's unfinished merge, safe to
-				// complete. latest pointing at an older release's complete
-				// list is the normal stale case; NewerRelease above guards
-				// its direction.
+			if complete && j.State == manifest.Stale {
 				p.Refusal = fmt.Sprintf("%s points to a complete image of other digests (%s); re-run with force to replace it", r.Tag, short(tm.From))
 			}
 		}
@@ -72,58 +78,46 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 	return nil
 }
 
-// published reads what a tag points to in dst: the child digests (a plain
-// manifest is its own only child) and whether every child is present there.
-func published(ctx context.Context, c *registry.Client, dst name.Repository, dgst string) (complete bool, children []string, err error) {
+// judgePublished reads what a tag points to in dst and judges it against
+// the release's children, HEADing each child it names there.
+func judgePublished(ctx context.Context, c *registry.Client, dst name.Repository, dgst string, want []manifest.Expected) (manifest.Manifest, manifest.Judgement, error) {
 	raw, mt, err := getManifest(ctx, c, dst.Digest(dgst))
 	if err != nil {
-		return false, nil, err
+		return manifest.Manifest{}, manifest.Judgement{}, err
 	}
-	if !IsList(mt) {
-		return true, []string{dgst}, nil
+	m, err := manifest.Parse(raw, mt, dgst)
+	if err != nil {
+		// Unreadable is not complete: replace it.
+		return manifest.Manifest{Digest: dgst, MediaType: mt}, manifest.Judgement{State: manifest.Broken, Reason: err.Error(), Foreign: true}, nil
 	}
-	var idx struct {
-		Manifests []struct {
-			Digest string `json:"digest"`
-		} `json:"manifests"`
+	j := manifest.Judge(m, want, func(child string) manifest.ChildState {
+		d, err := headManifest(ctx, c, dst.Digest(child))
+		switch {
+		case err != nil:
+			return manifest.ChildState{Presence: manifest.Unanswered, Err: registry.Redact(err.Error())}
+		case d == nil:
+			return manifest.ChildState{Presence: manifest.Absent}
+		}
+		return manifest.ChildState{Presence: manifest.Present, Size: d.Size, MediaType: string(d.MediaType)}
+	})
+	return m, j, nil
+}
+
+// allPresent reports whether every child m names is in dst.
+func allPresent(ctx context.Context, c *registry.Client, dst name.Repository, m manifest.Manifest) (bool, error) {
+	if !m.IsList() {
+		return true, nil
 	}
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return false, nil, fmt.Errorf("reading list %s in %s: %w", dgst, dst, err)
-	}
-	complete = true
-	for _, m := range idx.Manifests {
-		children = append(children, m.Digest)
-		d, err := headManifest(ctx, c, dst.Digest(m.Digest))
+	for _, child := range m.Children() {
+		d, err := headManifest(ctx, c, dst.Digest(child))
 		if err != nil {
-			return false, nil, err
+			return false, err
 		}
 		if d == nil {
-			complete = false
+			return false, nil
 		}
 	}
-	return complete, children, nil
-}
-
-// foreign reports whether a published list names a child that is not one of
-// the release's expected children.
-func foreign(got []string, want map[string]bool) bool {
-	for _, g := range got {
-		if !want[g] {
-			return true
-		}
-	}
-	return false
-}
-
-func sameSet(got []string, want map[string]bool) bool {
-	seen := map[string]bool{}
-	for _, g := range got {
-		if !want[g] {
-			return false
-		}
-		seen[g] = true
-	}
-	return len(seen) == len(want)
+	return true, nil
 }
 
 // String is the plan as a person reads it before saying yes: where every
@@ -140,8 +134,11 @@ func (p *Plan) String() string {
 		fmt.Fprintf(&b, "  %-6s %s %-14s %s\n", l.PlatformTag, short(l.Digest), l.Platform, legAction(l))
 	}
 	what := "list"
-	if !IsList(p.ListMediaType) {
-		what = "image (single source, published as itself)"
+	switch {
+	case !manifest.IsList(p.ListMediaType):
+		what = "image (single source, published as itself: merge.prefer_index is false)"
+	case len(p.Legs) == 1:
+		what = "one-entry list"
 	}
 	fmt.Fprintf(&b, "  %s %s %s, %d bytes\n", what, p.ListDigest, p.ListMediaType, len(p.List))
 	for _, t := range p.Tags {

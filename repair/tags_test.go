@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -54,7 +55,7 @@ func TestPlanTags(t *testing.T) {
 			for _, f := range []fixture{w.amd, w.arm} {
 				push(t, w.quay.Repo(quayPath), f)
 			}
-			imgs := []testreg.Image{{Digest: w.arm.digest, Size: int64(len(w.arm.raw)), MediaType: MediaTypeDockerManifest}, {Digest: w.amd.digest, Size: int64(len(w.amd.raw)), MediaType: MediaTypeDockerManifest}}
+			imgs := []testreg.Image{{Digest: w.arm.digest, Raw: w.arm.raw, Size: int64(len(w.arm.raw)), MediaType: manifest.DockerManifest}, {Digest: w.amd.digest, Raw: w.amd.raw, Size: int64(len(w.amd.raw)), MediaType: manifest.DockerManifest}}
 			imgs[0].Platform.OS, imgs[0].Platform.Architecture = "linux", "arm64"
 			imgs[1].Platform.OS, imgs[1].Platform.Architecture = "linux", "amd64"
 			tags := w.cfg.ReleaseTags(w.rel, testSuffix)

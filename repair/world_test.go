@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,8 +17,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/tools"
 )
 
 const testSuffix = "-cpu-kokoro"
@@ -39,12 +43,12 @@ type fixture struct {
 	layer  []byte
 }
 
-func (f fixture) layerDigest() string { return DigestOf(f.layer) }
+func (f fixture) layerDigest() string { return manifest.DigestOf(f.layer) }
 
 func loadFixture(t *testing.T, arch string) fixture {
 	t.Helper()
 	raw := readTestdata(t, arch+".manifest.json")
-	return fixture{arch: arch, raw: raw, digest: DigestOf(raw), config: readTestdata(t, arch+".config.json"), layer: readTestdata(t, arch+".layer")}
+	return fixture{arch: arch, raw: raw, digest: manifest.DigestOf(raw), config: readTestdata(t, arch+".config.json"), layer: readTestdata(t, arch+".layer")}
 }
 
 // world is the incident in miniature: a quay-like and a Docker-Hub-like
@@ -106,7 +110,7 @@ func push(t *testing.T, repo string, f fixture) {
 			t.Fatalf("pushing blob to %s: %v", repo, err)
 		}
 	}
-	if err := remote.Put(r.Digest(f.digest), rawManifest{raw: f.raw, mediaType: MediaTypeDockerManifest}, opts...); err != nil {
+	if err := remote.Put(r.Digest(f.digest), rawManifest{raw: f.raw, mediaType: manifest.DockerManifest}, opts...); err != nil {
 		t.Fatalf("pushing manifest to %s: %v", repo, err)
 	}
 }
@@ -220,4 +224,37 @@ func tagNames(w *world) (release, sha, latest string) {
 		panic("unexpected sha tag " + sha)
 	}
 	return release, sha, latest
+}
+
+// ciDigest is the digest real buildx (v0.36.1, the oracle) publishes when
+// CI's merge step runs over these children: `imagetools create` over
+// `$(printf 'SRC@sha256:%s ' *)` in a digests folder, i.e. in ascending hex
+// order. The children are pushed into a scratch repo to be read.
+func (w *world) ciDigest(t *testing.T, fs ...fixture) string {
+	t.Helper()
+	if len(fs) == 0 {
+		fs = []fixture{w.amd, w.arm}
+	}
+	src := w.quay.Repo("oracle/src")
+	var sources []string
+	for _, f := range fs {
+		push(t, src, f)
+		sources = append(sources, src+"@"+f.digest)
+	}
+	slices.Sort(sources) // the glob's order: one source repo, so by hex
+	bx := pipeline.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
+	raw, err := bx.DryRun(context.Background(), sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return manifest.DigestOf(raw)
+}
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -43,7 +43,7 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 		return nil, fmt.Errorf("demo: starting the docker.io stand-in: %w", err)
 	}
 	d.Seeded, err = scenario.Seed(ctx, dir, d.Quay, d.Hub, scenario.DefaultRelease(), scenario.Demo(),
-		testreg.ImageOptions{Layers: 2, LayerSize: DemoLayerSize})
+		testreg.ImageOptions{Layers: 2, LayerSize: DemoLayerSize}, scenario.WriterSteps())
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: seeding: %w", err)

@@ -12,28 +12,35 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 )
 
-// Fate is what happened to one backend of the release.
+// Fate is what happened to one backend of the release: the pipeline steps
+// that ran, and what quay's GC reaped. Each is taken from LocalAI's
+// incidents.
 type Fate string
 
 // Fates.
 const (
-	// Healthy: merged and published in every target; latest on it.
+	// Healthy: merged into both targets, latest on it; the anchors were
+	// deleted after the good merge and their children reaped from ci-cache.
 	Healthy Fate = "healthy"
-	// Reaped: its children were reaped from quay's target repo (still in the
-	// anchor repo and docker.io); the quay merge failed; docker.io
-	// published. The incident's case: repairable with no layer bytes moved.
+	// Reaped: both legs reaped from quay's target before the merge, so the
+	// quay step failed; Docker Hub merged. Anchors kept: repairable with
+	// no layer bytes moved (v4.2.2's 19 of 37).
 	Reaped Fate = "reaped"
-	// CrossOnly: the arm64 child survives only in docker.io (manifest and
-	// blob links gone from quay's target and anchor repos): repairable by
+	// HubSkipped: one leg reaped from quay's target, the quay step failed,
+	// and under set -e the Docker Hub step never ran: the release is
+	// published nowhere and latest is stale in both targets.
+	HubSkipped Fate = "hub-skipped"
+	// CrossOnly: the last leg survives only on Docker Hub (its anchor gone,
+	// manifest and blob links reaped from both quay repos): repairable by
 	// copying bytes across.
 	CrossOnly Fate = "cross-only"
-	// Lost: the arm64 child is gone from every repo; its digest is known
-	// only from the digests folder. Unrepairable: rebuild.
+	// Lost: the last leg is gone from every repo; its digest is known only
+	// from the digests folder. Unrepairable: rebuild.
 	Lost Fate = "lost"
 	// Conflict: quay's release tag already names a complete image of other
 	// digests (another run). A person decides.
 	Conflict Fate = "conflict"
-	// Partial: quay's release tag names only the amd64 child.
+	// Partial: quay's release tag names only the first leg.
 	Partial Fate = "partial"
 	// Dangling: quay's release tag names the right children but one was
 	// reaped from under it.
@@ -41,6 +48,9 @@ const (
 	// Unanchored: pushed, never anchored, not in the digests folder, never
 	// published: no digest known.
 	Unanchored Fate = "unanchored"
+	// NeverBuilt: the run did not build it at all (on a branch run, a
+	// backend whose files did not change).
+	NeverBuilt Fate = "never-built"
 	// Missing is for darwin backends: the image was never pushed to quay.
 	Missing Fate = "missing"
 )
@@ -51,9 +61,15 @@ type Backend struct {
 	Name   string
 	Kind   inspect.Kind
 	Fate   Fate
-	// OneEntryList publishes a healthy single-arch backend as a one-entry
-	// list, as older buildx did.
-	OneEntryList bool
+	// Arch of a single-arch backend: amd64 unless set (arm64 for the
+	// nvidia-l4t backends).
+	Arch string
+	// OneLeg makes a multi-arch entry with an amd64 leg and no arm64
+	// sibling (LocalAI's -cpu-liquid-audio).
+	OneLeg bool
+	// BareManifest merges with buildx < 0.15 (--prefer-index=false): a
+	// single source is published as itself, not as a one-entry list.
+	BareManifest bool
 	// NoPrevious skips the earlier release, so latest is missing rather than
 	// stale while the backend is broken.
 	NoPrevious bool
@@ -61,11 +77,15 @@ type Backend struct {
 
 // Platforms returns the legs of a kind in matrix order.
 func (b Backend) Platforms() []Leg {
-	switch b.Kind {
-	case inspect.KindMultiarch:
+	switch {
+	case b.Kind == inspect.KindMultiarch && b.OneLeg:
+		return []Leg{{"amd64", "linux", "amd64"}}
+	case b.Kind == inspect.KindMultiarch:
 		return []Leg{{"amd64", "linux", "amd64"}, {"arm64", "linux", "arm64"}}
-	case inspect.KindDarwin:
+	case b.Kind == inspect.KindDarwin:
 		return []Leg{{"single", "darwin", "arm64"}}
+	case b.Arch != "":
+		return []Leg{{"single", "linux", b.Arch}}
 	default:
 		return []Leg{{"single", "linux", "amd64"}}
 	}
@@ -129,16 +149,25 @@ func Demo() []Backend {
 	add(inspect.KindMultiarch, Partial, "-cpu-exllama2")
 	add(inspect.KindMultiarch, Dangling, "-cpu-mlx")
 	add(inspect.KindMultiarch, Unanchored, "-cpu-outetts")
+	add(inspect.KindMultiarch, HubSkipped, "-cpu-llama-cpp-fallback")
+	add(inspect.KindMultiarch, Reaped, "-cpu-liquid-audio")
+	add(inspect.KindMultiarch, NeverBuilt, "-cpu-neutts-air")
 	add(inspect.KindSingle, Healthy, "-gpu-nvidia-cuda-12-llama-cpp", "-gpu-nvidia-cuda-12-whisper", "-gpu-rocm-hipblas-llama-cpp",
 		"-gpu-intel-sycl-f16-llama-cpp", "-nvidia-l4t-diffusers")
 	add(inspect.KindSingle, Reaped, "-gpu-nvidia-cuda-12-vllm", "-gpu-nvidia-cuda-12-diffusers", "-gpu-nvidia-cuda-13-kokoro",
 		"-gpu-rocm-hipblas-whisper", "-gpu-vulkan-llama-cpp", "-gpu-intel-transformers")
 	add(inspect.KindSingle, Lost, "-gpu-nvidia-cuda-12-exllama2")
+	add(inspect.KindSingle, Reaped, "-nvidia-l4t-arm64-llama-cpp")
 	add(inspect.KindDarwin, Healthy, "-metal-darwin-arm64-llama-cpp", "-metal-darwin-arm64-whisper", "-metal-darwin-arm64-mlx")
 	add(inspect.KindDarwin, Missing, "-metal-darwin-arm64-diffusers")
 	for i := range out {
-		if out[i].Suffix == "-gpu-rocm-hipblas-llama-cpp" {
-			out[i].OneEntryList = true
+		switch out[i].Suffix {
+		case "-gpu-rocm-hipblas-llama-cpp":
+			out[i].BareManifest = true // merged by an older buildx
+		case "-cpu-liquid-audio":
+			out[i].OneLeg = true
+		case "-nvidia-l4t-diffusers", "-nvidia-l4t-arm64-llama-cpp":
+			out[i].Arch = "arm64"
 		}
 		if out[i].Suffix == "-cpu-rfdetr" || out[i].Suffix == "-gpu-intel-transformers" {
 			out[i].NoPrevious = true // a new backend: latest missing, not stale

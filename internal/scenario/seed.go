@@ -5,13 +5,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -25,12 +30,24 @@ const (
 
 // Release names the seeded release, its predecessor and its runs.
 type Release struct {
-	Ref, PrevRef, Run, OldRun, SHA string
+	Ref, PrevRef, Run, OldRun, SHA, PrevSHA string
 }
 
 // DefaultRelease is shaped like LocalAI v4.2.2.
 func DefaultRelease() Release {
-	return Release{Ref: "v4.2.2", PrevRef: "v4.2.1", Run: "25745181433", OldRun: "25612093377", SHA: "8521af145f3c9e0d2b7a61f4e5d8c0a9b1e2f3d4"}
+	return Release{Ref: "v4.2.2", PrevRef: "v4.2.1", Run: "25745181433", OldRun: "25612093377",
+		SHA: "8521af145f3c9e0d2b7a61f4e5d8c0a9b1e2f3d4", PrevSHA: "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"}
+}
+
+// Steps are the pipeline's imagetools steps as the seeder runs them: the
+// real buildx in tests, remerge's own writer (proven equal to it) in the
+// demo and the benchmark.
+type Steps struct {
+	// Current is buildx as LocalAI runs it (--prefer-index, the default).
+	Current pipeline.Pipeline
+	// Legacy is buildx < 0.15 (or --prefer-index=false): a single source
+	// is published as itself.
+	Legacy pipeline.Pipeline
 }
 
 // Seeded is what Seed made: the config and files to point remerge at, and
@@ -45,14 +62,15 @@ type Seeded struct {
 	Backends   []Backend
 	// Images: suffix -> platform-tag -> the release's child image.
 	Images map[string]map[string]testreg.Image
-	// Lists: suffix -> the digest a correct merge publishes (list bytes as
-	// buildx writes them, or the single child itself).
+	// Lists: suffix -> the digest CI's merge publishes over the release's
+	// children, as the pipeline's own dry run printed it.
 	Lists map[string]string
 }
 
-// Seed pushes the release into quay and hub (two running registries) and
-// writes its matrix, config and digests folder under dir.
-func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Release, backends []Backend, opt testreg.ImageOptions) (*Seeded, error) {
+// Seed runs the release's pipeline into quay and hub (two running
+// registries), with steps doing the imagetools work, and writes its
+// matrix, config and digests folder under dir.
+func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Release, backends []Backend, opt testreg.ImageOptions, steps Steps) (*Seeded, error) {
 	s := &Seeded{
 		Release:  inspect.Release{Ref: rel.Ref, Run: rel.Run, SHA: rel.SHA},
 		Dir:      dir,
@@ -75,7 +93,10 @@ func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Rele
 	if err := os.WriteFile(s.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	sd := &seeder{quay: quay, hub: hub, rel: rel, opt: opt, s: s}
+	if steps.Legacy == nil {
+		steps.Legacy = steps.Current
+	}
+	sd := &seeder{quay: quay, hub: hub, rel: rel, opt: opt, s: s, steps: steps}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, b := range backends {
@@ -96,22 +117,38 @@ type seeder struct {
 	quay, hub *testreg.Registry
 	rel       Release
 	opt       testreg.ImageOptions
+	steps     Steps
 	mu        sync.Mutex
 	s         *Seeded
 }
 
-// image is one leg's image pushed to some repos.
+// image is one leg's image.
 type image struct {
 	leg  Leg
 	img  v1.Image
 	info testreg.Image
 }
 
-func (sd *seeder) newImages(b Backend) ([]image, error) {
+// newImages builds one image per leg, labelled as docker/metadata-action
+// labels the release ref's build of the backend.
+func (sd *seeder) newImages(b Backend, ref, sha string) ([]image, error) {
 	var out []image
 	for _, l := range b.Platforms() {
 		img, err := testreg.NewImage(v1.Platform{OS: l.OS, Architecture: l.Arch}, sd.opt)
 		if err != nil {
+			return nil, err
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, err
+		}
+		cf = cf.DeepCopy()
+		cf.Config.Labels = map[string]string{
+			manifest.LabelVersion:  ref + b.Suffix,
+			manifest.LabelRevision: sha,
+			manifest.LabelCreated:  "2026-11-28T02:14:07Z",
+		}
+		if img, err = mutate.ConfigFile(img, cf); err != nil {
 			return nil, err
 		}
 		out = append(out, image{leg: l, img: img})
@@ -119,7 +156,7 @@ func (sd *seeder) newImages(b Backend) ([]image, error) {
 	return out, nil
 }
 
-// push puts every image into repo of reg.
+// push is a build job's push: by digest only, no tag.
 func push(ctx context.Context, reg *testreg.Registry, repo string, imgs []image) error {
 	for i := range imgs {
 		info, err := reg.PutImage(ctx, repo, imgs[i].img)
@@ -131,32 +168,82 @@ func push(ctx context.Context, reg *testreg.Registry, repo string, imgs []image)
 	return nil
 }
 
-// publish writes what the merge writes: a list over two or more children,
-// the child itself over one (or a one-entry list, as older buildx did).
-func publish(ctx context.Context, reg *testreg.Registry, repo string, tags []string, imgs []image, oneEntry bool) (string, error) {
-	infos := make([]testreg.Image, len(imgs))
-	for i, im := range imgs {
-		infos[i] = im.info
+// sources is the merge step's `$(printf 'SRC@sha256:%s ' *)` in the digests
+// folder: one source repo, children in ascending hex.
+func sources(repo string, imgs []image) []string {
+	var out []string
+	for _, im := range imgs {
+		out = append(out, repo+"@"+im.info.Digest)
 	}
-	if len(infos) == 1 && !oneEntry {
-		return infos[0].Digest, reg.PublishSingle(ctx, repo, tags, infos[0])
-	}
-	return reg.PublishList(ctx, repo, tags, infos...)
+	slices.Sort(out)
+	return out
 }
 
-func (sd *seeder) tags(ref, suffix string, withLatest bool) []string {
-	t := []string{ref + suffix}
-	if ref == sd.rel.Ref && sd.rel.SHA != "" {
-		t = append(t, "sha-"+sd.rel.SHA[:7]+suffix)
+func (sd *seeder) tags(reg *testreg.Registry, repo, ref, sha, suffix string, withLatest bool) []string {
+	t := []string{reg.Repo(repo) + ":" + ref + suffix}
+	if sha != "" {
+		t = append(t, reg.Repo(repo)+":sha-"+sha[:7]+suffix)
 	}
 	if withLatest {
-		t = append(t, "latest"+suffix)
+		t = append(t, reg.Repo(repo)+":latest"+suffix)
 	}
 	return t
 }
 
+// merge is backend_merge.yml's step for one target: imagetools create
+// with the release's tags over the children in src.
+func (sd *seeder) merge(ctx context.Context, b Backend, reg *testreg.Registry, target string, src string, imgs []image, ref, sha string) error {
+	steps := sd.steps.Current
+	if b.BareManifest {
+		steps = sd.steps.Legacy
+	}
+	return steps.Create(ctx, sd.tags(reg, target, ref, sha, b.Suffix, inspect.IsSemver(ref)), sources(src, imgs))
+}
+
+func (sd *seeder) quayMerge(ctx context.Context, b Backend, imgs []image) error {
+	// The quay step sources from ci-cache (the fix after v4.2.2).
+	return sd.merge(ctx, b, sd.quay, QuayTarget, sd.quay.Repo(Anchor), imgs, sd.rel.Ref, sd.rel.SHA)
+}
+
+func (sd *seeder) hubMerge(ctx context.Context, b Backend, imgs []image) error {
+	return sd.merge(ctx, b, sd.hub, HubTarget, sd.hub.Repo(HubTarget), imgs, sd.rel.Ref, sd.rel.SHA)
+}
+
+// anchor is anchor-digest-in-cache.sh: imagetools create -t
+// ci-cache:keepalive-... local-ai-backends@DIGEST.
+func (sd *seeder) anchor(ctx context.Context, run string, b Backend, im image) error {
+	tag := sd.quay.Repo(Anchor) + ":" + inspect.KeepaliveTag(run, b.Suffix, im.leg.Tag)
+	return sd.steps.Current.Create(ctx, []string{tag}, []string{sd.quay.Repo(QuayTarget) + "@" + im.info.Digest})
+}
+
+// unanchor deletes a keepalive tag, as the merge job does after a good merge.
+func (sd *seeder) unanchor(ctx context.Context, run string, b Backend, im image) error {
+	d, err := sd.quay.Resolve(ctx, Anchor, inspect.KeepaliveTag(run, b.Suffix, im.leg.Tag))
+	if err != nil {
+		return err
+	}
+	return sd.quay.Reap(ctx, Anchor, d)
+}
+
+// reap is quay's per-repo GC of an untagged manifest; lose also drops its
+// blob links.
+func reap(ctx context.Context, reg *testreg.Registry, repo string, im image, lose bool) error {
+	if err := reg.Reap(ctx, repo, im.info.Digest); err != nil {
+		return err
+	}
+	if !lose {
+		return nil
+	}
+	for _, blob := range append([]string{im.info.Config}, im.info.Layers...) {
+		if err := reg.DropBlob(ctx, repo, blob); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
-	cur, err := sd.newImages(b)
+	cur, err := sd.newImages(b, sd.rel.Ref, sd.rel.SHA)
 	if err != nil {
 		return err
 	}
@@ -164,35 +251,33 @@ func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
 		return sd.darwin(ctx, b, cur)
 	}
 	if !b.NoPrevious {
-		prev, err := sd.newImages(b)
-		if err != nil {
+		if err := sd.previous(ctx, i, b); err != nil {
 			return err
 		}
-		for _, t := range []struct {
-			reg  *testreg.Registry
-			repo string
-		}{{sd.quay, QuayTarget}, {sd.hub, HubTarget}} {
-			if err := push(ctx, t.reg, t.repo, prev); err != nil {
-				return err
-			}
-			if _, err := publish(ctx, t.reg, t.repo, sd.tags(sd.rel.PrevRef, b.Suffix, true), prev, false); err != nil {
-				return err
-			}
-		}
 	}
-	// The build jobs: push by digest to both targets, and to the anchor repo.
+	if b.Fate == NeverBuilt {
+		sd.record(b, cur, "")
+		return nil
+	}
+	// The build jobs: push by digest to both targets.
 	if err := push(ctx, sd.hub, HubTarget, cur); err != nil {
-		return err
-	}
-	if err := push(ctx, sd.quay, Anchor, cur); err != nil {
 		return err
 	}
 	if err := push(ctx, sd.quay, QuayTarget, cur); err != nil {
 		return err
 	}
+	// What CI's merge publishes over these children: the truth to check
+	// a re-merge against.
+	raw, err := sd.steps.Current.DryRun(ctx, sources(sd.hub.Repo(HubTarget), cur))
+	if b.BareManifest {
+		raw, err = sd.steps.Legacy.DryRun(ctx, sources(sd.hub.Repo(HubTarget), cur))
+	}
+	if err != nil {
+		return err
+	}
 	if b.Fate != Unanchored {
 		for _, im := range cur {
-			if err := sd.quay.Tag(ctx, Anchor, inspect.KeepaliveTag(sd.rel.Run, b.Suffix, im.leg.Tag), im.info.Digest); err != nil {
+			if err := sd.anchor(ctx, sd.rel.Run, b, im); err != nil {
 				return err
 			}
 		}
@@ -200,115 +285,163 @@ func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
 			return err
 		}
 	}
-	if i%3 == 0 && sd.rel.OldRun != "" {
-		// An older run's anchor and a build-cache tag: neither may be taken
-		// for this run's digests.
-		if err := sd.quay.Tag(ctx, Anchor, inspect.KeepaliveTag(sd.rel.OldRun, b.Suffix, cur[0].leg.Tag), cur[0].info.Digest); err != nil {
-			return err
-		}
-		if err := sd.quay.Tag(ctx, Anchor, "cache"+b.Suffix+"-"+cur[0].leg.Tag, cur[0].info.Digest); err != nil {
-			return err
-		}
-	}
 	if err := sd.fate(ctx, b, cur); err != nil {
 		return err
 	}
-	sd.record(b, cur)
+	sd.record(b, cur, manifest.DigestOf(raw))
+	return nil
+}
+
+// previous publishes the release before, merged and healthy in both
+// targets with latest on it; every third backend also keeps an older
+// run's anchor and a build-cache tag in ci-cache, neither of which may be
+// taken for this run's digests.
+func (sd *seeder) previous(ctx context.Context, i int, b Backend) error {
+	prev, err := sd.newImages(b, sd.rel.PrevRef, sd.rel.PrevSHA)
+	if err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		reg  *testreg.Registry
+		repo string
+	}{{sd.quay, QuayTarget}, {sd.hub, HubTarget}} {
+		if err := push(ctx, t.reg, t.repo, prev); err != nil {
+			return err
+		}
+		if err := sd.merge(ctx, b, t.reg, t.repo, t.reg.Repo(t.repo), prev, sd.rel.PrevRef, ""); err != nil {
+			return err
+		}
+	}
+	if i%3 == 0 && sd.rel.OldRun != "" {
+		if err := sd.anchor(ctx, sd.rel.OldRun, b, prev[0]); err != nil {
+			return err
+		}
+		if err := sd.quay.Tag(ctx, Anchor, "cache"+b.Suffix+"-"+prev[0].leg.Tag, prev[0].info.Digest); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func (sd *seeder) fate(ctx context.Context, b Backend, cur []image) error {
-	all := sd.tags(sd.rel.Ref, b.Suffix, true)
 	last := cur[len(cur)-1]
 	switch b.Fate {
 	case Healthy:
-		if _, err := publish(ctx, sd.quay, QuayTarget, all, cur, b.OneEntryList); err != nil {
+		if err := sd.quayMerge(ctx, b, cur); err != nil {
 			return err
 		}
-		_, err := publish(ctx, sd.hub, HubTarget, all, cur, b.OneEntryList)
-		return err
-	case Reaped:
+		if err := sd.hubMerge(ctx, b, cur); err != nil {
+			return err
+		}
+		// Every merge worked: the job deletes the anchors, and quay's GC
+		// then reaps the untagged children from ci-cache.
 		for _, im := range cur {
-			if err := sd.quay.Reap(ctx, QuayTarget, im.info.Digest); err != nil {
+			if err := sd.unanchor(ctx, sd.rel.Run, b, im); err != nil {
+				return err
+			}
+			if err := reap(ctx, sd.quay, Anchor, im, false); err != nil {
 				return err
 			}
 		}
-		_, err := publish(ctx, sd.hub, HubTarget, all, cur, false)
-		return err
+		return nil
+	case Reaped:
+		// GC reaped the children from the quay target before the merge
+		// (sourced there at the time) ran: it failed; Docker Hub merged.
+		for _, im := range cur {
+			if err := reap(ctx, sd.quay, QuayTarget, im, false); err != nil {
+				return err
+			}
+		}
+		return sd.hubMerge(ctx, b, cur)
+	case HubSkipped:
+		// One leg reaped, the quay step failed, and under set -e the
+		// Docker Hub step never ran: nothing published for this release.
+		return reap(ctx, sd.quay, QuayTarget, last, false)
 	case CrossOnly:
-		if _, err := publish(ctx, sd.hub, HubTarget, all, cur, false); err != nil {
+		if err := sd.hubMerge(ctx, b, cur); err != nil {
 			return err
 		}
-		// Reaped from both quay repos, blob links included: only docker.io
-		// can give the bytes back, so a re-merge must copy across.
+		// The last leg's anchor went too: only docker.io can give its
+		// bytes back, so a re-merge must copy across.
+		if err := sd.unanchor(ctx, sd.rel.Run, b, last); err != nil {
+			return err
+		}
 		for _, repo := range []string{QuayTarget, Anchor} {
-			if err := sd.quay.Reap(ctx, repo, last.info.Digest); err != nil {
+			if err := reap(ctx, sd.quay, repo, last, true); err != nil {
 				return err
-			}
-			for _, blob := range append([]string{last.info.Config}, last.info.Layers...) {
-				if err := sd.quay.DropBlob(ctx, repo, blob); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
 	case Lost:
+		if err := sd.unanchor(ctx, sd.rel.Run, b, last); err != nil {
+			return err
+		}
 		for _, r := range []struct {
 			reg  *testreg.Registry
 			repo string
 		}{{sd.quay, QuayTarget}, {sd.quay, Anchor}, {sd.hub, HubTarget}} {
-			if err := r.reg.Reap(ctx, r.repo, last.info.Digest); err != nil {
+			if err := reap(ctx, r.reg, r.repo, last, false); err != nil {
 				return err
 			}
 		}
 		return nil
 	case Conflict:
-		other, err := sd.newImages(b)
+		// Another run built and merged the same release into quay first.
+		other, err := sd.newImages(b, sd.rel.Ref, sd.rel.SHA)
 		if err != nil {
 			return err
 		}
 		if err := push(ctx, sd.quay, QuayTarget, other); err != nil {
 			return err
 		}
-		_, err = publish(ctx, sd.quay, QuayTarget, all[:1], other, false)
-		return err
+		rt := sd.quay.Repo(QuayTarget) + ":" + sd.rel.Ref + b.Suffix
+		if err := sd.steps.Current.Create(ctx, []string{rt}, sources(sd.quay.Repo(QuayTarget), other)); err != nil {
+			return err
+		}
+		return sd.hubMerge(ctx, b, cur)
 	case Partial:
-		if _, err := publish(ctx, sd.quay, QuayTarget, all[:1], cur[:1], true); err != nil {
+		// A merge over the first leg alone made it to quay's release tag.
+		rt := sd.quay.Repo(QuayTarget) + ":" + sd.rel.Ref + b.Suffix
+		if err := sd.steps.Current.Create(ctx, []string{rt}, sources(sd.quay.Repo(QuayTarget), cur[:1])); err != nil {
 			return err
 		}
-		_, err := publish(ctx, sd.hub, HubTarget, all, cur, false)
-		return err
+		return sd.hubMerge(ctx, b, cur)
 	case Dangling:
-		if _, err := publish(ctx, sd.quay, QuayTarget, all, cur, false); err != nil {
+		if err := sd.quayMerge(ctx, b, cur); err != nil {
 			return err
 		}
-		if _, err := publish(ctx, sd.hub, HubTarget, all, cur, false); err != nil {
+		if err := sd.hubMerge(ctx, b, cur); err != nil {
 			return err
 		}
-		return sd.quay.Reap(ctx, QuayTarget, last.info.Digest)
+		return reap(ctx, sd.quay, QuayTarget, last, false)
 	case Unanchored:
 		return nil
 	}
 	return fmt.Errorf("unknown fate %q", b.Fate)
 }
 
+// darwin images are pushed as plain tagged images by crane push.
 func (sd *seeder) darwin(ctx context.Context, b Backend, cur []image) error {
 	tag := []string{sd.rel.Ref + b.Suffix}
-	if err := push(ctx, sd.hub, HubTarget, cur); err != nil {
-		return err
-	}
-	if _, err := publish(ctx, sd.hub, HubTarget, tag, cur, false); err != nil {
-		return err
-	}
+	targets := []struct {
+		reg  *testreg.Registry
+		repo string
+	}{{sd.hub, HubTarget}}
 	if b.Fate != Missing {
-		if err := push(ctx, sd.quay, QuayTarget, cur); err != nil {
+		targets = append(targets, struct {
+			reg  *testreg.Registry
+			repo string
+		}{sd.quay, QuayTarget})
+	}
+	for _, t := range targets {
+		if err := push(ctx, t.reg, t.repo, cur); err != nil {
 			return err
 		}
-		if _, err := publish(ctx, sd.quay, QuayTarget, tag, cur, false); err != nil {
+		if err := t.reg.PublishSingle(ctx, t.repo, tag, cur[0].info); err != nil {
 			return err
 		}
 	}
-	sd.record(b, cur)
+	sd.record(b, cur, cur[0].info.Digest)
 	return nil
 }
 
@@ -328,21 +461,25 @@ func (sd *seeder) writeDigests(b Backend, cur []image) error {
 	return nil
 }
 
-func (sd *seeder) record(b Backend, cur []image) {
+func (sd *seeder) record(b Backend, cur []image, list string) {
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
 	m := map[string]testreg.Image{}
-	infos := make([]testreg.Image, len(cur))
-	for i, im := range cur {
+	for _, im := range cur {
 		m[im.leg.Tag] = im.info
-		infos[i] = im.info
 	}
 	sd.s.Images[b.Suffix] = m
-	if len(infos) == 1 {
-		sd.s.Lists[b.Suffix] = infos[0].Digest
-		return
+	if list != "" {
+		sd.s.Lists[b.Suffix] = list
 	}
-	if raw, _, err := testreg.ListBytes(infos...); err == nil {
-		sd.s.Lists[b.Suffix] = digestOf(raw)
+}
+
+// WriterSteps runs the pipeline's steps with remerge's own list writer,
+// which internal/pipeline's tests prove byte-identical to buildx v0.36.1:
+// for the demo and the benchmark, which must not need buildx.
+func WriterSteps(opts ...remote.Option) Steps {
+	return Steps{
+		Current: pipeline.Writer{Options: opts, Merge: manifest.DefaultMergeOptions()},
+		Legacy:  pipeline.Writer{Options: opts, Merge: manifest.MergeOptions{PreferIndex: false, Order: manifest.OrderDigest}},
 	}
 }

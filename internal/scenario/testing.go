@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/tools"
 )
 
 // Fixture is a release seeded into two fresh registries for one test, with
@@ -17,13 +19,29 @@ type Fixture struct {
 	Digests   *inspect.DigestsDir
 }
 
+// BuildxSteps runs the pipeline's steps with the real, pinned buildx
+// (tools.Buildx): what tests seed is what CI writes.
+func BuildxSteps(tb testing.TB) Steps {
+	tb.Helper()
+	return BuildxStepsAt(tools.Buildx.Require(tb), tb.TempDir())
+}
+
+// BuildxStepsAt runs the steps with the buildx binary at bin, reading
+// credentials from the Docker config folder dockerConfig.
+func BuildxStepsAt(bin, dockerConfig string) Steps {
+	return Steps{
+		Current: pipeline.Buildx{Path: bin, DockerConfig: dockerConfig},
+		Legacy:  pipeline.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
+	}
+}
+
 // Start seeds backends as DefaultRelease into two registries that stop in
 // the test's cleanup; it fails the test at once when anything does.
 func Start(tb testing.TB, backends []Backend, opt testreg.ImageOptions) *Fixture {
 	tb.Helper()
 	f := &Fixture{Quay: testreg.Start(tb), Hub: testreg.Start(tb)}
 	var err error
-	if f.Seeded, err = Seed(context.Background(), tb.TempDir(), f.Quay, f.Hub, DefaultRelease(), backends, opt); err != nil {
+	if f.Seeded, err = Seed(context.Background(), tb.TempDir(), f.Quay, f.Hub, DefaultRelease(), backends, opt, BuildxSteps(tb)); err != nil {
 		tb.Fatal(err)
 	}
 	if f.Matrix, err = inspect.LoadMatrix(f.MatrixPath); err != nil {

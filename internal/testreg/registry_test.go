@@ -323,51 +323,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestListBytesMatchBuildx(t *testing.T) {
-	t.Parallel()
-	d := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
-	children := []Image{
-		{Digest: d("a"), Size: 10, MediaType: MediaTypeDockerManifest, Platform: amd64},
-		{Digest: d("b"), Size: 11, MediaType: MediaTypeDockerManifest, Platform: v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}},
-	}
-	raw, mt, err := ListBytes(children...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `{
-  "schemaVersion": 2,
-  "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
-  "manifests": [
-    {
-      "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-      "digest": "` + d("a") + `",
-      "size": 10,
-      "platform": {
-        "architecture": "amd64",
-        "os": "linux"
-      }
-    },
-    {
-      "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-      "digest": "` + d("b") + `",
-      "size": 11,
-      "platform": {
-        "architecture": "arm",
-        "os": "linux",
-        "variant": "v7"
-      }
-    }
-  ]
-}`
-	if string(raw) != want || mt != MediaTypeDockerList {
-		t.Fatalf("got %s (%s)\nwant %s", raw, mt, want)
-	}
-	children[1].MediaType = MediaTypeOCIManifest
-	if _, mt, _ := ListBytes(children...); mt != MediaTypeOCIIndex {
-		t.Fatalf("mixed children give %s, want an OCI index", mt)
-	}
-}
-
 func doPlain(t *testing.T, req *http.Request) *http.Response {
 	t.Helper()
 	c := &http.Client{Transport: &http.Transport{}}

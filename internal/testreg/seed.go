@@ -2,7 +2,6 @@ package testreg
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -15,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	godigest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // Media types the seeding helpers write and read.
@@ -162,17 +163,22 @@ func (r *Registry) PublishSingle(ctx context.Context, repo string, tags []string
 	return nil
 }
 
-// PublishList writes a manifest list of children into repo under each tag
-// (by digest alone when tags is empty) and returns its digest. The bytes are
-// those `docker buildx imagetools create` writes, so a list seeded here has
-// the digest a correct re-merge produces. The registry refuses the list
-// unless every child is present in repo, as real registries do.
+// PublishList writes a manifest list of children, in the order given, into
+// repo under each tag (by digest alone when tags is empty) and returns its
+// digest. The bytes come from remerge's one list writer (manifest.Merge,
+// proven equal to buildx in internal/pipeline) with buildx's defaults but
+// argument order kept: pass the children in ascending digest order for the
+// list CI publishes. The registry refuses the list unless every child is
+// present in repo, as real registries do.
 func (r *Registry) PublishList(ctx context.Context, repo string, tags []string, children ...Image) (string, error) {
-	raw, mt, err := ListBytes(children...)
+	cs := make([]manifest.Child, len(children))
+	for i, c := range children {
+		cs[i] = manifest.Child{Digest: c.Digest, MediaType: c.MediaType, Raw: c.Raw, Platform: ociPlatform(c.Platform)}
+	}
+	raw, mt, d, err := manifest.Merge(cs, manifest.MergeOptions{PreferIndex: true, Order: manifest.OrderMatrix})
 	if err != nil {
 		return "", err
 	}
-	d := godigest.FromBytes(raw).String()
 	refs := tags
 	if len(refs) == 0 {
 		refs = []string{d}
@@ -185,32 +191,10 @@ func (r *Registry) PublishList(ctx context.Context, repo string, tags []string, 
 	return d, nil
 }
 
-// ListBytes returns the manifest list buildx would write over children, in
-// the order given, and its media type: a Docker list when every child is a
-// Docker manifest, else an OCI index.
-func ListBytes(children ...Image) ([]byte, string, error) {
-	mt := MediaTypeDockerList
-	for _, c := range children {
-		if c.MediaType != MediaTypeDockerManifest {
-			mt = MediaTypeOCIIndex
-		}
-	}
-	idx := ocispec.Index{MediaType: mt}
-	idx.SchemaVersion = 2
-	for _, c := range children {
-		p := platforms.Normalize(ociPlatform(c.Platform))
-		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{
-			MediaType: c.MediaType,
-			Digest:    godigest.Digest(c.Digest),
-			Size:      c.Size,
-			Platform:  &ocispec.Platform{Architecture: p.Architecture, OS: p.OS, Variant: p.Variant},
-		})
-	}
-	raw, err := json.MarshalIndent(idx, "", "  ")
-	if err != nil {
-		return nil, "", fmt.Errorf("encoding manifest list: %w", err)
-	}
-	return raw, mt, nil
+// PutManifest puts raw bytes under ref (a tag or digest) as they are: for
+// tests that need a manifest no pipeline would write.
+func (r *Registry) PutManifest(ctx context.Context, repo, ref string, raw []byte, mediaType string) error {
+	return r.putManifest(ctx, repo, ref, raw, mediaType)
 }
 
 func (r *Registry) putManifest(ctx context.Context, repo, ref string, raw []byte, mt string) error {
@@ -223,5 +207,6 @@ func (r *Registry) putManifest(ctx context.Context, repo, ref string, raw []byte
 }
 
 func ociPlatform(p v1.Platform) ocispec.Platform {
-	return ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
+	n := platforms.Normalize(ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant})
+	return ocispec.Platform{OS: n.OS, Architecture: n.Architecture, Variant: n.Variant}
 }

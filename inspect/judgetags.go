@@ -1,0 +1,154 @@
+package inspect
+
+import (
+	"context"
+
+	"github.com/go-skynet/remerge/internal/manifest"
+)
+
+// tagVerdicts is what judging a backend's tags found beyond each tag's
+// state: per target, whether its release tag is a complete image of other
+// digests (a conflict: a person decides).
+type tagVerdicts struct {
+	conflict map[string]bool
+}
+
+// judgeTags settles every resolved tag of a backend with the one model of a
+// published tag (manifest.Judge), fed by the cells just probed: a child
+// whose probe failed makes the tag "could not tell", never "dangling". A
+// tag naming other digests is read for its labels, to say what it holds;
+// for latest they also say whether it is already ahead of this release.
+func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec, digests []string, tags []published) {
+	want := make([]manifest.Expected, 0, len(spec.Legs))
+	legOf := map[string]int{}
+	for i, l := range spec.Legs {
+		if digests[i] != "" {
+			want = append(want, manifest.Expected{Digest: digests[i], Platform: l.Platform})
+			legOf[digests[i]] = i
+		}
+	}
+	cells := p.e.cellsOf(suffix)
+	tv := tagVerdicts{conflict: map[string]bool{}}
+	for _, pub := range tags {
+		st := pub.status
+		if pub.m != nil {
+			switch spec.Kind {
+			case KindDarwin:
+				st.State = TagComplete
+			default:
+				st = p.judgeTag(ctx, suffix, pub, want, func(d string) manifest.ChildState {
+					if i, ok := legOf[d]; ok {
+						return p.childState(pub.repo, d, cells[i][pub.repo])
+					}
+					return p.headChild(ctx, pub.repo, d)
+				}, &tv)
+			}
+		}
+		p.e.setTag(suffix, pub.target, pub.tag, st)
+	}
+	p.e.setConflicts(suffix, tv.conflict)
+}
+
+// judgeTag judges one resolved tag of a linux backend.
+func (p *prober) judgeTag(ctx context.Context, suffix string, pub published, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) TagStatus {
+	st := pub.status
+	j := manifest.Judge(*pub.m, want, child)
+	st.State, st.Reason, st.Form = TagState(j.State), j.Reason, j.Form
+	if !j.Foreign {
+		return st
+	}
+	if prov, err := p.provenanceOf(ctx, pub.repo, *pub.m); err == nil && !prov.Empty() {
+		st.Provenance = &prov
+	}
+	switch pub.role {
+	case RoleRelease, RoleBranch:
+		if j.State != manifest.Stale {
+			return st
+		}
+		whole := true
+		for _, c := range pub.m.Children() {
+			if cs := child(c); cs.Presence != manifest.Present {
+				whole = false
+				break
+			}
+		}
+		tv.conflict[pub.target] = whole
+	case RoleLatest:
+		var prov manifest.Provenance
+		if st.Provenance != nil {
+			prov = *st.Provenance
+		}
+		repo, err := p.e.c.Repository(pub.repo)
+		if err != nil {
+			return st
+		}
+		newer, what, err := p.e.s.cfg.Newer(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, prov)
+		switch {
+		case err != nil:
+			p.problem("could not tell whether %s may move: listing %s: %s", pub.tag, pub.repo, classText(err))
+		case newer:
+			st.Newer = what
+		}
+	}
+	return st
+}
+
+// childState turns a leg's cell in repo into what the model asks.
+func (p *prober) childState(repo, digest string, c Cell) manifest.ChildState {
+	switch c.State {
+	case CellPresent:
+		p.mu.Lock()
+		h, ok := p.heads[repo+"@"+digest]
+		p.mu.Unlock()
+		if !ok {
+			h = manifest.ChildState{Presence: manifest.Present, Size: -1}
+		}
+		return h
+	case CellMissing:
+		return manifest.ChildState{Presence: manifest.Absent}
+	case CellDenied, CellError:
+		return manifest.ChildState{Presence: manifest.Unanswered, Err: c.Error}
+	}
+	return manifest.ChildState{Presence: manifest.NotProbed}
+}
+
+// headChild HEADs a child that is none of the release's legs (a tag naming
+// other digests), once per repo and digest.
+func (p *prober) headChild(ctx context.Context, repo, digest string) manifest.ChildState {
+	p.mu.Lock()
+	h, ok := p.heads[repo+"@"+digest]
+	p.mu.Unlock()
+	if ok {
+		return h
+	}
+	c := p.probeCell(ctx, repo, digest)
+	return p.childState(repo, digest, c)
+}
+
+// provenanceOf reads the labels of the image m (in repo) once per digest.
+func (p *prober) provenanceOf(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
+	key := repo + "@" + m.Digest
+	p.mu.Lock()
+	l, ok := p.provenance[key]
+	if !ok {
+		l = &provLookup{}
+		p.provenance[key] = l
+	}
+	p.mu.Unlock()
+	l.once.Do(func() {
+		r, err := p.e.c.Repository(repo)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.p, l.err = ReadProvenance(ctx, p.e.c, r, m)
+	})
+	return l.p, l.err
+}
+
+// recordHead keeps what a successful manifest HEAD answered.
+func (p *prober) recordHead(repo, digest string, size int64, mediaType string) {
+	p.mu.Lock()
+	p.heads[repo+"@"+digest] = manifest.ChildState{Presence: manifest.Present, Size: size, MediaType: mediaType}
+	p.mu.Unlock()
+}

@@ -1,0 +1,150 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/mod/semver"
+
+	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/registry"
+)
+
+// This file holds what inspect and repair both ask of a published image
+// beyond its manifest: what release it was built as (its labels), and, when
+// the labels cannot tell, the target's tag listing, fetched at most once
+// per repo and run.
+
+// maxConfigBytes bounds a config blob read into memory. Real configs are
+// kilobytes; a larger one is not a config.
+const maxConfigBytes = 8 << 20
+
+// ReadProvenance reads the metadata-action labels of the image m names in
+// repo: its own config, or for a list its first child's config. Costs one
+// blob GET (plus one manifest GET for a list).
+func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repository, m manifest.Manifest) (manifest.Provenance, error) {
+	if m.IsList() {
+		child := m.Entries[0].Digest
+		raw, desc, err := c.Manifest(ctx, repo.Digest(child))
+		if err != nil {
+			return manifest.Provenance{}, err
+		}
+		if m, err = manifest.Parse(raw, string(desc.MediaType), child); err != nil {
+			return manifest.Provenance{}, err
+		}
+		if m.IsList() {
+			return manifest.Provenance{}, fmt.Errorf("child %s is itself a list", short(child))
+		}
+	}
+	cfg, err := ReadConfig(ctx, c, repo, m.Config.Digest)
+	if err != nil {
+		return manifest.Provenance{}, err
+	}
+	return manifest.ConfigProvenance(cfg)
+}
+
+// ReadConfig reads a small blob (an image config) whole, bounded, and
+// checks it against its digest.
+func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, dgst string) ([]byte, error) {
+	l, err := c.Puller().Layer(ctx, repo.Digest(dgst))
+	if err != nil {
+		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading config %s from %s: %w", dgst, repo, err)
+	}
+	if len(b) > maxConfigBytes {
+		return nil, fmt.Errorf("config %s in %s is larger than %d bytes", dgst, repo, maxConfigBytes)
+	}
+	if got := manifest.DigestOf(b); got != dgst {
+		return nil, fmt.Errorf("config %s in %s: bytes hash to %s", dgst, repo, got)
+	}
+	return b, nil
+}
+
+// LabelOrder compares the release an image's labels name with rel: +1 when
+// the image is of a newer release, 0 the same, -1 older. ok is false when
+// the labels cannot tell (absent, not a semver release of this backend).
+func (c Config) LabelOrder(rel Release, suffix string, p manifest.Provenance) (cmp int, ok bool) {
+	cur := canonicalVersion(rel.Ref)
+	if p.Version == "" || !semver.IsValid(cur) {
+		return 0, false
+	}
+	v := p.Version
+	if suffix != "" {
+		if !strings.HasSuffix(v, suffix) {
+			// metadata-action writes the tag it pushes, suffix included;
+			// a bare version is accepted, another suffix is not ours.
+			if strings.Contains(v, "-") {
+				return 0, false
+			}
+		} else {
+			v = strings.TrimSuffix(v, suffix)
+		}
+	}
+	if !semver.IsValid(canonicalVersion(v)) || semver.Prerelease(canonicalVersion(v)) != "" {
+		return 0, false
+	}
+	return semver.Compare(canonicalVersion(v), cur), true
+}
+
+// TagLister lists a repo's tags at most once and shares the answer: the
+// fallback when labels cannot say whether latest may move. The zero value
+// is ready to use.
+type TagLister struct {
+	mu    sync.Mutex
+	repos map[string]*listing
+}
+
+type listing struct {
+	once sync.Once
+	tags []string
+	err  error
+}
+
+// Tags returns repo's tags, listing it on first use.
+func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repository) ([]string, error) {
+	l.mu.Lock()
+	if l.repos == nil {
+		l.repos = map[string]*listing{}
+	}
+	e, ok := l.repos[repo.String()]
+	if !ok {
+		e = &listing{}
+		l.repos[repo.String()] = e
+	}
+	l.mu.Unlock()
+	e.once.Do(func() { e.tags, e.err = c.Tags(ctx, repo) })
+	return e.tags, e.err
+}
+
+// Newer says whether the image under a backend's latest tag in repo belongs
+// to a release newer than rel, so latest must not move back: by its labels
+// when they tell, else by the newest release tag of the backend in repo's
+// listing (listed at most once per lister). what names the newer release.
+func (c Config) Newer(ctx context.Context, cl *registry.Client, l *TagLister, repo name.Repository, rel Release, suffix string, p manifest.Provenance) (newer bool, what string, err error) {
+	if cmp, ok := c.LabelOrder(rel, suffix, p); ok {
+		if cmp > 0 {
+			return true, p.String(), nil
+		}
+		return false, "", nil
+	}
+	tags, err := l.Tags(ctx, cl, repo)
+	if err != nil {
+		return false, "", err
+	}
+	if n := c.NewerRelease(rel, suffix, tags); n != "" {
+		return true, n, nil
+	}
+	return false, "", nil
+}
