@@ -124,6 +124,13 @@ func (e *engine) setDigestError(suffix string, leg int, why string) {
 	e.backends[suffix].Legs[leg].DigestError = why
 }
 
+// setNotBuilt marks a backend the branch run did not build.
+func (e *engine) setNotBuilt(suffix, why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.backends[suffix].notBuilt = why
+}
+
 // cellsOf returns a copy of each leg's cells, keyed by repo.
 func (e *engine) cellsOf(suffix string) []map[string]Cell {
 	e.mu.Lock()

@@ -36,7 +36,7 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 			case KindDarwin:
 				st.State = TagComplete
 			default:
-				st = p.judgeTag(ctx, suffix, pub, want, func(d string) manifest.ChildState {
+				st = p.judgeTag(ctx, suffix, spec, pub, want, func(d string) manifest.ChildState {
 					if i, ok := legOf[d]; ok {
 						return p.childState(pub.repo, d, cells[i][pub.repo])
 					}
@@ -50,7 +50,7 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 }
 
 // judgeTag judges one resolved tag of a linux backend.
-func (p *prober) judgeTag(ctx context.Context, suffix string, pub published, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) TagStatus {
+func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, pub published, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) TagStatus {
 	st := pub.status
 	j := manifest.Judge(*pub.m, want, child)
 	st.State, st.Reason, st.Form = TagState(j.State), j.Reason, j.Form
@@ -62,7 +62,9 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, pub published, wan
 	}
 	switch pub.role {
 	case RoleRelease, RoleBranch:
-		if j.State != manifest.Stale {
+		if j.State != manifest.Stale || len(want) < len(spec.Legs) {
+			// Not knowing every expected digest, "other digests" is no
+			// finding: never a conflict.
 			return st
 		}
 		whole := true
@@ -72,7 +74,17 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, pub published, wan
 				break
 			}
 		}
-		tv.conflict[pub.target] = whole
+		if pub.role == RoleRelease {
+			tv.conflict[pub.target] = whole
+		} else if whole {
+			// A branch tag moves with every build of the branch: another
+			// complete build under it is the branch going on, not a
+			// conflict, and not this run's to move back.
+			st.Newer = "another build of the branch"
+			if st.Provenance != nil {
+				st.Newer += " (" + st.Provenance.String() + ")"
+			}
+		}
 	case RoleLatest:
 		var prov manifest.Provenance
 		if st.Provenance != nil {

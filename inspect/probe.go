@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -12,8 +13,13 @@ import (
 )
 
 // ErrInput marks an inspection that cannot run on its input (a --run with no
-// anchor at all): the CLI's exit code 2.
-var ErrInput = errors.New("input error")
+// anchor at all): the CLI's exit code 2. errors.Is finds it; the message
+// is the reason alone.
+var ErrInput = errors.New("unusable input")
+
+type inputError struct{ error }
+
+func (inputError) Is(target error) bool { return target == ErrInput }
 
 // anchorListing is the anchor repo's tag listing, fetched once and shared by
 // every backend: it picks the run and spares a request per absent anchor.
@@ -117,7 +123,7 @@ func (p *prober) pickRun(anchor string, al *anchorListing) {
 				return
 			}
 		}
-		p.inputErr = fmt.Errorf("%w: run %s has no keepalive anchor in %s; `remerge runs` lists the anchored runs", ErrInput, p.run, anchor)
+		p.inputErr = inputError{fmt.Errorf("--run %s: no keepalive anchor of that run in %s; `remerge runs` lists the anchored runs", p.run, anchor)}
 		p.cancel()
 		return
 	}
@@ -200,13 +206,16 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		if !gotTags {
 			tags, gotTags = <-pubs, true
 		}
-		d, err := publishedDigest(spec.Kind, leg, tags)
+		d, err := publishedDigest(spec.Kind, leg, tags, IsSemver(p.e.rep.Release.Ref))
 		switch {
 		case err != nil:
 			whyNot[i] = err.Error()
 		case d != "":
 			digests[i], from[i] = d, FromPublished
 		}
+	}
+	if why := p.notBuilt(ctx, suffix, digests, whyNot); why != "" {
+		p.e.setNotBuilt(suffix, why)
 	}
 	for i, d := range digests {
 		switch {
@@ -225,6 +234,39 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	p.e.finish(suffix, func(b *BackendReport) {
 		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil})
 	})
+}
+
+// notBuilt says why a backend of a branch release was not built by the run
+// ("" when it was, or when that cannot be told): none of its legs has a
+// digest from the run's anchors, the digests folder or the commit's sha-
+// tag, and every lookup answered. Master pushes are path-filtered, so most
+// backends of a branch run are like this.
+func (p *prober) notBuilt(ctx context.Context, suffix string, digests, whyNot []string) string {
+	if IsSemver(p.e.rep.Release.Ref) || len(digests) == 0 {
+		return ""
+	}
+	for i := range digests {
+		if digests[i] != "" || whyNot[i] != "" {
+			return ""
+		}
+	}
+	run, err := p.runID(ctx)
+	var from []string
+	if run != "" && err == nil {
+		from = append(from, "no keepalive anchor of run "+run)
+	}
+	if p.e.s.digests != nil {
+		from = append(from, "not in the digests folder")
+	}
+	if p.e.rep.Release.SHA != "" {
+		from = append(from, "no sha- tag for the commit")
+	}
+	if p.e.s.digests == nil && p.e.rep.Release.SHA == "" {
+		// A good merge deletes its anchors: without the commit's sha- tag
+		// or the digests folder, a built backend looks the same.
+		return ""
+	}
+	return "not built in this run: " + strings.Join(from, ", ")
 }
 
 // specOf returns the immutable facts of a backend, read once under the lock.
@@ -301,9 +343,15 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 // publishedDigest finds a leg's digest among the children of the release
 // (or sha) tag of any target, by platform. An error is a tag that could not
 // be read: the leg's digest cannot be told from published lists then.
-func publishedDigest(kind Kind, leg LegSpec, tags []published) (string, error) {
+func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (string, error) {
 	var unread []string
-	for _, role := range []string{RoleRelease, RoleBranch, RoleSHA} {
+	roles := []string{RoleRelease, RoleSHA}
+	if !semver {
+		// A branch tag may name an older build: only the commit's sha-
+		// tag is this run's.
+		roles = []string{RoleSHA}
+	}
+	for _, role := range roles {
 		for _, pub := range tags {
 			if pub.role != role {
 				continue

@@ -69,6 +69,9 @@ const (
 	VerdictUnrepairable Verdict = "unrepairable"
 	VerdictConflict     Verdict = "conflict"
 	VerdictUnknown      Verdict = "unknown"
+	// VerdictNotBuilt: on a branch release, a backend the run did not
+	// build (master pushes are path-filtered): nothing to fix.
+	VerdictNotBuilt Verdict = "not-built"
 	// VerdictPending is only seen while probes are running; never in a
 	// finished report.
 	VerdictPending Verdict = "pending"
@@ -88,6 +91,8 @@ func (v Verdict) Rank() int {
 		return 3
 	case VerdictPending:
 		return 4
+	case VerdictNotBuilt:
+		return 6
 	default:
 		return 5
 	}
@@ -178,6 +183,9 @@ type BackendReport struct {
 	// conflicts: target name -> its release tag is a complete image of
 	// other digests.
 	conflicts map[string]bool
+	// notBuilt: a branch run did not build it (no leg's digest from the
+	// run's anchors, digests folder or sha- tag, and none failed to answer).
+	notBuilt string
 }
 
 // Summary counts backends per verdict.
@@ -187,6 +195,8 @@ type Summary struct {
 	Unrepairable int `json:"unrepairable"`
 	Conflict     int `json:"conflict"`
 	Unknown      int `json:"unknown"`
+	// NotBuilt counts the backends a branch run did not build.
+	NotBuilt int `json:"not_built"`
 }
 
 // Add counts one verdict.
@@ -202,6 +212,8 @@ func (s *Summary) Add(v Verdict) {
 		s.Conflict++
 	case VerdictUnknown:
 		s.Unknown++
+	case VerdictNotBuilt:
+		s.NotBuilt++
 	}
 }
 

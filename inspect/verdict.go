@@ -33,6 +33,11 @@ func judge(b *BackendReport, in judgeInput) {
 		judgeDarwin(b, in)
 		return
 	}
+	if b.notBuilt != "" {
+		b.Verdict = VerdictNotBuilt
+		b.Problems = append(b.Problems, b.notBuilt)
+		return
+	}
 	var (
 		unknownLegs, nowhere, unchecked []string
 		conflict                        bool
@@ -98,8 +103,8 @@ func judge(b *BackendReport, in judgeInput) {
 			if st.State == TagComplete {
 				continue
 			}
-			if st.Role == RoleLatest && st.Newer != "" {
-				continue // latest already moved on to a newer release: fine
+			if (st.Role == RoleLatest || st.Role == RoleBranch) && st.Newer != "" {
+				continue // latest (or the branch) already moved on: fine
 			}
 			healthy = false
 			// A tag judged not complete is broken; one that could not be

@@ -61,6 +61,14 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			if newer {
 				tm.Skip = fmt.Sprintf("it holds a newer release (%s); latest only moves forward", what)
 			}
+		case r.Role == inspect.RoleBranch && j.Foreign && !p.Force:
+			// The branch tag moves with every build: a complete build
+			// under it may be a newer one. Only force moves it.
+			if complete, err := allPresent(ctx, c, dst, m); err != nil {
+				return err
+			} else if complete && j.State == manifest.Stale {
+				tm.Skip = fmt.Sprintf("it holds another complete build of the branch (%s); --force moves it", short(tm.From))
+			}
 		case j.Foreign && !p.Force && p.Refusal == "":
 			// Only a child that is not this release's makes it another
 			// image (inspect's conflict), and only when that image is

@@ -2,9 +2,12 @@ package repair
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -118,4 +121,39 @@ func findTag(p *Plan, tag string) TagMove {
 		return TagMove{}
 	}
 	return p.Tags[i]
+}
+
+// A list naming the right children but misstating their sizes cannot be
+// pulled: inspect calls it broken, and repair, judging by the same model,
+// replaces it, with or without force (issue: "already complete with the
+// same children", exit 0, nothing done).
+func TestPlanReplacesAListLyingAboutSizes(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		w := newWorld(t)
+		w.incident(t)
+		ctx := context.Background()
+		for _, f := range []fixture{w.amd, w.arm} {
+			push(t, w.quay.Repo(quayPath), f)
+		}
+		var children []manifest.Child
+		for _, f := range []fixture{w.amd, w.arm} {
+			children = append(children, manifest.Child{Digest: f.digest, MediaType: manifest.DockerManifest, Raw: f.raw, Platform: ocispec.Platform{OS: "linux", Architecture: f.arch}})
+		}
+		raw, mt, _, err := manifest.Merge(children, manifest.DefaultMergeOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lying := strings.Replace(string(raw), fmt.Sprintf(`"size": %d`, len(w.amd.raw)), fmt.Sprintf(`"size": %d`, len(w.amd.raw)+7), 1)
+		release, _, _ := tagNames(w)
+		if err := w.quay.PutManifest(ctx, quayPath, release, []byte(lying), mt); err != nil {
+			t.Fatal(err)
+		}
+		p := w.plan(t, w.incidentReport(), "quay", WithForce(force))
+		if p.Refusal != "" || p.NoOp {
+			t.Fatalf("force %v: plan refused or no-op:\n%s", force, p)
+		}
+		if tm := findTag(p, release); !tm.Pending() || tm.From != manifest.DigestOf([]byte(lying)) {
+			t.Errorf("force %v: release tag %+v, want the lying list replaced", force, tm)
+		}
+	}
 }

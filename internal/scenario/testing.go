@@ -39,9 +39,15 @@ func BuildxStepsAt(bin, dockerConfig string) Steps {
 // the test's cleanup; it fails the test at once when anything does.
 func Start(tb testing.TB, backends []Backend, opt testreg.ImageOptions) *Fixture {
 	tb.Helper()
+	return StartRelease(tb, DefaultRelease(), backends, opt)
+}
+
+// StartRelease is Start for another release (a branch build, say).
+func StartRelease(tb testing.TB, rel Release, backends []Backend, opt testreg.ImageOptions) *Fixture {
+	tb.Helper()
 	f := &Fixture{Quay: testreg.Start(tb), Hub: testreg.Start(tb)}
 	var err error
-	if f.Seeded, err = Seed(context.Background(), tb.TempDir(), f.Quay, f.Hub, DefaultRelease(), backends, opt, BuildxSteps(tb)); err != nil {
+	if f.Seeded, err = Seed(context.Background(), tb.TempDir(), f.Quay, f.Hub, rel, backends, opt, BuildxSteps(tb)); err != nil {
 		tb.Fatal(err)
 	}
 	if f.Matrix, err = inspect.LoadMatrix(f.MatrixPath); err != nil {

@@ -1,0 +1,155 @@
+package inspect_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testreg"
+)
+
+// A branch build is path-filtered: the run builds only some backends. The
+// others are "not built in this run", never unknown, and their older
+// master-<suffix> tag is not taken for this run's digests.
+func TestInspectBranchRunNotBuilt(t *testing.T) {
+	t.Parallel()
+	rel := scenario.Release{Ref: "master", PrevRef: "master", Run: "26000000001", SHA: "0123456789abcdef0123456789abcdef01234567", PrevSHA: "fedcba9876543210fedcba9876543210fedcba98"}
+	backends := []scenario.Backend{
+		{Suffix: "-cpu-built", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-untouched", Kind: inspect.KindMultiarch, Fate: scenario.NeverBuilt},
+		{Suffix: "-gpu-untouched", Kind: inspect.KindSingle, Fate: scenario.NeverBuilt},
+	}
+	f := scenario.StartRelease(t, rel, backends, testreg.ImageOptions{})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	for _, withDigests := range []bool{false, true} {
+		opts := []inspect.Option{inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c)}
+		if withDigests {
+			opts = append(opts, inspect.WithDigests(f.Digests))
+		}
+		rep, err := inspect.Run(context.Background(), f.Release, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]inspect.Verdict{"-cpu-built": inspect.VerdictOK, "-cpu-reaped": inspect.VerdictRepairable,
+			"-cpu-untouched": inspect.VerdictNotBuilt, "-gpu-untouched": inspect.VerdictNotBuilt}
+		for _, b := range rep.Backends {
+			if b.Verdict != want[b.Suffix] {
+				t.Errorf("digests folder %v: %s is %s, want %s; problems %q", withDigests, b.Suffix, b.Verdict, want[b.Suffix], b.Problems)
+			}
+		}
+		if rep.Summary.NotBuilt != 2 || !rep.Summary.Broken() {
+			t.Errorf("summary %+v", rep.Summary)
+		}
+	}
+}
+
+// --run naming a run with no anchor is an input error that points at
+// `remerge runs`, never a silent fall-back to published lists.
+func TestInspectRunWithoutAnchorIsAnInputError(t *testing.T) {
+	t.Parallel()
+	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Conflict}}, testreg.ImageOptions{})
+	rel := f.Release
+	rel.Run = "99999"
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	_, err := inspect.Run(context.Background(), rel, inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c))
+	if !errors.Is(err, inspect.ErrInput) || !strings.Contains(err.Error(), "remerge runs") || !strings.HasPrefix(err.Error(), "--run 99999") {
+		t.Fatalf("err = %v, want an input error naming --run 99999 and `remerge runs`", err)
+	}
+}
+
+// Without --run, the report says which run was picked and why.
+func TestInspectSaysWhichRunItPicked(t *testing.T) {
+	t.Parallel()
+	f := scenario.Start(t, []scenario.Backend{
+		{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+	}, testreg.ImageOptions{})
+	rel := f.Release
+	rel.Run = ""
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	rep, err := inspect.Run(context.Background(), rel, inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Release.Run != scenario.DefaultRelease().Run || !strings.Contains(rep.Release.RunNote, "newest of 2 runs anchored") {
+		t.Errorf("run %q, note %q", rep.Release.Run, rep.Release.RunNote)
+	}
+	for _, b := range rep.Backends {
+		if b.Verdict != inspect.VerdictRepairable || b.Legs[0].DigestFrom != inspect.FromAnchor {
+			t.Errorf("%s: %s, digests from %s; problems %q", b.Suffix, b.Verdict, b.Legs[0].DigestFrom, b.Problems)
+		}
+	}
+}
+
+// A keepalive tag that answers 429 is not "no anchor": the backend is
+// unknown with the registry's word, and the other run's image published
+// under the release tag is never taken for this run's (issue: inverted
+// reports and a --force repair publishing the wrong image). The same when
+// the anchor repo cannot be listed and no run was given.
+func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
+	t.Parallel()
+	f := scenario.Start(t, []scenario.Backend{
+		{Suffix: "-cpu-conflict", Kind: inspect.KindMultiarch, Fate: scenario.Conflict},
+		{Suffix: "-cpu-fine", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+	}, testreg.ImageOptions{})
+	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
+	cfg := f.Config
+	cfg.Anchor = proxy.Host() + "/" + scenario.Anchor
+	cfg.Targets[0].Repo = proxy.Host() + "/" + scenario.QuayTarget
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain(), Retries: -1})
+	t.Cleanup(c.Close)
+
+	t.Run("keepalive tag throttled", func(t *testing.T) {
+		proxy.Clear()
+		proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "keepalive-" + f.Release.Run + "-cpu-conflict-"}, Effect: testreg.EffectStatus, Status: http.StatusTooManyRequests})
+		rep, err := inspect.Run(context.Background(), f.Release, inspect.WithConfig(cfg), inspect.WithMatrix(f.Matrix), inspect.WithClient(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range rep.Backends {
+			want := map[string]inspect.Verdict{"-cpu-conflict": inspect.VerdictUnknown, "-cpu-fine": inspect.VerdictRepairable}[b.Suffix]
+			if b.Verdict != want {
+				t.Errorf("%s: %s, want %s; problems %q", b.Suffix, b.Verdict, want, b.Problems)
+			}
+			if b.Suffix != "-cpu-conflict" {
+				continue
+			}
+			for _, l := range b.Legs {
+				if l.Digest != "" || l.DigestFrom == inspect.FromPublished || !strings.Contains(l.DigestError, "429") {
+					t.Errorf("%s leg: digest %q from %q, error %q; want no digest and the 429", l.PlatformTag, l.Digest, l.DigestFrom, l.DigestError)
+				}
+			}
+		}
+	})
+	t.Run("anchor listing fails without --run", func(t *testing.T) {
+		proxy.Clear()
+		proxy.Add(testreg.Fault{Match: testreg.Match{Kinds: []testreg.Kind{testreg.KindTags}}, Effect: testreg.EffectStatus, Status: http.StatusServiceUnavailable})
+		rel := f.Release
+		rel.Run = ""
+		rep, err := inspect.Run(context.Background(), rel, inspect.WithConfig(cfg), inspect.WithMatrix(f.Matrix), inspect.WithClient(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range rep.Backends {
+			if b.Verdict != inspect.VerdictUnknown {
+				t.Errorf("%s: %s, want unknown; problems %q", b.Suffix, b.Verdict, b.Problems)
+			}
+			for _, p := range b.Problems {
+				if strings.Contains(p, "no run anchored") {
+					t.Errorf("%s says %q although the anchor repo could not be listed", b.Suffix, p)
+				}
+			}
+		}
+	})
+}
