@@ -20,7 +20,9 @@ func entry(c byte, size int64, platform string) Descriptor {
 
 func TestJudge(t *testing.T) {
 	amd, arm := Expected{Digest: d('a'), Platform: "linux/amd64"}, Expected{Digest: d('b'), Platform: "linux/arm64"}
-	present := func(size int64) ChildState { return ChildState{Presence: Present, Size: size, MediaType: DockerManifest} }
+	present := func(size int64) ChildState {
+		return ChildState{Presence: Present, Size: size, MediaType: DockerManifest}
+	}
 	all := func(cs ChildState) func(string) ChildState { return func(string) ChildState { return cs } }
 	tests := []struct {
 		name   string
