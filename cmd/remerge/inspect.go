@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // defaultWidth is the table width when stdout is not a terminal.
@@ -66,11 +67,11 @@ func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *
 		if width == 0 {
 			width = terminalWidth(stdout)
 		}
-		return func(w io.Writer, r *inspect.Report) error { return inspect.WriteTable(w, r, width) }, nil
+		return func(w io.Writer, r *inspect.Report) error { return report.WriteTable(w, r, width) }, nil
 	case "json":
-		return inspect.WriteJSON, nil
+		return report.WriteJSON, nil
 	case "markdown", "md":
-		return inspect.WriteMarkdown, nil
+		return report.WriteMarkdown, nil
 	default:
 		return nil, usagef("--format %q: want table, json or markdown", format)
 	}
