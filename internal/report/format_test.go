@@ -161,6 +161,7 @@ func TestFormatGolden(t *testing.T) {
 	}{
 		{"report.json", func(b *bytes.Buffer, r *inspect.Report) error { return WriteJSON(b, r) }},
 		{"report.md", func(b *bytes.Buffer, r *inspect.Report) error { return WriteMarkdown(b, r) }},
+		{"report.github", func(b *bytes.Buffer, r *inspect.Report) error { return WriteGitHub(b, r) }},
 		{"report-100.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 100) }},
 		{"report-80.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 80) }},
 		{"report-160.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 160) }},
@@ -287,6 +288,8 @@ func TestFormatWriteErrors(t *testing.T) {
 		"json":     func() error { return WriteJSON(failWriter{}, fmtReport()) },
 		"table":    func() error { return WriteTable(failWriter{}, fmtReport(), 100) },
 		"markdown": func() error { return WriteMarkdown(failWriter{}, fmtReport()) },
+		"github":   func() error { return WriteGitHub(failWriter{}, fmtReport()) },
+		"outputs":  func() error { return WriteGitHubOutputs(failWriter{}, fmtReport()) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := write(); err == nil {

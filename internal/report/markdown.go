@@ -96,3 +96,7 @@ func mdLegs(l reportLayout, b *inspect.BackendReport) string {
 
 // mdEscape keeps free text from breaking a table row or being read as HTML.
 var mdEscape = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "\\`").Replace
+
+// MarkdownText escapes free text for a line of markdown, as the report's
+// own cells are escaped.
+func MarkdownText(s string) string { return mdEscape(s) }
