@@ -15,7 +15,14 @@ FUZZTIME    ?= 15s
 PKGS        ?= ./...
 FUZZ_TARGETS := FuzzParseMatrix FuzzParseKeepalive FuzzReadDigestsDir
 
-.PHONY: help build test run bench lint fuzz clean
+# Pinned tools the tests run (internal/actiontest lints action.yml with
+# actionlint). They are installed once into a cache shared by every
+# checkout, and found by the tests through REMERGE_TOOLS_BIN.
+TOOLS_BIN   ?= $(HOME)/.cache/remerge-tools/bin
+ACTIONLINT_VERSION := v1.7.12
+export REMERGE_TOOLS_BIN := $(TOOLS_BIN)
+
+.PHONY: help build test tools run bench lint fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
@@ -26,7 +33,7 @@ build: ## build bin/remerge
 # test runs vet, then every test with the race detector. The full verbose
 # log goes to bin/test.log; the screen gets package results, failure
 # messages, test logs and a closing count. PKGS narrows it: make test PKGS=./cmd/...
-test: ## go vet + go test -race, with a summary
+test: tools ## go vet + go test -race, with a summary
 	@mkdir -p bin
 	$(GO) vet $(PKGS)
 	@status=0; \
@@ -38,6 +45,17 @@ test: ## go vet + go test -race, with a summary
 	if [ $$status -ne 0 ]; then echo "test: FAILED (exit $$status); full log in bin/test.log"; fi; \
 	echo "tests: $$passed passed, $$failed failed, $$skipped skipped"; \
 	exit $$status
+
+# tools installs each pinned tool into TOOLS_BIN unless that exact version
+# is there already. Offline, it warns and goes on: the tests that need a
+# missing tool skip, or fail under CI=true.
+tools: ## install pinned test tools (actionlint) into TOOLS_BIN when missing
+	@mkdir -p $(TOOLS_BIN)
+	@if $(TOOLS_BIN)/actionlint -version 2>/dev/null | head -1 | grep -qx '$(ACTIONLINT_VERSION)'; then :; \
+	else echo "tools: installing actionlint $(ACTIONLINT_VERSION) into $(TOOLS_BIN)"; \
+		GOBIN=$(TOOLS_BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+		|| echo "tools: could not install actionlint; its test will skip (or fail under CI=true)"; \
+	fi
 
 run: build ## build, then open the demo (loopback registries, a broken release)
 	./$(BIN) demo
