@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/report"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
@@ -63,10 +64,10 @@ func assertNoSecret(t *testing.T, where, text string, pass string) {
 func reportText(t *testing.T, rep *inspect.Report) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := inspect.WriteJSON(&b, rep); err != nil {
+	if err := report.WriteJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	if err := inspect.WriteTable(&b, rep, 200); err != nil {
+	if err := report.WriteTable(&b, rep, 200); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

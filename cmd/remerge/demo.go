@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // demoOptions are the demo's own flags.
@@ -48,7 +48,7 @@ var runDemo = func(ctx context.Context, o *options, d demoOptions, stdout io.Wri
 		if err != nil {
 			return err
 		}
-		return inspect.WriteTable(stdout, rep, terminalWidth(stdout))
+		return report.WriteTable(stdout, rep, terminalWidth(stdout))
 	default:
 		return openTUI(ctx, svc)
 	}

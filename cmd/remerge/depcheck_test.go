@@ -23,6 +23,7 @@ var libraries = []string{
 	"github.com/go-skynet/remerge/inspect",
 	"github.com/go-skynet/remerge/repair",
 	"github.com/go-skynet/remerge/internal/registry",
+	"github.com/go-skynet/remerge/internal/report",
 }
 
 type listedPackage struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // defaultWidth is the table width when stdout is not a terminal.
@@ -21,19 +22,42 @@ func newInspectCmd(o *options, stdout io.Writer) *cobra.Command {
 		format   string
 		backends []string
 		width    int
+		failOn   string
+		jsonFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "inspect --release REF",
 		Short: "Report every backend of a release without a terminal UI",
 		Long: `inspect probes every leg of every backend in every repo and every release tag
 in every target, and prints the result as a table, JSON (the documented
-contract) or markdown (for a GitHub step summary).
+contract), markdown (for a GitHub step summary) or github (workflow-command
+annotations, the markdown appended to $GITHUB_STEP_SUMMARY and the verdict
+counts to $GITHUB_OUTPUT).
 
-Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
+--fail-on makes it a release gate: the exit code then answers whether any
+user-facing tag (latest-<suffix>, the branch tag, a darwin release tag)
+meets one of the named conditions (` + inspect.GateVocabulary() + `), rather than
+whether every backend is ok. A tag the registry did not answer fails it too.
+
+Exit codes: 0 every backend ok (or the gate passes), 1 something broken (or
+the gate fails), 2 usage or input error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			write, err := reportWriter(format, width, stdout)
 			if err != nil {
+				return err
+			}
+			gate, err := parseFailOn(failOn, cmd.Flags().Changed("fail-on"))
+			if err != nil {
+				return err
+			}
+			var gh githubFiles
+			if format == formatGitHub {
+				if gh, err = githubFilesFromEnv(); err != nil {
+					return err
+				}
+			}
+			if err := checkJSONFile(jsonFile); err != nil {
 				return err
 			}
 			rep, err := inspectRelease(cmd.Context(), o, backends)
@@ -43,14 +67,22 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 			if err := write(stdout, rep); err != nil {
 				return err
 			}
-			if rep.Summary.Broken() {
-				return errBroken
+			if err := writeJSONFile(jsonFile, rep); err != nil {
+				return err
 			}
-			return nil
+			if err := gh.publishReport(rep); err != nil {
+				return err
+			}
+			if gate.Empty() {
+				return brokenIf(rep.Summary.Broken())
+			}
+			return gateVerdict(gate, rep, format, stdout, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "table", "output format: table, json or markdown")
+	f.StringVar(&format, "format", "table", "output format: table, json, markdown or github")
+	f.StringVar(&failOn, "fail-on", "", "release gate: exit 1 when a user-facing tag meets any of these comma-separated conditions: "+inspect.GateVocabulary())
+	f.StringVar(&jsonFile, "json-file", "", "also write the JSON report to this file, whatever --format")
 	f.StringArrayVar(&backends, "backend", nil, "inspect only this tag-suffix, matched exactly (repeatable)")
 	f.IntVar(&width, "width", 0, "table width in columns (default: the terminal's, or 100)")
 	return cmd
@@ -66,13 +98,15 @@ func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *
 		if width == 0 {
 			width = terminalWidth(stdout)
 		}
-		return func(w io.Writer, r *inspect.Report) error { return inspect.WriteTable(w, r, width) }, nil
+		return func(w io.Writer, r *inspect.Report) error { return report.WriteTable(w, r, width) }, nil
 	case "json":
-		return inspect.WriteJSON, nil
+		return report.WriteJSON, nil
 	case "markdown", "md":
-		return inspect.WriteMarkdown, nil
+		return report.WriteMarkdown, nil
+	case formatGitHub:
+		return report.WriteGitHub, nil
 	default:
-		return nil, usagef("--format %q: want table, json or markdown", format)
+		return nil, usagef("--format %q: want table, json, markdown or github", format)
 	}
 }
 
@@ -116,4 +150,48 @@ func terminalWidth(w io.Writer) int {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(f.Fd())
+}
+
+// checkJSONFile makes sure --json-file can be written before any work.
+func checkJSONFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return usagef("--json-file: %w", err)
+	}
+	return f.Close()
+}
+
+// writeJSONFile writes the JSON report to --json-file, when given.
+func writeJSONFile(path string, rep *inspect.Report) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--json-file: %w", err)
+	}
+	err = report.WriteJSON(f, rep)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// gateVerdict is the exit of `inspect --fail-on`: one line per failing
+// user-facing tag on stderr (and as an error annotation with --format
+// github), then errBroken; nil when the gate passes.
+func gateVerdict(g inspect.Gate, rep *inspect.Report, format string, stdout, stderr io.Writer) error {
+	findings := g.Check(rep)
+	for _, f := range findings {
+		fmt.Fprintf(stderr, "remerge: --fail-on: %s\n", f)
+	}
+	if format == formatGitHub {
+		if err := report.WriteAnnotations(stdout, gateAnnotations(findings)); err != nil {
+			return err
+		}
+	}
+	return brokenIf(len(findings) > 0)
 }

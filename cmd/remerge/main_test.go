@@ -31,7 +31,12 @@ func TestUsageErrors(t *testing.T) {
 		want []string // substrings of the one stderr line
 	}{
 		{"missing release", []string{"inspect", m}, []string{"--release"}},
-		{"bad format", []string{"inspect", "--release", "v1", m, "--format", "yaml"}, []string{`--format "yaml"`, "table, json or markdown"}},
+		{"bad format", []string{"inspect", "--release", "v1", m, "--format", "yaml"}, []string{`--format "yaml"`, "table, json, markdown or github"}},
+		{"bad fail-on", []string{"inspect", "--release", "v1", m, "--fail-on", "stale-latest,bogus"}, []string{`--fail-on "bogus"`, "missing, stale, stale-latest"}},
+		{"empty fail-on", []string{"inspect", "--release", "v1", m, "--fail-on", ""}, []string{"--fail-on", "empty condition"}},
+		{"unsigned fail-on", []string{"inspect", "--release", "v1", m, "--fail-on", "unsigned"}, []string{`--fail-on "unsigned"`, "signatures"}},
+		{"json-file in a missing dir", []string{"inspect", "--release", "v1", m, "--json-file", "testdata/no-such-dir/r.json"}, []string{"--json-file", "testdata/no-such-dir/r.json"}},
+		{"repair bad format", []string{"repair", "--release", "v1", m, "--all", "--format", "json"}, []string{`--format "json"`, "text or github"}},
 		{"negative width", []string{"inspect", "--release", "v1", m, "--width", "-3"}, []string{"--width -3"}},
 		{"bad run", []string{"inspect", "--release", "v1", m, "--run", "12a"}, []string{`--run "12a"`, "digits"}},
 		{"bad sha", []string{"inspect", "--release", "v1", m, "--sha", "xyz"}, []string{`--sha "xyz"`}},

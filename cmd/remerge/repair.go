@@ -24,6 +24,7 @@ type repairFlags struct {
 	yes      bool
 	force    bool
 	audit    string
+	format   string // text or github
 	suffixes []string
 }
 
@@ -63,6 +64,7 @@ Exit codes: 0 every selected backend ok afterwards, 1 something still broken,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and the list JSON; write nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fl.BoolVar(&f.force, "force", false, "allow moving a tag that points to a complete list of other digests")
+	fl.StringVar(&f.format, "format", "text", "output format: text, or github (also annotations for what is left broken, and a step summary)")
 	fl.StringVar(&f.audit, "audit", "", "audit log file, JSON lines (default $XDG_STATE_HOME/remerge/audit.jsonl)")
 	return cmd
 }
@@ -75,6 +77,14 @@ func (f *repairFlags) check(l *loaded) error {
 		return usagef("repair: name at least one tag-suffix, or --all")
 	case len(f.suffixes) > 0 && f.all:
 		return usagef("repair: give tag-suffixes or --all, not both")
+	}
+	if f.format != "text" && f.format != formatGitHub {
+		return usagef("--format %q: want text or github", f.format)
+	}
+	if f.format == formatGitHub {
+		if _, err := githubFilesFromEnv(); err != nil {
+			return err
+		}
 	}
 	suffixes, err := resolveSuffixes("repair", l.matrix, f.suffixes)
 	if err != nil {

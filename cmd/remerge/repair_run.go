@@ -53,7 +53,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	}
 	if len(plans) == 0 {
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return summarize(stdout, left, broken)
+		return f.finish(stdout, l.rel, left, broken)
 	}
 	if f.dryRun {
 		for _, p := range plans {
@@ -92,7 +92,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			left = append(left, fmt.Sprintf("%s in %s: published, but the tags did not read back as %s", p.Suffix, p.Target, p.ListDigest))
 		}
 	}
-	return summarize(stdout, left, broken)
+	return f.finish(stdout, l.rel, left, broken)
 }
 
 // progressPrinter prints each step, and each cross-registry copy once it

@@ -8,8 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/report"
 	"github.com/go-skynet/remerge/tui"
 )
 
@@ -32,7 +32,7 @@ var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
 
 // openTUI runs the program until the user quits.
 func openTUI(ctx context.Context, svc *app.Service) error {
-	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(inspect.WriteMarkdown))
+	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(report.WriteMarkdown))
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("tui: %w", err)
 	}
@@ -45,7 +45,7 @@ func printTable(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := inspect.WriteTable(stdout, rep, 0); err != nil {
+	if err := report.WriteTable(stdout, rep, 0); err != nil {
 		return err
 	}
 	if rep.Summary.Broken() {

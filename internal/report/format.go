@@ -1,4 +1,4 @@
-package inspect
+package report
 
 import (
 	"encoding/json"
@@ -7,16 +7,14 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-)
 
-// This file renders a finished Report for people and scripts. It is pure
-// text (no terminal library) so that inspect stays importable by anything;
-// the TUI has its own renderer.
+	"github.com/go-skynet/remerge/inspect"
+)
 
 // WriteJSON writes the report as one indented JSON document: the contract of
 // DESIGN.md section 9 that scripts rely on. Nil lists and maps are written as
 // [] and {} so that a consumer can iterate without null checks.
-func WriteJSON(w io.Writer, r *Report) error {
+func WriteJSON(w io.Writer, r *inspect.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -28,31 +26,31 @@ func WriteJSON(w io.Writer, r *Report) error {
 
 // normalized returns a copy of r whose contract lists and maps are non-nil.
 // The caller's report is not modified.
-func normalized(r *Report) *Report {
+func normalized(r *inspect.Report) *inspect.Report {
 	out := *r
 	if out.Repos == nil {
-		out.Repos = []Repo{}
+		out.Repos = []inspect.Repo{}
 	}
-	out.Backends = make([]*BackendReport, 0, len(r.Backends))
+	out.Backends = make([]*inspect.BackendReport, 0, len(r.Backends))
 	for _, b := range r.Backends {
 		nb := *b
 		if nb.Problems == nil {
 			nb.Problems = []string{}
 		}
 		if nb.Targets == nil {
-			nb.Targets = map[string]*TargetStatus{}
+			nb.Targets = map[string]*inspect.TargetStatus{}
 		}
-		nb.Legs = make([]Leg, 0, len(b.Legs))
+		nb.Legs = make([]inspect.Leg, 0, len(b.Legs))
 		for _, l := range b.Legs {
 			if l.Cells == nil {
-				l.Cells = map[string]Cell{}
+				l.Cells = map[string]inspect.Cell{}
 			}
 			nb.Legs = append(nb.Legs, l)
 		}
 		for name, t := range nb.Targets {
 			if t != nil && t.Tags == nil {
 				nt := *t
-				nt.Tags = map[string]TagStatus{}
+				nt.Tags = map[string]inspect.TagStatus{}
 				nb.Targets[name] = &nt
 			}
 		}
@@ -63,23 +61,23 @@ func normalized(r *Report) *Report {
 
 // cellGlyph is the one-character picture of a cell used by the table and
 // markdown renderers; cellLegend explains them in the same order.
-func cellGlyph(c Cell, ok bool) string {
+func cellGlyph(c inspect.Cell, ok bool) string {
 	if !ok {
 		return "-"
 	}
 	switch c.State {
-	case CellPresent:
+	case inspect.CellPresent:
 		if len(c.MissingBlobs) > 0 {
 			return "◐"
 		}
 		return "●"
-	case CellMissing:
+	case inspect.CellMissing:
 		return "○"
-	case CellDenied:
+	case inspect.CellDenied:
 		return "⊘"
-	case CellError:
+	case inspect.CellError:
 		return "✕"
-	case CellPending:
+	case inspect.CellPending:
 		return "·"
 	default:
 		return "?"
@@ -91,11 +89,11 @@ var cellLegends = []string{"● present", "◐ present, blobs missing", "○ mis
 // reportLayout holds what every text renderer derives from a report: the
 // repo column order and the target names in config order.
 type reportLayout struct {
-	repos   []Repo
+	repos   []inspect.Repo
 	targets []string
 }
 
-func newReportLayout(r *Report) reportLayout {
+func newReportLayout(r *inspect.Report) reportLayout {
 	var l reportLayout
 	l.repos = r.Repos
 	if len(l.repos) == 0 {
@@ -114,11 +112,11 @@ func newReportLayout(r *Report) reportLayout {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			l.repos = append(l.repos, Repo{Repo: k})
+			l.repos = append(l.repos, inspect.Repo{Repo: k})
 		}
 	}
 	for _, rp := range l.repos {
-		if rp.Role == RoleTarget && rp.Name != "" {
+		if rp.Role == inspect.RoleTarget && rp.Name != "" {
 			l.targets = append(l.targets, rp.Name)
 		}
 	}
@@ -139,7 +137,7 @@ func newReportLayout(r *Report) reportLayout {
 
 // legs renders every leg of b as "amd64 ●○● arm64 ●●●", one glyph per repo
 // in column order.
-func (l reportLayout) legs(b *BackendReport) string {
+func (l reportLayout) legs(b *inspect.BackendReport) string {
 	parts := make([]string, 0, len(b.Legs))
 	for _, leg := range b.Legs {
 		var sb strings.Builder
@@ -157,17 +155,17 @@ func (l reportLayout) legs(b *BackendReport) string {
 // target renders the release-tag state of b in the named target, followed
 // by the latest marker: " L" when latest-<suffix> is on this release, " L!"
 // when it exists as a tag of the release but is stale, missing or broken.
-func (l reportLayout) target(b *BackendReport, name string) string {
+func (l reportLayout) target(b *inspect.BackendReport, name string) string {
 	t := b.Targets[name]
 	if t == nil {
 		return "-"
 	}
 	s := string(t.State)
 	for _, ts := range t.Tags {
-		if ts.Role != RoleLatest {
+		if ts.Role != inspect.RoleLatest {
 			continue
 		}
-		if ts.State == TagComplete {
+		if ts.State == inspect.TagComplete {
 			s += " L"
 		} else {
 			s += " L!"
@@ -183,7 +181,7 @@ func (l reportLayout) repoLegend() []string {
 	for i, rp := range l.repos {
 		label := rp.Repo
 		switch {
-		case rp.Role == RoleTarget && rp.Name != "":
+		case rp.Role == inspect.RoleTarget && rp.Name != "":
 			label += " (" + rp.Name + ")"
 		case rp.Role != "":
 			label += " (" + string(rp.Role) + ")"
@@ -194,14 +192,18 @@ func (l reportLayout) repoLegend() []string {
 }
 
 // summaryLine is the one-line verdict count shared by every renderer.
-func summaryLine(r *Report) string {
+func summaryLine(r *inspect.Report) string {
 	s := r.Summary
-	return fmt.Sprintf("%d backends: %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+	line := fmt.Sprintf("%d backends: %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
 		len(r.Backends), s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)
+	if s.NotBuilt > 0 {
+		line += fmt.Sprintf(", %d not built in this run", s.NotBuilt)
+	}
+	return line
 }
 
 // releaseLine names the release as "v4.2.2 (run 123, sha abc1234)".
-func releaseLine(rel Release) string {
+func releaseLine(rel inspect.Release) string {
 	var extra []string
 	if rel.Run != "" {
 		extra = append(extra, "run "+rel.Run)
@@ -216,8 +218,8 @@ func releaseLine(rel Release) string {
 }
 
 // kindShort keeps the kind column narrow in the table.
-func kindShort(k Kind) string {
-	if k == KindMultiarch {
+func kindShort(k inspect.Kind) string {
+	if k == inspect.KindMultiarch {
 		return "multi"
 	}
 	return string(k)
@@ -230,7 +232,7 @@ func kindShort(k Kind) string {
 // release-wide problems and a summary line. Suffixes too long for the width
 // are elided in the middle, where LocalAI suffixes repeat themselves least
 // informatively.
-func WriteTable(w io.Writer, r *Report, width int) error {
+func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	if width <= 0 {
 		width = 100
 	}
@@ -293,7 +295,7 @@ func WriteTable(w io.Writer, r *Report, width int) error {
 
 	first := true
 	for _, b := range r.Backends {
-		if b.Verdict == VerdictOK || (len(b.Problems) == 0 && len(b.Impact) == 0) {
+		if b.Verdict == inspect.VerdictOK || (len(b.Problems) == 0 && len(b.Impact) == 0) {
 			continue
 		}
 		if first {

@@ -1,4 +1,4 @@
-package inspect
+package report
 
 import (
 	"bytes"
@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/go-skynet/remerge/inspect"
 )
 
 // -update-format rewrites the golden files of the report renderers. The flag
-// has its own name because package inspect has other golden tests.
-var updateFormat = flag.Bool("update-format", false, "rewrite inspect/testdata/format golden files")
+// has its own name, as it once shared a package with other golden tests.
+var updateFormat = flag.Bool("update-format", false, "rewrite internal/report/testdata/format golden files")
 
 const (
 	fmtAnchor = "quay.io/go-skynet/ci-cache"
@@ -26,16 +28,16 @@ const (
 	fmtOld    = "sha256:9999999999999999999999999999999999999999999999999999999999999999"
 )
 
-func fmtCells(anchor, quay, hub Cell) map[string]Cell {
-	return map[string]Cell{fmtAnchor: anchor, fmtQuay: quay, fmtHub: hub}
+func fmtCells(anchor, quay, hub inspect.Cell) map[string]inspect.Cell {
+	return map[string]inspect.Cell{fmtAnchor: anchor, fmtQuay: quay, fmtHub: hub}
 }
 
-func fmtTarget(repo string, release TagState, latest TagState) *TargetStatus {
-	t := &TargetStatus{Repo: repo, State: release, Tags: map[string]TagStatus{
-		"v4.2.2-x": {State: release, Role: RoleRelease},
+func fmtTarget(repo string, release inspect.TagState, latest inspect.TagState) *inspect.TargetStatus {
+	t := &inspect.TargetStatus{Repo: repo, State: release, Tags: map[string]inspect.TagStatus{
+		"v4.2.2-x": {State: release, Role: inspect.RoleRelease},
 	}}
 	if latest != "" {
-		t.Tags["latest-x"] = TagStatus{State: latest, Role: RoleLatest, Digest: fmtOld}
+		t.Tags["latest-x"] = inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: fmtOld}
 	}
 	return t
 }
@@ -43,83 +45,83 @@ func fmtTarget(repo string, release TagState, latest TagState) *TargetStatus {
 // fmtReport is a hand-built report using every cell state, tag state,
 // verdict and kind, a suffix longer than any table column, and problem text
 // with characters markdown must escape.
-func fmtReport() *Report {
-	present := Cell{State: CellPresent}
-	missing := Cell{State: CellMissing}
-	r := &Report{
-		Release: Release{Ref: "v4.2.2", Run: "25745181433", SHA: "abc1234"},
-		Repos: []Repo{
-			{Repo: fmtAnchor, Role: RoleAnchor},
-			{Repo: fmtQuay, Role: RoleTarget, Name: "quay"},
-			{Repo: fmtHub, Role: RoleTarget, Name: "dockerhub"},
+func fmtReport() *inspect.Report {
+	present := inspect.Cell{State: inspect.CellPresent}
+	missing := inspect.Cell{State: inspect.CellMissing}
+	r := &inspect.Report{
+		Release: inspect.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "abc1234"},
+		Repos: []inspect.Repo{
+			{Repo: fmtAnchor, Role: inspect.RoleAnchor},
+			{Repo: fmtQuay, Role: inspect.RoleTarget, Name: "quay"},
+			{Repo: fmtHub, Role: inspect.RoleTarget, Name: "dockerhub"},
 		},
-		Backends: []*BackendReport{
+		Backends: []*inspect.BackendReport{
 			{
-				Suffix: "-cpu-kokoro", Name: "kokoro", Kind: KindMultiarch, Verdict: VerdictRepairable,
-				Legs: []Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: FromAnchor,
+				Suffix: "-cpu-kokoro", Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictRepairable,
+				Legs: []inspect.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: inspect.FromAnchor,
 						Size: 1234, MediaType: "application/vnd.docker.distribution.manifest.v2+json",
 						Cells: fmtCells(present, missing, present)},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: FromDigests,
-						Cells: fmtCells(present, Cell{State: CellPresent, MissingBlobs: []string{fmtOld}}, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: inspect.FromDigests,
+						Cells: fmtCells(present, inspect.Cell{State: inspect.CellPresent, MissingBlobs: []string{fmtOld}}, present)},
 				},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagMissing, TagStale),
-					"dockerhub": fmtTarget(fmtHub, TagComplete, TagComplete),
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagMissing, inspect.TagStale),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, inspect.TagComplete),
 				},
 				Problems: []string{"amd64 manifest reaped from quay.io/go-skynet/local-ai-backends; still in ci-cache"},
 				Impact:   []string{"latest-cpu-kokoro in quay: stale"},
 			},
 			{
-				Suffix: "-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", Kind: KindSingle, Verdict: VerdictUnrepairable,
-				Legs: []Leg{{PlatformTag: "single", Platform: "linux/arm64", Digest: fmtD1, DigestFrom: FromPublished,
-					Cells: fmtCells(missing, Cell{State: CellDenied, Error: "401 UNAUTHORIZED"}, Cell{State: CellError, Error: "dial tcp: i/o timeout"})}},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagDangling, TagDenied),
-					"dockerhub": fmtTarget(fmtHub, TagError, ""),
+				Suffix: "-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", Kind: inspect.KindSingle, Verdict: inspect.VerdictUnrepairable,
+				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "linux/arm64", Digest: fmtD1, DigestFrom: inspect.FromPublished,
+					Cells: fmtCells(missing, inspect.Cell{State: inspect.CellDenied, Error: "401 UNAUTHORIZED"}, inspect.Cell{State: inspect.CellError, Error: "dial tcp: i/o timeout"})}},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagDangling, inspect.TagDenied),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagError, ""),
 				},
 				Problems: []string{"single manifest present nowhere: rebuild it | <needs CI>"},
 			},
 			{
-				Suffix: "-gpu-vulkan-whisper", Kind: KindMultiarch, Verdict: VerdictConflict,
-				Legs: []Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: FromAnchor, Cells: fmtCells(present, present, present)},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: FromAnchor, Cells: fmtCells(present, present, Cell{State: CellPending})},
+				Suffix: "-gpu-vulkan-whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictConflict,
+				Legs: []inspect.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: inspect.FromAnchor, Cells: fmtCells(present, present, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: inspect.FromAnchor, Cells: fmtCells(present, present, inspect.Cell{State: inspect.CellPending})},
 				},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagStale, TagPartial),
-					"dockerhub": fmtTarget(fmtHub, TagPending, TagPending),
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagStale, inspect.TagPartial),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagPending, inspect.TagPending),
 				},
 				Problems: []string{"v4.2.2-gpu-vulkan-whisper in quay points to a complete list of other digests"},
 			},
 			{
-				Suffix: "-cpu-llama", Kind: KindMultiarch, Verdict: VerdictUnknown,
-				Legs: []Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Cells: fmtCells(Cell{State: CellUnknown}, Cell{State: CellUnknown}, Cell{State: CellUnknown})},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Cells: map[string]Cell{fmtAnchor: {State: CellUnknown}}},
+				Suffix: "-cpu-llama", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnknown,
+				Legs: []inspect.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Cells: fmtCells(inspect.Cell{State: inspect.CellUnknown}, inspect.Cell{State: inspect.CellUnknown}, inspect.Cell{State: inspect.CellUnknown})},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Cells: map[string]inspect.Cell{fmtAnchor: {State: inspect.CellUnknown}}},
 				},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagPartial, TagMissing),
-					"dockerhub": fmtTarget(fmtHub, TagMissing, TagMissing),
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagPartial, inspect.TagMissing),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagMissing, inspect.TagMissing),
 				},
 				Problems: []string{"no digest found for amd64 or arm64"},
 			},
 			{
-				Suffix: "-cpu-kokoros", Kind: KindSingle, Verdict: VerdictOK,
-				Legs: []Leg{{PlatformTag: "single", Platform: "linux/amd64", Digest: fmtD2, DigestFrom: FromAnchor,
+				Suffix: "-cpu-kokoros", Kind: inspect.KindSingle, Verdict: inspect.VerdictOK,
+				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "linux/amd64", Digest: fmtD2, DigestFrom: inspect.FromAnchor,
 					Cells: fmtCells(present, present, present)}},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagComplete, TagComplete),
-					"dockerhub": fmtTarget(fmtHub, TagComplete, TagComplete),
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagComplete, inspect.TagComplete),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, inspect.TagComplete),
 				},
 			},
 			{
-				Suffix: "-metal-darwin-arm64-whisper", Kind: KindDarwin, Verdict: VerdictOK,
-				Legs: []Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: fmtD1, DigestFrom: FromPublished,
-					Cells: fmtCells(Cell{State: CellMissing}, present, present)}},
-				Targets: map[string]*TargetStatus{
-					"quay":      fmtTarget(fmtQuay, TagComplete, ""),
-					"dockerhub": fmtTarget(fmtHub, TagComplete, ""),
+				Suffix: "-metal-darwin-arm64-whisper", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
+				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: fmtD1, DigestFrom: inspect.FromPublished,
+					Cells: fmtCells(inspect.Cell{State: inspect.CellMissing}, present, present)}},
+				Targets: map[string]*inspect.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, inspect.TagComplete, ""),
+					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, ""),
 				},
 			},
 		},
@@ -155,17 +157,20 @@ func checkGolden(t *testing.T, name string, got []byte) {
 func TestFormatGolden(t *testing.T) {
 	tests := []struct {
 		name  string
-		write func(*bytes.Buffer, *Report) error
+		write func(*bytes.Buffer, *inspect.Report) error
 	}{
-		{"report.json", func(b *bytes.Buffer, r *Report) error { return WriteJSON(b, r) }},
-		{"report.md", func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
-		{"report-100.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 100) }},
-		{"report-80.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 80) }},
-		{"report-160.txt", func(b *bytes.Buffer, r *Report) error { return WriteTable(b, r, 160) }},
-		{"empty.txt", func(b *bytes.Buffer, _ *Report) error {
-			return WriteTable(b, &Report{Release: Release{Ref: "master"}}, 100)
+		{"report.json", func(b *bytes.Buffer, r *inspect.Report) error { return WriteJSON(b, r) }},
+		{"report.md", func(b *bytes.Buffer, r *inspect.Report) error { return WriteMarkdown(b, r) }},
+		{"report.github", func(b *bytes.Buffer, r *inspect.Report) error { return WriteGitHub(b, r) }},
+		{"report-100.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 100) }},
+		{"report-80.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 80) }},
+		{"report-160.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 160) }},
+		{"empty.txt", func(b *bytes.Buffer, _ *inspect.Report) error {
+			return WriteTable(b, &inspect.Report{Release: inspect.Release{Ref: "master"}}, 100)
 		}},
-		{"empty.json", func(b *bytes.Buffer, _ *Report) error { return WriteJSON(b, &Report{Release: Release{Ref: "master"}}) }},
+		{"empty.json", func(b *bytes.Buffer, _ *inspect.Report) error {
+			return WriteJSON(b, &inspect.Report{Release: inspect.Release{Ref: "master"}})
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,6 +288,8 @@ func TestFormatWriteErrors(t *testing.T) {
 		"json":     func() error { return WriteJSON(failWriter{}, fmtReport()) },
 		"table":    func() error { return WriteTable(failWriter{}, fmtReport(), 100) },
 		"markdown": func() error { return WriteMarkdown(failWriter{}, fmtReport()) },
+		"github":   func() error { return WriteGitHub(failWriter{}, fmtReport()) },
+		"outputs":  func() error { return WriteGitHubOutputs(failWriter{}, fmtReport()) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := write(); err == nil {

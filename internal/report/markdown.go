@@ -1,17 +1,19 @@
-package inspect
+package report
 
 import (
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/go-skynet/remerge/inspect"
 )
 
 // WriteMarkdown writes the report for a GitHub step summary: a heading with
 // the release, the summary line, a table of the backends that are not ok
 // (worst first) with their legs, per-target state and problems, the ok
 // backends folded in a <details> block, and the release-wide problems.
-func WriteMarkdown(w io.Writer, r *Report) error {
+func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 	l := newReportLayout(r)
 	tw := &textWriter{w: w}
 	tw.line("### remerge: " + mdEscape(releaseLine(r.Release)))
@@ -19,9 +21,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	tw.line("**" + summaryLine(r) + "**")
 	tw.line("")
 
-	var broken, ok []*BackendReport
+	var broken, ok []*inspect.BackendReport
 	for _, b := range r.Backends {
-		if b.Verdict == VerdictOK {
+		if b.Verdict == inspect.VerdictOK {
 			ok = append(ok, b)
 		} else {
 			broken = append(broken, b)
@@ -83,14 +85,18 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 }
 
 // mdLegs renders the legs of b one per line inside a table cell.
-func mdLegs(l reportLayout, b *BackendReport) string {
+func mdLegs(l reportLayout, b *inspect.BackendReport) string {
 	parts := make([]string, 0, len(b.Legs))
 	for _, leg := range b.Legs {
 		one := reportLayout{repos: l.repos}
-		parts = append(parts, mdEscape(one.legs(&BackendReport{Legs: []Leg{leg}})))
+		parts = append(parts, mdEscape(one.legs(&inspect.BackendReport{Legs: []inspect.Leg{leg}})))
 	}
 	return strings.Join(parts, "<br>")
 }
 
 // mdEscape keeps free text from breaking a table row or being read as HTML.
 var mdEscape = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "\\`").Replace
+
+// MarkdownText escapes free text for a line of markdown, as the report's
+// own cells are escaped.
+func MarkdownText(s string) string { return mdEscape(s) }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
+)
+
+// finish closes a repair run with what is left broken (summarize) and, with
+// --format github, says it again where a CI reader looks: an error
+// annotation per backend and target left broken (or a notice that nothing
+// is), and a section appended to $GITHUB_STEP_SUMMARY. Its error is the
+// run's exit: errBroken when anything is left broken.
+func (f repairFlags) finish(w io.Writer, rel inspect.Release, left []string, broken bool) error {
+	result := summarize(w, left, broken)
+	if f.format != formatGitHub {
+		return result
+	}
+	gh, err := githubFilesFromEnv()
+	if err != nil {
+		return err
+	}
+	title := "remerge repair " + rel.Ref
+	var as []report.Annotation
+	for _, l := range left {
+		as = append(as, report.Annotation{Level: report.LevelError, Title: title, Message: "left broken: " + l})
+	}
+	if !broken {
+		as = append(as, report.Annotation{Level: report.LevelNotice, Title: title, Message: "every selected backend is ok"})
+	}
+	if err := report.WriteAnnotations(w, as); err != nil {
+		return err
+	}
+	if err := appendTo(gh.summary, func(w io.Writer) error { return repairSummary(w, rel, left, broken) }); err != nil {
+		return err
+	}
+	return result
+}
+
+// repairSummary is the step-summary section of a repair run.
+func repairSummary(w io.Writer, rel inspect.Release, left []string, broken bool) error {
+	text := fmt.Sprintf("### remerge repair: %s\n\n", rel.Ref)
+	switch {
+	case len(left) > 0:
+		text += "Left broken:\n\n"
+		for _, l := range left {
+			text += "- " + report.MarkdownText(l) + "\n"
+		}
+	case broken:
+		text += "Something is left broken; see the log.\n"
+	default:
+		text += "Every selected backend is ok.\n"
+	}
+	_, err := io.WriteString(w, text+"\n")
+	return err
+}

@@ -1,0 +1,169 @@
+package inspect
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// GateCondition is one word of `remerge inspect --fail-on`: a way a
+// user-facing tag (latest-<suffix>, the branch tag, a darwin image's
+// release tag) can let users down. A release workflow names the ones that
+// must not hold before it announces a release.
+type GateCondition string
+
+// Gate conditions, the vocabulary of --fail-on.
+const (
+	// FailMissing: a user-facing tag does not exist (users get
+	// MANIFEST_UNKNOWN at install).
+	FailMissing GateCondition = "missing"
+	// FailStale: a user-facing tag points to other digests, e.g. the
+	// previous release (users silently get no update).
+	FailStale GateCondition = "stale"
+	// FailStaleLatest: as FailStale, for latest-<suffix> only.
+	FailStaleLatest GateCondition = "stale-latest"
+	// FailBroken: a user-facing tag names a list that is partial or
+	// dangling (a child missing in that repo: the pull fails half-way).
+	FailBroken GateCondition = "broken"
+	// FailIncomplete: a user-facing tag is anything but complete; the
+	// union of the others.
+	FailIncomplete GateCondition = "incomplete"
+)
+
+// gateConditions lists the vocabulary in the order help text names it.
+var gateConditions = []GateCondition{FailMissing, FailStale, FailStaleLatest, FailBroken, FailIncomplete}
+
+// Gate is a parsed --fail-on: the conditions a release must not meet.
+type Gate struct {
+	conds []GateCondition
+}
+
+// ParseGate reads a comma-separated list of conditions ("stale-latest,missing").
+// An unknown or empty word is an error naming it. "unsigned" is refused
+// with its own reason: a report carries no signature data yet.
+func ParseGate(spec string) (Gate, error) {
+	var g Gate
+	for _, w := range strings.Split(spec, ",") {
+		w = strings.TrimSpace(w)
+		c := GateCondition(w)
+		switch {
+		case slices.Contains(gateConditions, c):
+			if !slices.Contains(g.conds, c) {
+				g.conds = append(g.conds, c)
+			}
+		case w == "unsigned":
+			return Gate{}, fmt.Errorf("%q: remerge does not read signatures yet, so it cannot tell a signed tag from an unsigned one", w)
+		case w == "":
+			return Gate{}, fmt.Errorf("%q: an empty condition; want a comma-separated list of %s", spec, GateVocabulary())
+		default:
+			return Gate{}, fmt.Errorf("%q: no such condition; want %s", w, GateVocabulary())
+		}
+	}
+	return g, nil
+}
+
+// GateVocabulary names the conditions for help and error text.
+func GateVocabulary() string {
+	words := make([]string, len(gateConditions))
+	for i, c := range gateConditions {
+		words[i] = string(c)
+	}
+	return strings.Join(words, ", ")
+}
+
+// Empty reports whether the gate names no condition (no --fail-on).
+func (g Gate) Empty() bool { return len(g.conds) == 0 }
+
+// Check returns one line per user-facing tag of r that fails the gate,
+// naming the backend, tag, target, state and the condition it meets, e.g.
+// "-cpu-kokoro: latest-cpu-kokoro in quay is stale (stale-latest)". A tag
+// the registry did not answer (denied, error, pending) fails every
+// condition that covers it, as "could not tell": the gate cannot show the
+// condition does not hold. Empty when the release passes.
+//
+// A tag is user-facing and not fine exactly when inspect's own judgement
+// lists it in the backend's Impact ("<tag> in <target>: ..."); that leaves
+// out a latest that already moved on to a newer release, which is not stale
+// for users.
+func (g Gate) Check(r *Report) []string {
+	var out []string
+	for _, b := range r.Backends {
+		names := make([]string, 0, len(b.Targets))
+		for name := range b.Targets {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			ts := b.Targets[name]
+			if ts == nil {
+				continue
+			}
+			tags := make([]string, 0, len(ts.Tags))
+			for tag := range ts.Tags {
+				tags = append(tags, tag)
+			}
+			sort.Strings(tags)
+			for _, tag := range tags {
+				st := ts.Tags[tag]
+				if st.State == TagComplete || !inImpact(b, tag, name) {
+					continue
+				}
+				if c, ok := g.failed(st); ok {
+					what := "is " + string(st.State)
+					if unreadable(st.State) {
+						what = "could not be read (" + string(st.State) + ")"
+					}
+					out = append(out, fmt.Sprintf("%s: %s in %s %s (%s)", b.Suffix, tag, name, what, c))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// failed returns the first condition of g the tag meets, or that an
+// unreadable tag may meet.
+func (g Gate) failed(st TagStatus) (GateCondition, bool) {
+	for _, c := range g.conds {
+		if c.covers(st.Role) && (unreadable(st.State) || c.matches(st.State)) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// covers reports whether a condition looks at tags of this role.
+func (c GateCondition) covers(role string) bool {
+	return c != FailStaleLatest || role == RoleLatest
+}
+
+// matches reports whether a read tag state meets the condition.
+func (c GateCondition) matches(s TagState) bool {
+	switch c {
+	case FailMissing:
+		return s == TagMissing
+	case FailStale, FailStaleLatest:
+		return s == TagStale
+	case FailBroken:
+		return s == TagPartial || s == TagDangling
+	case FailIncomplete:
+		return s != TagComplete
+	}
+	return false
+}
+
+func unreadable(s TagState) bool {
+	return s == TagDenied || s == TagError || s == TagPending
+}
+
+// inImpact reports whether b.Impact lists tag in target name.
+func inImpact(b *BackendReport, tag, name string) bool {
+	prefix := tag + " in " + name + ": "
+	for _, line := range b.Impact {
+		if strings.HasPrefix(line, prefix) {
+			return true
+		}
+	}
+	return false
+}

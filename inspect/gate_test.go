@@ -1,0 +1,119 @@
+package inspect
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseGate(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    []GateCondition
+		errWant string // substring of the error; "" for none
+	}{
+		{"stale-latest", []GateCondition{FailStaleLatest}, ""},
+		{"stale-latest, missing,stale-latest", []GateCondition{FailStaleLatest, FailMissing}, ""},
+		{"missing,stale,broken,incomplete", []GateCondition{FailMissing, FailStale, FailBroken, FailIncomplete}, ""},
+		{"stale-latest,bogus", nil, `"bogus": no such condition; want missing, stale`},
+		{"Missing", nil, `"Missing"`},
+		{"missing,,stale", nil, "empty condition"},
+		{"", nil, "empty condition"},
+		{"unsigned", nil, "does not read signatures"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			g, err := ParseGate(tt.spec)
+			switch {
+			case tt.errWant == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.errWant != "" && (err == nil || !strings.Contains(err.Error(), tt.errWant)):
+				t.Fatalf("error %v, want one containing %q", err, tt.errWant)
+			case tt.errWant == "" && !slices.Equal(g.conds, tt.want):
+				t.Errorf("conditions %v, want %v", g.conds, tt.want)
+			}
+		})
+	}
+}
+
+// gateReport holds one backend whose user-facing tags are in every state,
+// with Impact written as inspect's judgement writes it: a latest that moved
+// on to a newer release is stale but not in Impact.
+func gateReport() *Report {
+	b := &BackendReport{
+		Suffix: "-cpu-a",
+		Targets: map[string]*TargetStatus{
+			"quay": {Tags: map[string]TagStatus{
+				"v1.0.0-cpu-a": {State: TagMissing, Role: RoleRelease},
+				"latest-cpu-a": {State: TagStale, Role: RoleLatest},
+			}},
+			"dockerhub": {Tags: map[string]TagStatus{
+				"v1.0.0-cpu-a": {State: TagComplete, Role: RoleRelease},
+				"latest-cpu-a": {State: TagStale, Role: RoleLatest}, // moved on: not in Impact
+			}},
+			"ghcr": {Tags: map[string]TagStatus{
+				"latest-cpu-a": {State: TagError, Role: RoleLatest},
+			}},
+		},
+		Impact: []string{"latest-cpu-a in quay: stale (users get the previous release)", "latest-cpu-a in ghcr: could not be read"},
+	}
+	branch := &BackendReport{
+		Suffix: "-cpu-b",
+		Targets: map[string]*TargetStatus{
+			"quay": {Tags: map[string]TagStatus{
+				"master-cpu-b":      {State: TagStale, Role: RoleBranch},
+				"sha-abc1234-cpu-b": {State: TagMissing, Role: RoleSHA},
+			}},
+			"dockerhub": {Tags: map[string]TagStatus{
+				"master-cpu-b": {State: TagDangling, Role: RoleBranch},
+			}},
+		},
+		Impact: []string{"master-cpu-b in quay: stale", "master-cpu-b in dockerhub: dangling"},
+	}
+	return &Report{Backends: []*BackendReport{b, branch}}
+}
+
+func TestGateCheck(t *testing.T) {
+	tests := []struct {
+		spec string
+		want []string
+	}{
+		{"stale-latest", []string{
+			"-cpu-a: latest-cpu-a in ghcr could not be read (error) (stale-latest)",
+			"-cpu-a: latest-cpu-a in quay is stale (stale-latest)",
+		}},
+		{"stale", []string{
+			"-cpu-a: latest-cpu-a in ghcr could not be read (error) (stale)",
+			"-cpu-a: latest-cpu-a in quay is stale (stale)",
+			"-cpu-b: master-cpu-b in quay is stale (stale)",
+		}},
+		// Missing release and sha tags are not user-facing: the verdict
+		// speaks for them, the gate does not.
+		{"missing", []string{"-cpu-a: latest-cpu-a in ghcr could not be read (error) (missing)"}},
+		{"broken", []string{
+			"-cpu-a: latest-cpu-a in ghcr could not be read (error) (broken)",
+			"-cpu-b: master-cpu-b in dockerhub is dangling (broken)",
+		}},
+		{"incomplete", []string{
+			"-cpu-a: latest-cpu-a in ghcr could not be read (error) (incomplete)",
+			"-cpu-a: latest-cpu-a in quay is stale (incomplete)",
+			"-cpu-b: master-cpu-b in dockerhub is dangling (incomplete)",
+			"-cpu-b: master-cpu-b in quay is stale (incomplete)",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			g, err := ParseGate(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := g.Check(gateReport())
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+		})
+	}
+	if got := (Gate{}).Check(gateReport()); len(got) != 0 {
+		t.Errorf("an empty gate failed: %v", got)
+	}
+}
