@@ -154,7 +154,20 @@ func (d *detail) content(data detailData, s *Styles) []string {
 			line := fmt.Sprintf("  %s %s %s", s.tag(ts.State).Render(tg.Sym), tag, s.Muted.Render("("+ts.Role+", "+tg.Word+")"))
 			out = append(out, line)
 			if ts.Digest != "" {
-				out = append(out, "  → "+ts.Digest)
+				form := ""
+				if ts.Form != "" {
+					form = s.Muted.Render(" (" + ts.Form + ")")
+				}
+				out = append(out, "  → "+ts.Digest+form)
+			}
+			if ts.Provenance != nil && !ts.Provenance.Empty() {
+				out = append(out, s.Muted.Render("    holds "+ts.Provenance.String()))
+			}
+			if ts.Newer != "" {
+				out = append(out, s.Muted.Render("    already on "+ts.Newer+": left alone"))
+			}
+			if ts.Reason != "" && ts.State != inspect.TagComplete {
+				out = append(out, s.Warn.Render("    "+ts.Reason))
 			}
 			for _, c := range ts.Children {
 				if c != ts.Digest {

@@ -84,6 +84,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Broken):
 		m.brokenOnly = !m.brokenOnly
 		m.fixSelection()
+	case key.Matches(msg, k.NotBuilt):
+		m.showNotBuilt = !m.showNotBuilt
+		m.fixSelection()
 	case key.Matches(msg, k.Sort):
 		m.sort = (m.sort + 1) % 2
 		m.fixSelection()

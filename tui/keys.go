@@ -15,6 +15,7 @@ type KeyMap struct {
 	Filter      key.Binding
 	ClearFilter key.Binding
 	Broken      key.Binding
+	NotBuilt    key.Binding
 	Sort        key.Binding
 	Details     key.Binding
 
@@ -54,6 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:      b([]string{"/"}, "/", "filter"),
 		ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
 		Broken:      b([]string{"b"}, "b", "broken only"),
+		NotBuilt:    b([]string{"a"}, "a", "show not built"),
 		Sort:        b([]string{"s"}, "s", "sort"),
 		Details:     b([]string{"enter"}, "enter", "details"),
 
@@ -84,7 +86,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Filter, k.ClearFilter, k.Broken, k.Sort, k.Details, k.DetailUp, k.DetailDown},
+		{k.Filter, k.ClearFilter, k.Broken, k.NotBuilt, k.Sort, k.Details, k.DetailUp, k.DetailDown},
 		{k.Repair, k.RepairAll, k.Refresh, k.Runs, k.Release, k.Copy, k.Export},
 		{k.Help, k.Quit},
 	}

@@ -162,6 +162,9 @@ func (m Model) header() string {
 	id := " " + s.Bold.Render(rel.Ref)
 	if rel.Run != "" {
 		id += s.Muted.Render(" · run ") + rel.Run
+		if !compact && strings.HasPrefix(rel.RunNote, "the newest") {
+			id += s.Muted.Render(" (newest anchored)")
+		}
 	}
 	if rel.SHA != "" {
 		id += s.Muted.Render(" · sha ") + shortSHA(rel.SHA)
@@ -209,6 +212,9 @@ func (m Model) viewState() string {
 	if m.brokenOnly {
 		st = append(st, "broken only")
 	}
+	if n := countVerdict(m.report, inspect.VerdictNotBuilt); n > 0 && !m.showNotBuilt {
+		st = append(st, fmt.Sprintf("%d not built hidden (a)", n))
+	}
 	if f := m.filter.Value(); f != "" && !m.filtering {
 		st = append(st, fmt.Sprintf("filter %q", f))
 	}
@@ -241,4 +247,17 @@ func shortSHA(s string) string {
 		return s[:7]
 	}
 	return s
+}
+
+func countVerdict(r *inspect.Report, v inspect.Verdict) int {
+	n := 0
+	if r == nil {
+		return 0
+	}
+	for _, b := range r.Backends {
+		if b.Verdict == v {
+			n++
+		}
+	}
+	return n
 }

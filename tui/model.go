@@ -53,6 +53,9 @@ type Model struct {
 	selected   string // suffix of the selected backend
 	filtering  bool
 	brokenOnly bool
+	// showNotBuilt shows the backends a branch run did not build; hidden
+	// by default, they are most of a path-filtered master build.
+	showNotBuilt bool
 	sort       sortMode
 	showDetail bool
 
@@ -185,7 +188,7 @@ func (m Model) Report() *inspect.Report { return m.report }
 
 // rows are the backends the table shows, filtered and sorted.
 func (m Model) rows() []*inspect.BackendReport {
-	return visibleRows(m.report, m.filter.Value(), m.brokenOnly, m.sort)
+	return visibleRows(m.report, m.filter.Value(), m.brokenOnly, m.showNotBuilt, m.sort)
 }
 
 // cursor is the index of the selected backend in rows, or 0.

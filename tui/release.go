@@ -29,6 +29,9 @@ func (releasePane) Render(r *inspect.Report, width, height int, s *Styles) strin
 		return s.Dialog.Width(w).Render(strings.Join(lines, "\n"))
 	}
 	add(s.DialogTitle.Render("Release " + releaseTitle(r.Release)))
+	if r.Release.RunNote != "" {
+		add(s.Muted.Render("run: " + r.Release.RunNote))
+	}
 	add("")
 	add(s.Section.Render("Repos"))
 	for _, rp := range r.Repos {
@@ -41,8 +44,12 @@ func (releasePane) Render(r *inspect.Report, width, height int, s *Styles) strin
 	sum, _ := summarize(r)
 	add("")
 	add(s.Section.Render("Verdicts"))
-	add(fmt.Sprintf("  %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
-		sum.OK, sum.Repairable, sum.Unrepairable, sum.Conflict, sum.Unknown))
+	verdicts := fmt.Sprintf("  %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+		sum.OK, sum.Repairable, sum.Unrepairable, sum.Conflict, sum.Unknown)
+	if n := countVerdict(r, inspect.VerdictNotBuilt); n > 0 {
+		verdicts += fmt.Sprintf(", %d not built in this run", n)
+	}
+	add(verdicts)
 	add("")
 	add(s.Section.Render(fmt.Sprintf("Release-wide problems (%d)", len(r.Problems))))
 	if len(r.Problems) == 0 {

@@ -131,7 +131,7 @@ func summarize(r *inspect.Report) (s inspect.Summary, pending int) {
 }
 
 // visibleRows filters and sorts the report's backends for the table.
-func visibleRows(r *inspect.Report, filter string, brokenOnly bool, mode sortMode) []*inspect.BackendReport {
+func visibleRows(r *inspect.Report, filter string, brokenOnly, notBuilt bool, mode sortMode) []*inspect.BackendReport {
 	if r == nil {
 		return nil
 	}
@@ -139,6 +139,9 @@ func visibleRows(r *inspect.Report, filter string, brokenOnly bool, mode sortMod
 	var out []*inspect.BackendReport
 	for _, b := range r.Backends {
 		if brokenOnly && (b.Verdict == inspect.VerdictOK || b.Verdict == inspect.VerdictPending) {
+			continue
+		}
+		if !notBuilt && b.Verdict == inspect.VerdictNotBuilt {
 			continue
 		}
 		if f != "" && !matches(b, f) {

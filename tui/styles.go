@@ -116,6 +116,7 @@ var verdictGlyphs = map[inspect.Verdict]glyph{
 	inspect.VerdictConflict:     {"⚠", "conflict", "confl"},
 	inspect.VerdictUnknown:      {"?", "unknown", "unknwn"},
 	inspect.VerdictPending:      {"…", "pending", "pend"},
+	inspect.VerdictNotBuilt:     {"–", "not built", "n/built"},
 }
 
 var cellGlyphs = map[inspect.CellState]glyph{
@@ -136,6 +137,7 @@ var tagGlyphs = map[inspect.TagState]glyph{
 	inspect.TagPending:  {"·", "pending", "pend"},
 	inspect.TagDenied:   {"⊘", "denied", "deny"},
 	inspect.TagError:    {"!", "error", "err"},
+	inspect.TagBroken:   {"✗", "broken", "broken"},
 }
 
 // staleMark flags a target whose user-facing tag (latest or branch) is not
