@@ -56,8 +56,8 @@ type Model struct {
 	// showNotBuilt shows the backends a branch run did not build; hidden
 	// by default, they are most of a path-filtered master build.
 	showNotBuilt bool
-	sort       sortMode
-	showDetail bool
+	sort         sortMode
+	showDetail   bool
 
 	plans    map[string]*planState
 	outcomes map[string]Outcome
