@@ -42,7 +42,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
-		if m.running != "" && !m.quitArmed {
+		if m.running > 0 && !m.quitArmed {
 			m.quitArmed = true
 			m.setStatus("a re-merge is running: q again cancels it and quits", true)
 			return m, nil
@@ -101,7 +101,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.RepairAll):
 		return m.openRepairAll()
 	case key.Matches(msg, k.Refresh):
-		if m.running != "" {
+		if m.running > 0 {
 			m.setStatus("a re-merge is running; the release is re-inspected when it ends", true)
 			return m, nil
 		}

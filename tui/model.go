@@ -63,7 +63,11 @@ type Model struct {
 	outcomes map[string]Outcome
 	jobs     map[string]jobState
 	queue    []string
-	running  string
+	// running counts re-merges in flight (at most maxParallelRepairs).
+	running int
+	// finished: suffix -> whether its re-merge worked, shown on its row
+	// until the re-inspection that follows the last one.
+	finished map[string]bool
 	jobSeq   int
 
 	status    string
@@ -117,6 +121,7 @@ func New(svc Service, opts ...Option) Model {
 		plans:     map[string]*planState{},
 		outcomes:  map[string]Outcome{},
 		jobs:      map[string]jobState{},
+		finished:  map[string]bool{},
 		exportDir: ".",
 		now:       time.Now,
 		markdown:  writeMarkdown,

@@ -188,8 +188,8 @@ func TestRepairOne(t *testing.T) {
 				if inspects != 2 {
 					t.Errorf("inspections = %d, want a re-inspection after the re-merge", inspects)
 				}
-				if len(m.jobs) != 0 || m.running != "" {
-					t.Errorf("jobs left: %v running %q", m.jobs, m.running)
+				if len(m.jobs) != 0 || m.running != 0 {
+					t.Errorf("jobs left: %v running %d", m.jobs, m.running)
 				}
 				if o := m.outcomes["-cpu-whisper"]; !o.OK {
 					t.Errorf("outcome = %+v", o)
@@ -199,7 +199,7 @@ func TestRepairOne(t *testing.T) {
 	}
 }
 
-func TestRepairAllRunsInOrder(t *testing.T) {
+func TestRepairAllRunsEveryOne(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	f.report.Backends[2].Verdict = inspect.VerdictRepairable // -cuda12-vllm
@@ -214,6 +214,7 @@ func TestRepairAllRunsInOrder(t *testing.T) {
 	}
 	m, _ = press(t, m, "y")
 	inspects, repaired, _ := f.calls()
+	slices.Sort(repaired) // they run side by side
 	if want := []string{"-cpu-whisper", "-cuda12-vllm"}; !slices.Equal(repaired, want) {
 		t.Errorf("repaired %v, want %v", repaired, want)
 	}
@@ -229,7 +230,7 @@ func TestRepairProgressOnRow(t *testing.T) {
 	t.Parallel()
 	m := started(t, newFake(), 120, 30)
 	m.jobs["-cpu-whisper"] = jobState{Job: 9, Running: true}
-	m.running = "-cpu-whisper"
+	m.running = 1
 	nm, _ := m.Update(RepairProgressMsg{Job: 9, Suffix: "-cpu-whisper",
 		Progress: Progress{Step: 1, Steps: 3, Text: "copy arm64", Bytes: 1 << 20, TotalBytes: 4 << 20}})
 	m = nm.(Model)
@@ -354,5 +355,34 @@ func TestViewIsExactlyTheWindow(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Re-merges run side by side; a row whose re-merge ended says so at once
+// instead of keeping its old verdict until the whole batch is done, and
+// the release is re-inspected only after the last one.
+func TestParallelRepairsShowEachRowsEnd(t *testing.T) {
+	t.Parallel()
+	m := started(t, newFake(), 120, 30)
+	m.jobs["-cpu-whisper"] = jobState{Job: 9, Running: true}
+	m.jobs["-cpu-kokoro"] = jobState{Job: 10, Running: true}
+	m.running = 2
+	nm, cmd := m.Update(RepairDoneMsg{Job: 9, Suffix: "-cpu-whisper", Outcome: Outcome{Suffix: "-cpu-whisper", OK: true, Text: "quay: published"}})
+	m = nm.(Model)
+	if m.running != 1 || m.inspecting {
+		t.Fatalf("running %d, inspecting %v after the first of two ended", m.running, m.inspecting)
+	}
+	_ = cmd
+	view := m.render()
+	if !strings.Contains(view, "✓ merged") {
+		t.Errorf("the finished row does not say so:\n%s", view)
+	}
+	nm, _ = m.Update(RepairDoneMsg{Job: 10, Suffix: "-cpu-kokoro", Outcome: Outcome{Suffix: "-cpu-kokoro", OK: false, Text: "quay: failed"}})
+	m = nm.(Model)
+	if m.running != 0 || !m.inspecting {
+		t.Errorf("running %d, inspecting %v after the last ended; want a re-inspection", m.running, m.inspecting)
+	}
+	if view := m.render(); !strings.Contains(view, "✗ failed") {
+		t.Errorf("the failed row does not say so:\n%s", view)
 	}
 }

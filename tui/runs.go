@@ -135,7 +135,7 @@ func plural(n int) string {
 // openRuns opens the run picker and asks the service for the runs. A
 // re-merge in flight keeps the release it is re-merging on screen.
 func (m Model) openRuns() (tea.Model, tea.Cmd) {
-	if m.running != "" {
+	if m.running > 0 {
 		m.setStatus("a re-merge is running; pick a run when it ends", true)
 		return m, nil
 	}

@@ -182,7 +182,7 @@ func TestRunPickerCancelsInspection(t *testing.T) {
 func TestRunPickerWaitsForRepair(t *testing.T) {
 	t.Parallel()
 	m := started(t, newFake(), 80, 24)
-	m.running = "-cpu-whisper"
+	m.running = 1
 	m, _ = press(t, m, "u")
 	if m.picker != nil || !m.statusErr || !strings.Contains(m.status, "re-merge is running") {
 		t.Errorf("picker = %+v status = %q: a running re-merge must keep its release on screen", m.picker, m.status)

@@ -26,7 +26,10 @@ type tableData struct {
 	Rows    []*inspect.BackendReport
 	Cursor  int
 	Jobs    map[string]jobState
-	Empty   string // shown when there are no rows
+	// Finished: re-merges done since the last inspection, and whether
+	// each worked.
+	Finished map[string]bool
+	Empty    string // shown when there are no rows
 }
 
 // tableHeaderLines is the two header lines: group labels, column labels.
@@ -204,6 +207,12 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		vtext, vstyle = fmt.Sprintf("⟳ %d/%d", job.Progress.Step, job.Progress.Steps), s.Info
 	case busy:
 		vtext, vstyle = "⧗ queued", s.Info
+	default:
+		if ok, done := d.Finished[b.Suffix]; done && ok {
+			vtext, vstyle = "✓ merged", s.verdict(inspect.VerdictOK)
+		} else if done {
+			vtext, vstyle = "✗ failed", s.verdict(inspect.VerdictUnrepairable)
+		}
 	}
 	out.WriteString(st(vstyle, pad(vtext, c.verd)) + " ")
 	for _, leg := range legSlots(b) {

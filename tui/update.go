@@ -56,6 +56,9 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.Report != nil {
 			m.report = msg.Report
 			m.fixSelection()
+			if m.running == 0 {
+				m.finished = map[string]bool{} // the rows show the verdicts again
+			}
 		}
 		switch {
 		case msg.Err != nil && errors.Is(msg.Err, context.Canceled):
@@ -136,7 +139,7 @@ func (m Model) handleRepairDone(msg RepairDoneMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	delete(m.jobs, msg.Suffix)
-	m.running = ""
+	m.running--
 	out := msg.Outcome
 	switch {
 	case msg.Err != nil:
@@ -151,8 +154,9 @@ func (m Model) handleRepairDone(msg RepairDoneMsg) (Model, tea.Cmd) {
 		m.setStatus(fmt.Sprintf("re-merged %s; %s", msg.Suffix, firstLine(out.Text)), false)
 	}
 	m.outcomes[msg.Suffix] = out
+	m.finished[msg.Suffix] = out.OK
 	m.noteRepair(msg.Suffix, out)
-	if cmd := m.startNextRepair(); cmd != nil {
+	if cmd := m.startRepairs(); cmd != nil || m.running > 0 {
 		return m, cmd
 	}
 	m.status += " · re-inspecting"
@@ -168,11 +172,28 @@ func (m *Model) enqueue(suffixes []string) tea.Cmd {
 		m.jobSeq++
 		m.jobs[s] = jobState{Job: m.jobSeq}
 		m.queue = append(m.queue, s)
+		delete(m.finished, s)
 	}
-	if m.running != "" {
-		return nil
+	return m.startRepairs()
+}
+
+// maxParallelRepairs bounds the re-merges in flight. Each one's requests
+// still go through the client's per-registry limit, which is what bounds
+// the load on a registry; this bounds memory and the rows in motion.
+const maxParallelRepairs = 8
+
+// startRepairs starts queued re-merges up to maxParallelRepairs in
+// flight, or returns nil when none starts.
+func (m *Model) startRepairs() tea.Cmd {
+	var cmds []tea.Cmd
+	for m.running < maxParallelRepairs {
+		cmd := m.startNextRepair()
+		if cmd == nil {
+			break
+		}
+		cmds = append(cmds, cmd)
 	}
-	return m.startNextRepair()
+	return tea.Batch(cmds...)
 }
 
 // startNextRepair starts the first queued re-merge, or returns nil.
@@ -188,8 +209,12 @@ func (m *Model) startNextRepair() tea.Cmd {
 		}
 		j.Running = true
 		m.jobs[s] = j
-		m.running = s
-		m.setStatus("re-merging "+s+"…", false)
+		m.running++
+		if m.running == 1 {
+			m.setStatus("re-merging "+s+"…", false)
+		} else {
+			m.setStatus(fmt.Sprintf("re-merging %d backends (%d queued)…", m.running, len(m.queue)), false)
+		}
 		ch := make(chan tea.Msg, maxBatch)
 		return tea.Batch(m.repairCmd(m.ctx, j.Job, cloneBackend(b), ch), listen(ch))
 	}
@@ -237,7 +262,7 @@ func (m *Model) noteRepair(suffix string, out Outcome) {
 	if cosignCommand(out.Text) != "" {
 		m.unsigned = true
 	}
-	if len(m.queue) > 0 {
+	if len(m.queue) > 0 || m.running > 0 {
 		return // the note is written once the queue is done
 	}
 	ok := m.repaired - len(m.repairFailed)
