@@ -29,7 +29,9 @@ func newInspectCmd(o *options, stdout io.Writer) *cobra.Command {
 in every target, and prints the result as a table, JSON (the documented
 contract) or markdown (for a GitHub step summary).
 
-Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
+Exit codes: 0 every backend ok; 1 something broken, or nothing could be
+checked (every registry down or denying: the reason is on stderr); 2 usage or
+input error, such as a matrix with no backend.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			write, err := reportWriter(format, width, stdout)
@@ -43,7 +45,10 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 			if err := write(stdout, rep); err != nil {
 				return err
 			}
-			if rep.Summary.Broken() {
+			if none, why := nothingChecked(rep); none {
+				return fmt.Errorf("inspect %s: nothing could be checked: %s", describeRelease(rep.Release), why)
+			}
+			if rep.Summary.Broken() || rep.Summary.OK != len(rep.Backends) {
 				return errBroken
 			}
 			return nil
