@@ -124,7 +124,7 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 	r.AuditPath, r.AuditID = log.path, newAuditID()
 	if p.NoOp {
 		r.NoOp, r.Outcome = true, OutcomeNothing
-		if err := AppendAudit(log.path, log.outcome(r.AuditID, r, nil)); err != nil {
+		if err := appendAudit(log.path, log.outcome(r.AuditID, r, nil), false); err != nil {
 			return r, fmt.Errorf("writing audit log: %w", err)
 		}
 		return r, nil
@@ -138,7 +138,7 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 		r.Outcome = outcomeFailed + redactedText(err)
 	}
 	settleTags(ctx, c, r)
-	if aerr := AppendAudit(log.path, log.outcome(r.AuditID, r, err)); aerr != nil {
+	if aerr := appendAudit(log.path, log.outcome(r.AuditID, r, err), false); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("writing audit log: %w", aerr))
 	}
 	return r, err

@@ -58,7 +58,7 @@ func Reconcile(ctx context.Context, c *registry.Client, opts ...Option) ([]Recon
 		case err != nil:
 			rec.Err = err
 		case line != nil:
-			if err := AppendAudit(log.path, *line); err != nil {
+			if err := appendAudit(log.path, *line, false); err != nil {
 				return out, fmt.Errorf("writing audit log: %w", err)
 			}
 			rec.Line = line
