@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -40,18 +42,35 @@ type Result struct {
 	Manifests []string
 	// ListWritten is true once the list is in the target by digest.
 	ListWritten bool
-	// TagsMoved are the tags written, in order; on a failure during the tag
-	// step these are the ones that did move.
+	// TagsMoved are the tags this re-merge moved, in order. A tag whose
+	// write failed or was cut off is read back before Execute returns and
+	// counted here when it did move.
 	TagsMoved []string
+	// TagsUnknown are tags whose write was cut off and that could not be
+	// read back: they may have moved. The audit log keeps the re-merge
+	// open, and the next run's Reconcile reads them again.
+	TagsUnknown []TagError
 	// Verified: every tag of the plan was read back pointing at ListDigest.
 	Verified bool
-	// AuditPath is where the audit line went.
+	// AuditPath is where the audit lines went; AuditID ties them together.
 	AuditPath string
+	AuditID   string
+
+	// attempted are tags whose write was sent without an answer saying
+	// it landed.
+	attempted []string
+}
+
+// TagError is a tag that could not be read back, with the reason.
+type TagError struct {
+	Tag, Err string
 }
 
 // Unsigned reports whether something new was published: a re-merged list
 // carries no signature until someone runs CosignCommand.
-func (r *Result) Unsigned() bool { return r.ListWritten || len(r.TagsMoved) > 0 }
+func (r *Result) Unsigned() bool {
+	return r.ListWritten || len(r.TagsMoved) > 0 || len(r.TagsUnknown) > 0
+}
 
 // CosignCommand is the command CI's merge job runs to sign what it
 // published, children included (.github/workflows/backend_merge.yml).
@@ -70,6 +89,9 @@ func (r *Result) String() string {
 	if len(r.TagsMoved) > 0 {
 		fmt.Fprintf(&b, "  tags moved: %s\n", strings.Join(r.TagsMoved, ", "))
 	}
+	for _, u := range r.TagsUnknown {
+		fmt.Fprintf(&b, "  tag %s may have moved (could not read it back: %s); the next repair reconciles it\n", u.Tag, u.Err)
+	}
 	if r.Unsigned() {
 		fmt.Fprintf(&b, "  %s is unsigned; sign it with: %s\n", short(r.Plan.ListDigest), r.CosignCommand())
 	}
@@ -81,9 +103,15 @@ func (r *Result) String() string {
 // manifest by digest; then check every child is in the target (a list is
 // never written over an absent child); then put the list by digest; then
 // move the tags, each re-read first so a tag changed since the plan is not
-// overwritten (unless WithForce); then read every tag back. Tags are last:
-// a failure or a cancelled ctx before them leaves every tag as it was. One
-// audit line is appended whatever happens.
+// overwritten (unless WithForce); then read every tag back.
+//
+// Tags are last: a failure or a cancelled ctx before them leaves every tag
+// as it was. A cancel during the tag step starts no further tag write; the
+// write in flight is let finish (bounded by the client's timeout) so that
+// what moved is known. The audit log gets an intent line, synced, before
+// the first write (Execute writes nothing when it cannot append it) and an
+// outcome line at the end, whatever happens, stating the tags that moved as
+// read back from the registry.
 func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (*Result, error) {
 	o := makeOptions(opts)
 	o.force = o.force || p.Force
@@ -91,23 +119,64 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 	if p.Refusal != "" {
 		return r, fmt.Errorf("re-merge of %s into %s refused: %s", p.Suffix, p.Target, p.Refusal)
 	}
-	var err error
+	log, err := openAuditLog(o)
+	if err != nil {
+		return r, fmt.Errorf("writing audit log: %w", err)
+	}
+	r.AuditPath, r.AuditID = log.path, newAuditID()
 	if p.NoOp {
 		r.NoOp, r.Outcome = true, OutcomeNothing
-	} else {
-		err = execute(ctx, c, p, o, r)
-		r.Outcome = OutcomePublished
-		if err != nil {
-			r.Outcome = outcomeFailed + registry.Redact(err.Error())
+		if err := appendAudit(log.path, log.outcome(r.AuditID, r, nil), false); err != nil {
+			return r, fmt.Errorf("writing audit log: %w", err)
+		}
+		return r, nil
+	}
+	if err := AppendAudit(log.path, log.intent(r.AuditID, p)); err != nil {
+		return r, fmt.Errorf("writing the audit log's intent line, so nothing was written to %s: %w", p.Repo, err)
+	}
+	err = execute(ctx, c, p, o, r)
+	r.Outcome = OutcomePublished
+	if err != nil {
+		r.Outcome = outcomeFailed + redactedText(err)
+	}
+	settleTags(ctx, c, r)
+	if aerr := appendAudit(log.path, log.outcome(r.AuditID, r, err), false); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("writing audit log: %w", aerr))
+	}
+	return r, err
+}
+
+// readBackTimeout bounds reading the tags back after a failed or cancelled
+// tag step: long enough for a few HEADs, short enough not to hold a
+// ctrl+c. What it cannot read stays open for the next run's Reconcile.
+const readBackTimeout = 15 * time.Second
+
+// settleTags reads back the tags whose write was sent but not answered, so
+// that Result and the audit log count one that landed as moved.
+func settleTags(ctx context.Context, c *registry.Client, r *Result) {
+	if len(r.attempted) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readBackTimeout)
+	defer cancel()
+	dst, err := c.Repository(r.Plan.Repo)
+	for _, tag := range r.attempted {
+		var d *v1.Descriptor
+		if err == nil {
+			d, err = headManifest(ctx, c, dst.Tag(tag))
+		}
+		switch {
+		case err != nil:
+			r.TagsUnknown = append(r.TagsUnknown, TagError{Tag: tag, Err: redactedText(err)})
+			err = nil
+		case d != nil && d.Digest.String() == r.Plan.ListDigest:
+			r.TagsMoved = append(r.TagsMoved, tag)
 		}
 	}
-	path, aerr := writeAudit(o, r)
-	r.AuditPath = path
-	if aerr != nil {
-		aerr = fmt.Errorf("writing audit log: %w", aerr)
-	}
-	return r, errors.Join(err, aerr)
+	r.attempted = nil
 }
+
+func redactedText(err error) string { return registry.Redact(err.Error()) }
 
 // steps numbers the steps for StepEvents.
 type steps struct {
@@ -248,13 +317,22 @@ func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Reposi
 }
 
 // moveTags points the pending tags at the list. Each tag is read again
-// first: one that moved since the plan is left alone unless forced.
+// first: one that moved since the plan is left alone unless forced. No tag
+// write starts once ctx is cancelled, but the one in flight is not cut off:
+// its answer says whether it moved.
 func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, p *Plan, o options, st *steps, r *Result) error {
 	fail := func(err error) error {
+		var notes []string
 		if len(r.TagsMoved) > 0 {
-			return fmt.Errorf("%w (tags already moved: %s)", err, strings.Join(r.TagsMoved, ", "))
+			notes = append(notes, "tags already moved: "+strings.Join(r.TagsMoved, ", "))
 		}
-		return fmt.Errorf("%w (no tag was moved)", err)
+		if len(r.attempted) > 0 {
+			notes = append(notes, "tag "+strings.Join(r.attempted, ", ")+" may have moved: its write did not succeed; it is read back")
+		}
+		if len(notes) == 0 {
+			notes = append(notes, "no tag was moved")
+		}
+		return fmt.Errorf("%w (%s)", err, strings.Join(notes, "; "))
 	}
 	for _, t := range p.Tags {
 		if !t.Pending() {
@@ -282,9 +360,14 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		if now != t.From && !o.force {
 			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); plan again", t.Tag, orMissing(t.From), orMissing(now)))
 		}
-		if err := w.putManifest(ctx, dst.Tag(t.Tag), p.List, p.ListMediaType); err != nil {
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("cancelled before moving tag %s: %w", t.Tag, err))
+		}
+		r.attempted = append(r.attempted, t.Tag)
+		if err := w.putManifest(context.WithoutCancel(ctx), dst.Tag(t.Tag), p.List, p.ListMediaType); err != nil {
 			return fail(err)
 		}
+		r.attempted = r.attempted[:len(r.attempted)-1]
 		r.TagsMoved = append(r.TagsMoved, t.Tag)
 	}
 	return nil

@@ -78,9 +78,17 @@ func TestRepairFromAnchorMovesNoBytes(t *testing.T) {
 		t.Error("no step events")
 	}
 	lines := auditLines(t, w.audit)
-	if len(lines) != 1 || lines[0].Outcome != OutcomePublished || lines[0].ListDigest != ci ||
-		lines[0].User != "tester" || len(lines[0].Children) != 2 || lines[0].Children[1].Source != w.anchor() || len(lines[0].Tags) != 3 {
-		t.Errorf("audit lines %+v", lines)
+	if len(lines) != 2 {
+		t.Fatalf("audit lines %+v, want an intent and an outcome", lines)
+	}
+	in, out := lines[0], lines[1]
+	if in.Event != EventIntent || in.ID == "" || in.ID != r.AuditID || len(in.Moves) != 3 || in.Moves[0].From != "" || in.Moves[0].To != ci ||
+		len(in.Children) != 2 || in.Children[1].Source != w.anchor() || in.User != "tester" {
+		t.Errorf("intent line %+v", in)
+	}
+	if out.Event != EventOutcome || out.ID != in.ID || out.Result != ResultOK || out.Outcome != OutcomePublished || out.ListDigest != ci ||
+		out.User != "tester" || len(out.Children) != 2 || len(out.Tags) != 3 || len(out.TagsMoved) != 3 || len(out.TagsNotMoved) != 0 {
+		t.Errorf("outcome line %+v", out)
 	}
 }
 
@@ -168,8 +176,13 @@ func TestSecondRunIsNoOpAndDryRunWritesNothing(t *testing.T) {
 	if len(r.TagsMoved) != 0 || len(r.Manifests) != 0 {
 		t.Errorf("re-running a done plan moved %v, put %v", r.TagsMoved, r.Manifests)
 	}
-	if lines := auditLines(t, w.audit); len(lines) != 3 || lines[1].Outcome != OutcomeNothing {
-		t.Errorf("audit: %+v", lines)
+	// intent+outcome, a lone outcome for the no-op, intent+outcome.
+	lines := auditLines(t, w.audit)
+	if len(lines) != 5 || lines[2].Event != EventOutcome || lines[2].Result != ResultNothing || lines[2].Outcome != OutcomeNothing {
+		t.Fatalf("audit: %+v", lines)
+	}
+	if last := lines[4]; last.Result != ResultOK || len(last.TagsMoved) != 0 || len(last.Tags) != 3 {
+		t.Errorf("re-running a done plan logged %+v; want no tag moved, three in place", last)
 	}
 }
 
@@ -241,8 +254,13 @@ func TestFailureLeavesTags(t *testing.T) {
 			if r.ListWritten != (tt.wantMoved > 0) {
 				t.Errorf("list written = %v after failing at %s", r.ListWritten, tt.name)
 			}
-			if lines := auditLines(t, w.audit); len(lines) != 1 || !strings.HasPrefix(lines[0].Outcome, "failed: ") {
-				t.Errorf("audit %+v", lines)
+			lines := auditLines(t, w.audit)
+			if len(lines) != 2 || lines[0].Event != EventIntent || lines[1].Event != EventOutcome || lines[1].Result != ResultFailed ||
+				!strings.HasPrefix(lines[1].Outcome, "failed: ") || lines[1].Error == "" {
+				t.Fatalf("audit %+v", lines)
+			}
+			if got := lines[1].TagsMoved; len(got) != tt.wantMoved || len(lines[1].TagsNotMoved) != 3-tt.wantMoved {
+				t.Errorf("audit says moved %v, not moved %v; want %d moved", got, lines[1].TagsNotMoved, tt.wantMoved)
 			}
 		})
 	}

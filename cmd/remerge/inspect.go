@@ -39,8 +39,10 @@ user-facing tag (latest-<suffix>, the branch tag, a darwin release tag)
 meets one of the named conditions (` + inspect.GateVocabulary() + `), rather than
 whether every backend is ok. A tag the registry did not answer fails it too.
 
-Exit codes: 0 every backend ok (or the gate passes), 1 something broken (or
-the gate fails), 2 usage or input error.`,
+Exit codes: 0 every backend ok (or the gate passes); 1 something broken (or
+the gate fails), or nothing could be checked (every registry down or
+denying: the reason is on stderr); 2 usage or input error, such as a matrix
+with no backend.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			write, err := reportWriter(format, width, stdout)
@@ -72,6 +74,9 @@ the gate fails), 2 usage or input error.`,
 			}
 			if err := gh.publishReport(rep); err != nil {
 				return err
+			}
+			if none, why := nothingChecked(rep); none {
+				return fmt.Errorf("inspect %s: nothing could be checked: %s", describeRelease(rep.Release), why)
 			}
 			if gate.Empty() {
 				return brokenIf(rep.Summary.Broken())

@@ -98,3 +98,11 @@ func oneLine(s string) string {
 	}
 	return strings.Join(lines, " ")
 }
+
+// brokenIf is errBroken (exit 1) when b.
+func brokenIf(b bool) error {
+	if b {
+		return errBroken
+	}
+	return nil
+}

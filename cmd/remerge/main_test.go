@@ -64,6 +64,8 @@ func TestUsageErrors(t *testing.T) {
 		{"tui without release", []string{"tui", m}, []string{"--release"}},
 		{"root without release", []string{m}, []string{"--release"}},
 		{"repair missing release", []string{"repair", "--all", m}, []string{"--release"}},
+		{"inspect empty matrix", []string{"inspect", "--release", "v1", "--matrix", "testdata/empty-matrix.yml"}, []string{"testdata/empty-matrix.yml", "no backend"}},
+		{"repair empty matrix", []string{"repair", "--all", "--yes", "--release", "v1", "--matrix", "testdata/empty-matrix.yml"}, []string{"testdata/empty-matrix.yml", "no backend"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,6 +132,13 @@ func (o *options) load() (*loaded, error) {
 	if err != nil {
 		return nil, asUsage(err)
 	}
+	if len(m.Backends) == 0 {
+		why := "no include entry with a tag-suffix"
+		if len(m.Problems) > 0 {
+			why += " (" + strings.Join(m.Problems, "; ") + ")"
+		}
+		return nil, usagef("matrix %s: no backend: %s", m.Path, why)
+	}
 	l := &loaded{rel: rel, cfg: cfg, matrix: m}
 	if o.digestsDir != "" {
 		d, err := inspect.ReadDigestsDir(o.digestsDir)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,8 +45,14 @@ nothing.
 A tag-suffix may be written without its leading dash (cpu-kokoro), or after
 "--" (repair -- -cpu-kokoro).
 
-Exit codes: 0 every selected backend ok afterwards, 1 something still broken,
-2 usage or input error.`,
+Before anything else it reconciles the audit log (--audit): a re-merge left
+without an outcome by a killed run gets a "reconciled" line saying which of
+its tags moved, read back from the registry.
+
+Exit codes: 0 every backend ok afterwards (with --all the whole release,
+else the named backends); 1 something still broken, left alone (the closing
+summary says why), a registry failure, or nothing could be checked; 2 usage
+or input error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.suffixes = args
 			l, err := o.load()
@@ -91,6 +98,9 @@ func (f *repairFlags) check(l *loaded) error {
 		return err
 	}
 	f.suffixes = suffixes
+	if f.all && !slices.ContainsFunc(l.matrix.Backends, func(b inspect.BackendSpec) bool { return b.Kind != inspect.KindDarwin }) {
+		return usagef("repair --all: matrix %s has only darwin backends, which are never re-merged", l.matrix.Path)
+	}
 	for _, s := range f.suffixes {
 		if b, _ := l.matrix.Backend(s); b.Kind == inspect.KindDarwin {
 			return usagef("repair %q: a darwin backend is pushed as a plain image and never re-merged", s)
@@ -118,23 +128,6 @@ func (f repairFlags) targetNames(cfg inspect.Config) []string {
 		names = append(names, t.Name)
 	}
 	return names
-}
-
-// selected returns the backends of rep to re-merge: the named ones, or with
-// --all every repairable one (and conflicting ones too with --force).
-func (f repairFlags) selected(rep *inspect.Report) []*inspect.BackendReport {
-	var out []*inspect.BackendReport
-	for _, b := range rep.Backends {
-		switch {
-		case b.Kind == inspect.KindDarwin:
-		case !f.all:
-			out = append(out, b)
-		case b.Verdict == inspect.VerdictRepairable,
-			f.force && b.Verdict == inspect.VerdictConflict:
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // confirm asks on stdout and reads y/yes from stdin. Without a terminal

@@ -13,8 +13,9 @@ import (
 // annotation per backend and target left broken (or a notice that nothing
 // is), and a section appended to $GITHUB_STEP_SUMMARY. Its error is the
 // run's exit: errBroken when anything is left broken.
-func (f repairFlags) finish(w io.Writer, rel inspect.Release, left []string, broken bool) error {
-	result := summarize(w, left, broken)
+func (f repairFlags) finish(w io.Writer, rel inspect.Release, s *repairSummary) error {
+	left, broken := s.left, len(s.left) > 0
+	result := s.close(w)
 	if f.format != formatGitHub {
 		return result
 	}
@@ -33,14 +34,14 @@ func (f repairFlags) finish(w io.Writer, rel inspect.Release, left []string, bro
 	if err := report.WriteAnnotations(w, as); err != nil {
 		return err
 	}
-	if err := appendTo(gh.summary, func(w io.Writer) error { return repairSummary(w, rel, left, broken) }); err != nil {
+	if err := appendTo(gh.summary, func(w io.Writer) error { return writeRepairStepSummary(w, rel, left, broken) }); err != nil {
 		return err
 	}
 	return result
 }
 
-// repairSummary is the step-summary section of a repair run.
-func repairSummary(w io.Writer, rel inspect.Release, left []string, broken bool) error {
+// writeRepairStepSummary is the step-summary section of a repair run.
+func writeRepairStepSummary(w io.Writer, rel inspect.Release, left []string, broken bool) error {
 	text := fmt.Sprintf("### remerge repair: %s\n\n", rel.Ref)
 	switch {
 	case len(left) > 0:

@@ -81,8 +81,9 @@ func TestRepairAgainstRegistry(t *testing.T) {
 	})
 }
 
-// TestRepairSaysWhatIsLeftBroken: a backend that cannot be re-merged ends
-// the run with exit 1 and a closing line per target saying why.
+// TestRepairSaysWhatIsLeftBroken: a named backend that cannot be
+// re-merged (its digest is gone everywhere) ends the run with exit 1 and a
+// closing line saying why.
 func TestRepairSaysWhatIsLeftBroken(t *testing.T) {
 	r := seedRelease(t)
 	ctx := context.Background()
@@ -100,9 +101,33 @@ func TestRepairSaysWhatIsLeftBroken(t *testing.T) {
 		t.Fatalf("no closing summary:\n%s", stdout)
 	}
 	summary := stdout[i:]
-	for _, want := range []string{"-cpu-b in quay: ", "-cpu-b in dockerhub: "} {
+	for _, want := range []string{"-cpu-b: unknown: no digest known for single"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("closing summary lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// With --target, a backend still broken in a target left out is not
+// reported fine: exit 1, and the summary names that target.
+func TestRepairTargetLeavesOtherTargetBroken(t *testing.T) {
+	r := seedRelease(t)
+	ctx := context.Background()
+	for _, repo := range []string{r.quay, r.hub} {
+		if err := r.reg.Reap(ctx, repo, r.arm64.Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	code, stdout, stderr := runArgs(t, append([]string{"repair", "--all", "--yes", "--target", "quay", "--audit", audit}, r.args()...)...)
+	if code != exitBroken {
+		t.Fatalf("exit %d, want %d; stderr %q\n%s", code, exitBroken, stderr, stdout)
+	}
+	i := strings.LastIndex(stdout, "left broken:")
+	if want := "-cpu-a in dockerhub: not selected (--target)"; i < 0 || !strings.Contains(stdout[i:], want) {
+		t.Errorf("closing summary lacks %q:\n%s", want, stdout)
+	}
+	if !strings.Contains(stdout, "re-merging -cpu-a into quay") {
+		t.Errorf("quay was not re-merged:\n%s", stdout)
 	}
 }

@@ -37,6 +37,10 @@ const (
 	// EffectEndless answers 200 with a manifest content type and a body
 	// that does not end (capped at 1 GiB), to test read limits.
 	EffectEndless Effect = "endless"
+	// EffectLand forwards the request to the registry, which acts on it,
+	// then drops the client's connection with a reset instead of the
+	// answer: a write that landed although the client saw it fail.
+	EffectLand Effect = "land"
 )
 
 // endlessCap bounds an "endless" body so a broken client cannot make a test
@@ -335,6 +339,9 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 			}
 		case EffectEndless:
 			p.endless(w, r)
+		case EffectLand:
+			next.ServeHTTP(&discard{h: http.Header{}}, r)
+			reset(w)
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -372,6 +379,15 @@ func (p *FaultProxy) answer(w http.ResponseWriter, code int, f *Fault, retryAt t
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, body+"\n")
 }
+
+// discard is a ResponseWriter that throws the registry's answer away, for
+// EffectLand.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+func (d *discard) Flush()                      {}
 
 // reset closes the client connection with SO_LINGER 0, so the client sees
 // "connection reset by peer" rather than a clean EOF.
