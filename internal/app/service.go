@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
@@ -31,6 +32,14 @@ type Service struct {
 	Force bool
 	// Backends restricts the release to these suffixes when not empty.
 	Backends []string
+
+	mu sync.Mutex
+	// shown: the plans last shown for each (run, backend): a confirmed
+	// re-merge executes these, not a fresh plan the user never saw.
+	shown map[string][]*repair.Plan
+	// reconciled: the audit log was reconciled once, before the first
+	// re-merge of this session.
+	reconciled bool
 }
 
 var _ tui.Service = (*Service)(nil)
@@ -62,7 +71,43 @@ func (s *Service) Plan(ctx context.Context, run string, b *inspect.BackendReport
 	if err != nil {
 		return tui.Plan{Suffix: b.Suffix}, err
 	}
+	s.mu.Lock()
+	if s.shown == nil {
+		s.shown = map[string][]*repair.Plan{}
+	}
+	s.shown[run+"\x00"+b.Suffix] = plans
+	s.mu.Unlock()
 	return summarise(b.Suffix, plans), nil
+}
+
+// confirmed returns (and forgets) the plans last shown for b, or nil.
+func (s *Service) confirmed(run, suffix string) []*repair.Plan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := run + "\x00" + suffix
+	p := s.shown[key]
+	delete(s.shown, key)
+	return p
+}
+
+// reconcile settles, once per session, re-merges a killed run left open in
+// the audit log, so what this session appends follows a true record.
+func (s *Service) reconcile(ctx context.Context) error {
+	s.mu.Lock()
+	done := s.reconciled
+	s.reconciled = true
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := repair.Reconcile(ctx, s.Client, repair.WithAudit(s.Audit))
+	if err != nil {
+		s.mu.Lock()
+		s.reconciled = false
+		s.mu.Unlock()
+		return fmt.Errorf("reconciling the audit log: %w", err)
+	}
+	return nil
 }
 
 // release is s.Release with run, when given, as its run.
@@ -109,15 +154,24 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 	return out
 }
 
-// Repair re-plans (the registries may have moved since the plan was shown)
-// and executes every runnable target plan in config order, stopping at the
-// first failure so the report says exactly what happened. run is as for
-// Plan, and is what the audit log records.
+// Repair executes the plans the confirmation showed for b (planning afresh
+// only for a batch re-merge, whose confirmation shows a count): every
+// runnable target plan in config order, stopping at the first failure so
+// the report says exactly what happened. A shown plan the world has moved
+// away from since (a tag changed, a child gone) fails at its execute-time
+// checks and says so; nothing unshown is ever run. run is as for Plan,
+// and is what the audit log records.
 func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
 	out := tui.Outcome{Suffix: b.Suffix}
-	plans, err := s.plans(ctx, run, b)
-	if err != nil {
+	if err := s.reconcile(ctx); err != nil {
 		return out, err
+	}
+	plans := s.confirmed(run, b.Suffix)
+	if plans == nil {
+		var err error
+		if plans, err = s.plans(ctx, run, b); err != nil {
+			return out, err
+		}
 	}
 	var lines []string
 	steps := 0

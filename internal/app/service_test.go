@@ -1,0 +1,55 @@
+package app_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testreg"
+)
+
+// The TUI executes the plan its confirmation showed, not a fresh one: when
+// the world moves between the two (here latest moves to another image),
+// the re-merge stops at its execute-time check and says so, instead of
+// quietly running a plan nobody saw.
+func TestServiceExecutesTheShownPlan(t *testing.T) {
+	ctx := context.Background()
+	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}
+	rep, err := svc.Inspect(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	shown, err := svc.Plan(ctx, rep.Release.Run, b)
+	if err != nil || !shown.Runnable {
+		t.Fatalf("plan %+v, %v", shown, err)
+	}
+	// Meanwhile someone points quay's latest at another image.
+	other, err := f.Quay.PushImage(ctx, scenario.QuayTarget, platformOf("amd64"), testreg.ImageOptions{Seed: 77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Quay.PublishSingle(ctx, scenario.QuayTarget, []string{"latest-cpu-kokoro"}, other); err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.Repair(ctx, rep.Release.Run, b, nil)
+	if err == nil || !strings.Contains(err.Error()+out.Text, "changed since the plan") {
+		t.Fatalf("repair of a plan the world moved away from: %v\n%s", err, out.Text)
+	}
+	if d, _ := f.Quay.Resolve(ctx, scenario.QuayTarget, "latest-cpu-kokoro"); d != other.Digest {
+		t.Errorf("latest moved to %s; it must stay on %s", d, other.Digest)
+	}
+}
+
+func platformOf(arch string) v1.Platform { return v1.Platform{OS: "linux", Architecture: arch} }
