@@ -38,7 +38,7 @@ type measurement struct {
 	// throttle is the inspect and re-merge again with quay.io-style
 	// throttling on both proxies.
 	throttle *throttleRun
-	total   time.Duration
+	total    time.Duration
 }
 
 // TestResults runs the whole measurement once and writes results.md. It

@@ -162,7 +162,7 @@ func (m *measurement) writeThrottle(b *strings.Builder) {
 		}
 	}
 	w("\n## Requests in flight per registry, measured at the proxies\n\n")
-	w("A request counts from its arrival at the proxy until the last byte of its answer is handed to the connection, "+
+	w("A request counts from its arrival at the proxy until the last byte of its answer is handed to the connection, " +
 		"so a body still streaming counts. Every inspect of this run:\n\n")
 	w("| run | --concurrency | peak quay side | peak docker.io side | |\n|---|---:|---:|---:|---|\n")
 	for _, ir := range m.allInspects() {
