@@ -140,10 +140,13 @@ func TestThrottledInspectMatchesClean(t *testing.T) {
 // blob bodies stream from one registry while the other receives them):
 // neither registry ever answers more requests at once than the client's
 // limit, and the re-merges complete (a limit that held by deadlocking would
-// fail here by the test's timeout).
+// fail here by the test's timeout). A limit of 1 is left out on purpose:
+// there a blob download gives its slot back with its headers (see
+// hostState.acquire), since holding it would deadlock a same-registry copy
+// whose mount is declined, so a streaming body may overlap one request.
 func TestLimitHoldsAtTheRegistry(t *testing.T) {
 	t.Parallel()
-	for _, limit := range []int{1, 3} {
+	for _, limit := range []int{2, 3} {
 		t.Run(string(rune('0'+limit)), func(t *testing.T) {
 			t.Parallel()
 			// Every multi-arch backend that would be reaped is reaped from
