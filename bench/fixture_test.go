@@ -126,12 +126,24 @@ func (f *fixture) release() inspect.Release {
 	return inspect.Release{Ref: f.rel.Ref, Run: f.rel.Run, SHA: f.rel.SHA}
 }
 
-// setLatency sets the added latency on both proxies and zeroes their
-// counters, so the next measurement counts only its own requests.
-func (f *fixture) setLatency(d time.Duration) {
+// setLatency sets the added latency on both proxies, installs faults on
+// both, and zeroes their counters, so the next measurement counts only its
+// own requests.
+func (f *fixture) setLatency(d time.Duration, faults ...testreg.Fault) {
 	for _, p := range []*testreg.FaultProxy{f.quayProxy, f.hubProxy} {
+		p.Clear()
 		p.SetLatency(d)
+		for _, fl := range faults {
+			p.Add(fl)
+		}
 		p.ResetStats()
+	}
+}
+
+// clearFaults removes every fault and the latency from both proxies.
+func (f *fixture) clearFaults() {
+	for _, p := range []*testreg.FaultProxy{f.quayProxy, f.hubProxy} {
+		p.Clear()
 	}
 }
 

@@ -44,6 +44,7 @@ func (m *measurement) markdown() string {
 	m.writeCrane(&b)
 	m.writeSensitivity(&b)
 	m.writeRemerge(&b)
+	m.writeThrottle(&b)
 	return b.String()
 }
 

@@ -37,8 +37,12 @@ type inspectRun struct {
 // runInspect runs `remerge inspect --format json --concurrency conc` over
 // the whole release with the proxies at latency d. Exit 1 (something broken) is expected: the
 // release has reaped and lost backends.
-func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int) (*inspectRun, error) {
-	f.setLatency(d)
+//
+// faults are installed on both proxies for the run (after the counters are
+// zeroed) and removed after it.
+func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, faults ...testreg.Fault) (*inspectRun, error) {
+	f.setLatency(d, faults...)
+	defer f.clearFaults()
 	rel := f.release()
 	cmd := exec.CommandContext(ctx, f.remerge, "inspect",
 		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"time"
 
@@ -30,6 +31,16 @@ type remergeRun struct {
 	legKinds               []repair.SourceKind
 	result                 *repair.Result
 	listDigest, wantDigest string // published, and what buildx would publish
+	// throttled counts the 429s both proxies answered over all phases.
+	throttled int
+}
+
+// wall is the re-merge from the one-backend inspect to the last write.
+func (r *remergeRun) wall() time.Duration { return r.inspect + r.planWall + r.execWall }
+
+// throttles is the 429s both proxies answered since their last reset.
+func (f *fixture) throttles() int {
+	return f.quayProxy.Stats().Status(http.StatusTooManyRequests) + f.hubProxy.Stats().Status(http.StatusTooManyRequests)
 }
 
 // layerBytes is every blob byte uploaded by the re-merge (config and layer
@@ -44,22 +55,28 @@ func (r *remergeRun) manifestBytes() int64 {
 	return r.execQuay.Uploaded("PUT", testreg.KindManifest) + r.execHub.Uploaded("PUT", testreg.KindManifest)
 }
 
-// reapedBackend picks the first multi-arch backend of fate Reaped.
-func (f *fixture) reapedBackend() (scenario.Backend, error) {
+// reapedBackend picks the nth (from 0) multi-arch backend of fate Reaped.
+func (f *fixture) reapedBackend(nth int) (scenario.Backend, error) {
 	for _, b := range f.seeded.Backends {
 		if b.Fate == scenario.Reaped && b.Kind == inspect.KindMultiarch {
-			return b, nil
+			if nth == 0 {
+				return b, nil
+			}
+			nth--
 		}
 	}
-	return scenario.Backend{}, errors.New("no reaped multi-arch backend in the generated release")
+	return scenario.Backend{}, errors.New("not enough reaped multi-arch backends in the generated release")
 }
 
 // runRemerge inspects one reaped backend, then plans and executes its
 // re-merge into quay through the repair library, with the proxies at
 // latency d, counting each phase apart. It then checks that the release
 // tag resolves, in the registry itself, to the list buildx would write.
-func (f *fixture) runRemerge(ctx context.Context, d time.Duration) (*remergeRun, error) {
-	be, err := f.reapedBackend()
+// nth picks the reaped backend; faults are installed on both proxies for
+// every phase.
+func (f *fixture) runRemerge(ctx context.Context, d time.Duration, nth int, faults ...testreg.Fault) (*remergeRun, error) {
+	defer f.clearFaults()
+	be, err := f.reapedBackend(nth)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +85,7 @@ func (f *fixture) runRemerge(ctx context.Context, d time.Duration) (*remergeRun,
 	defer c.Close()
 	rel := f.release()
 
-	f.setLatency(d)
+	f.setLatency(d, faults...)
 	start := time.Now()
 	rep, err := inspect.Run(ctx, rel, inspect.WithConfig(f.cfg), inspect.WithClient(c), inspect.WithBackends(be.Suffix))
 	if err != nil {
@@ -76,12 +93,13 @@ func (f *fixture) runRemerge(ctx context.Context, d time.Duration) (*remergeRun,
 	}
 	r.inspect = time.Since(start)
 	r.inspectReqs = f.quayProxy.Stats().Total() + f.hubProxy.Stats().Total()
+	r.throttled = f.throttles()
 	if len(rep.Backends) != 1 || rep.Backends[0].Verdict != inspect.VerdictRepairable {
 		return nil, fmt.Errorf("inspecting %s: want one repairable backend, got %+v", be.Suffix, rep.Summary)
 	}
 
 	audit := repair.WithAudit(filepath.Join(f.dir, "audit.jsonl"))
-	f.setLatency(d)
+	f.setLatency(d, faults...)
 	start = time.Now()
 	plan, err := repair.NewPlan(ctx, c, f.cfg, rel, rep.Backends[0], "quay", audit)
 	if err != nil {
@@ -89,11 +107,12 @@ func (f *fixture) runRemerge(ctx context.Context, d time.Duration) (*remergeRun,
 	}
 	r.planWall = time.Since(start)
 	r.planQuay, r.planHub = f.quayProxy.Stats(), f.hubProxy.Stats()
+	r.throttled += f.throttles()
 	for _, l := range plan.Legs {
 		r.legKinds = append(r.legKinds, l.Kind)
 	}
 
-	f.setLatency(d)
+	f.setLatency(d, faults...)
 	start = time.Now()
 	r.result, err = repair.Execute(ctx, c, plan, audit)
 	if err != nil {
@@ -101,6 +120,7 @@ func (f *fixture) runRemerge(ctx context.Context, d time.Duration) (*remergeRun,
 	}
 	r.execWall = time.Since(start)
 	r.execQuay, r.execHub = f.quayProxy.Stats(), f.hubProxy.Stats()
+	r.throttled += f.throttles()
 	f.setLatency(0)
 
 	r.listDigest, err = f.quay.Resolve(ctx, scenario.QuayTarget, rel.Ref+be.Suffix)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // resultsFlag turns TestResults on. `make bench` passes it; plain `go test`
@@ -33,7 +35,10 @@ type measurement struct {
 	// wide are inspects at the last latency with wideConcurrency limits.
 	wide    []*inspectRun
 	remerge *remergeRun
-	total   time.Duration
+	// throttle is the inspect and re-merge again with quay.io-style
+	// throttling on both proxies.
+	throttle *throttleRun
+	total    time.Duration
 }
 
 // TestResults runs the whole measurement once and writes results.md. It
@@ -116,11 +121,24 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 		logf("inspect at %s, concurrency %d: %s, bound %s", last, c, ir.wall.Round(time.Millisecond), ir.bound())
 		m.wide = append(m.wide, ir)
 	}
-	rr, err := f.runRemerge(ctx, last)
+	// Throttled inspect before any re-merge: it must find what the clean
+	// inspect at the same latency found.
+	tr, err := f.runThrottled(ctx, m.inspect[len(m.inspect)-1], logf)
+	if err != nil {
+		return nil, err
+	}
+	m.throttle = tr
+	rr, err := f.runRemerge(ctx, last, 0)
 	if err != nil {
 		return nil, fmt.Errorf("re-merge: %w", err)
 	}
 	m.remerge = rr
+	// The same shape of re-merge on another reaped backend, throttled.
+	if tr.remerge, err = f.runRemerge(ctx, last, 1, testreg.QuayThrottle(throttleRate)); err != nil {
+		return nil, fmt.Errorf("throttled re-merge: %w", err)
+	}
+	logf("re-merge at %s: %s clean, %s throttled (%d 429s)", last, rr.wall().Round(time.Millisecond),
+		tr.remerge.wall().Round(time.Millisecond), tr.remerge.throttled)
 	m.total = time.Since(m.started)
 	return m, nil
 }
@@ -176,6 +194,7 @@ func (m *measurement) targets() []target {
 			pass:     ir.rssKiB > 0 && mib(ir.rssKiB) < maxRSSMB,
 		})
 	}
+	out = append(out, m.throttleTargets()...)
 	if rr := m.remerge; rr != nil {
 		out = append(out, target{
 			name:     "re-merge of a same-registry backend moves no layer bytes",

@@ -127,3 +127,40 @@ func drain(rc io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
 	_ = rc.Close()
 }
+
+// slotBody holds its request's concurrency slot until the body is read to
+// its end or closed, so the registry never has more answers in flight than
+// the limit, streaming ones included. A body nobody reads or closes for
+// the timeout gives the slot back (it stays readable): a caller that
+// forgets a body costs a connection, not the host's bound for good.
+type slotBody struct {
+	rc      io.ReadCloser
+	slot    *slot
+	timeout time.Duration
+	timer   *time.Timer
+}
+
+func newSlotBody(rc io.ReadCloser, s *slot, timeout time.Duration) *slotBody {
+	return &slotBody{rc: rc, slot: s, timeout: timeout, timer: time.AfterFunc(timeout, s.done)}
+}
+
+// Read passes bytes through; the end of the body, or a failure reading it,
+// ends the request.
+func (b *slotBody) Read(p []byte) (int, error) {
+	b.timer.Stop()
+	n, err := b.rc.Read(p)
+	if err != nil {
+		b.slot.done()
+		return n, err
+	}
+	b.timer.Reset(b.timeout)
+	return n, err
+}
+
+// Close closes the body and gives the slot back.
+func (b *slotBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.slot.done()
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -56,6 +57,10 @@ func Classify(err error) (Class, string) {
 		// length cap to cut it off, so it goes first.
 		return Other, oneLine(Redact(plain.Error() + "; " + err.Error()))
 	}
+	var throttled *ThrottledError
+	if errors.As(err, &throttled) {
+		return Other, throttled.Error()
+	}
 	var terr *ggcrtransport.Error
 	if !errors.As(err, &terr) {
 		// A network failure is told by its innermost operation ("dial tcp
@@ -104,9 +109,14 @@ func registryText(e *ggcrtransport.Error) string {
 	// The raw body is only reachable through Error(); it follows the status.
 	msg := e.Error()
 	if i := strings.Index(msg, status+": "); i >= 0 {
-		if body := strings.TrimSpace(msg[i+len(status)+2:]); body != "" {
+		// A body that is markup is some proxy's error page: it says
+		// nothing the status does not.
+		if body := strings.TrimSpace(msg[i+len(status)+2:]); body != "" && !strings.HasPrefix(body, "<") {
 			return status + ": " + body
 		}
+	}
+	if e.StatusCode == http.StatusTooManyRequests {
+		return status + " (throttled)"
 	}
 	return status
 }
@@ -158,6 +168,22 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return Redact(e.err.Error()) }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// ThrottledError is what a request gets when the registry kept answering
+// 429 without a word of its own (no body, or an HTML page as quay.io's
+// nginx serves) until the request's retry deadline passed.
+type ThrottledError struct {
+	Host  string
+	Tries int           // requests sent, the first included
+	Spent time.Duration // from the first try to giving up
+}
+
+// Error starts with the status as a person reads it; what follows tells
+// that remerge did wait.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("429 Too Many Requests (throttled): %s still throttling after %d tries in %s",
+		e.Host, e.Tries, e.Spent.Round(time.Millisecond))
+}
 
 // wrap adds context to err and makes its text safe to print.
 func wrap(err error, format string, args ...any) error {

@@ -22,13 +22,15 @@ import (
 
 // Defaults for the zero values of Options. DefaultConcurrency is per
 // registry host: inspection is mostly small HEADs, which Docker Hub does not
-// count against its pull limit, and a 429 pauses that host for every worker,
-// so 16 in flight is polite and keeps a LocalAI-sized release within seconds
+// count against its pull limit, a 429 with Retry-After pauses that host for
+// every worker and one without makes it take fewer at once, so 16 in flight
+// is polite and keeps a LocalAI-sized release within seconds
 // (bench/results.md).
 const (
 	DefaultConcurrency      = 16
 	DefaultTimeout          = 30 * time.Second
 	DefaultRetries          = 3
+	DefaultRetryDeadline    = 2 * time.Minute
 	DefaultMaxRetryAfter    = 60 * time.Second
 	DefaultMaxManifestBytes = 4 << 20
 )
@@ -42,9 +44,14 @@ type Options struct {
 	// Timeout bounds the wait for response headers and the silence allowed
 	// while reading a body; a stalled registry fails instead of hanging.
 	Timeout time.Duration
-	// Retries is how many times a retryable failure is tried again.
-	// Negative means no retries.
+	// Retries is how many times a 5xx, 408 or connection failure is
+	// tried again. Negative means no retries at all, throttles included.
 	Retries int
+	// RetryDeadline bounds how long one request keeps being retried after
+	// throttle answers (429, 503), counted from its first try: a throttled
+	// request is retried, after the host's Retry-After or a jittered
+	// backoff, until then, and not forever.
+	RetryDeadline time.Duration
 	// MaxRetryAfter caps a server's Retry-After, and the backoff used when
 	// a 429 does not carry one.
 	MaxRetryAfter time.Duration
@@ -74,6 +81,9 @@ func (o Options) withDefaults() Options {
 		o.Retries = DefaultRetries
 	case o.Retries < 0:
 		o.Retries = 0
+	}
+	if o.RetryDeadline <= 0 {
+		o.RetryDeadline = DefaultRetryDeadline
 	}
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = DefaultMaxRetryAfter
@@ -120,6 +130,7 @@ func New(opts Options) *Client {
 		insecure:    c.insecure,
 		concurrency: opts.Concurrency,
 		retries:     opts.Retries,
+		retryFor:    opts.RetryDeadline,
 		maxWait:     opts.MaxRetryAfter,
 		timeout:     opts.Timeout,
 		maxManifest: opts.MaxManifestBytes,

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -68,6 +69,28 @@ func backoff(attempt int, limit time.Duration) time.Duration {
 	d = min(d, limit, maxBackoff)
 	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
 	return max(d+jitter, 0)
+}
+
+// Backoff of a throttled request (429 or 503 without Retry-After): short,
+// since the host's adaptive limit is what slows the traffic down, and
+// growing gently, since a throttle that hits a fixed fraction of requests
+// hits some requests many times in a row and each of them is on some
+// backend's critical path.
+const (
+	throttleBase   = 100 * time.Millisecond
+	throttleGrowth = 1.5
+	throttleCap    = 5 * time.Second
+)
+
+// throttleBackoff is the wait before the retry of a request throttled n
+// times before (0 for the first): throttleBase growing by throttleGrowth,
+// capped at throttleCap and limit, drawn from its upper half ("equal
+// jitter") so that throttled workers spread out but none comes back at
+// once.
+func throttleBackoff(n int, limit time.Duration) time.Duration {
+	d := float64(throttleBase) * math.Pow(throttleGrowth, float64(min(n, 64)))
+	d = min(d, float64(min(limit, throttleCap)))
+	return time.Duration(d/2 + rand.Float64()*d/2)
 }
 
 // sleep waits for d or until ctx is done, whichever comes first, so that

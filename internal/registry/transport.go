@@ -7,69 +7,25 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// hostState is what all workers share about one registry host: a semaphore
-// bounding requests in flight, and the time before which nothing may be sent
-// because the host asked us to back off (429/503 Retry-After).
-type hostState struct {
-	sem chan struct{}
-
-	mu        sync.Mutex
-	notBefore time.Time
-}
-
-// pause pushes the host's gate to at least until; never pulls it earlier.
-func (h *hostState) pause(until time.Time) {
-	h.mu.Lock()
-	if until.After(h.notBefore) {
-		h.notBefore = until
-	}
-	h.mu.Unlock()
-}
-
-func (h *hostState) gate() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.notBefore
-}
-
-// acquire waits until the host's gate is open and a slot is free. The gate
-// is checked again once the slot is held: a request that queued for a slot
-// while another one got a 429 must not slip out before the pause ends.
-func (h *hostState) acquire(ctx context.Context, now func() time.Time) error {
-	for {
-		if err := sleep(ctx, h.gate().Sub(now())); err != nil {
-			return err
-		}
-		select {
-		case h.sem <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if !h.gate().After(now()) {
-			return nil
-		}
-		<-h.sem
-	}
-}
-
-func (h *hostState) release() { <-h.sem }
-
 // transport is remerge's layer under go-containerregistry's auth transport,
 // so it sees every request, token fetches and pings included. It refuses
-// plain HTTP to hosts not allowed it, bounds requests in flight per host,
-// honours Retry-After per host for all workers at once, retries what can be
-// retried safely, and puts an idle timeout (and, for manifests, a size cap)
-// on response bodies.
+// plain HTTP to hosts not allowed it, bounds requests in flight per host
+// (until their answers are finished, see hostState), adapts that bound to
+// the host's throttling, honours Retry-After per host for all workers at
+// once, retries what can be retried safely, and puts an idle timeout (and,
+// for manifests, a size cap) on response bodies.
 type transport struct {
 	inner       http.RoundTripper
 	insecure    insecureSet
 	concurrency int
 	retries     int
+	retryFor    time.Duration
 	maxWait     time.Duration
 	timeout     time.Duration
 	maxManifest int64
@@ -80,21 +36,31 @@ type transport struct {
 }
 
 func (t *transport) host(hostport string) *hostState {
+	hostport = strings.ToLower(hostport)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	h, ok := t.hosts[hostport]
 	if !ok {
-		h = &hostState{sem: make(chan struct{}, t.concurrency)}
+		h = newHostState(t.concurrency, t.now)
 		t.hosts[hostport] = h
 	}
 	return h
 }
 
-// RoundTrip sends req, retrying 429, 5xx and connection failures when the
-// request can be sent again (no body, or a body GetBody can recreate). A
-// streaming upload body is never replayed. When retries run out on a status
-// the last response is returned as is, so the caller sees the registry's
-// own error text.
+// RoundTrip sends req when the host has room for it, and retries when the
+// request can be sent again (no body, or a body GetBody can recreate; a
+// streaming upload body is never replayed):
+//
+//   - a throttle (429, 503) until the request's deadline (Options.RetryDeadline,
+//     or the context's if sooner): after the Retry-After the host asked
+//     for, or without one after a jittered backoff, while the host's
+//     adaptive limit takes fewer requests at once;
+//   - other 5xx, 408 and connection failures up to Options.Retries times.
+//
+// When retries run out on a status the last response is returned as is, so
+// the caller sees the registry's own error text, except that an HTML page
+// never reaches it: a throttle answered with one (quay.io's) becomes a
+// ThrottledError, and any other HTML error page is dropped.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.insecure.checkScheme(req.URL); err != nil {
 		closeBody(req)
@@ -102,63 +68,113 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	h := t.host(req.URL.Host)
-	replay := replayable(req)
-	for attempt := 0; ; attempt++ {
-		r, err := t.attemptRequest(req, attempt)
+	replay := replayable(req) && t.retries > 0
+	stream := isBlobGet(req)
+	start := t.now()
+	deadline := start.Add(t.retryFor)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	failures, throttles := 0, 0
+	for attempt := 1; ; attempt++ {
+		r, err := t.attemptRequest(req, attempt-1)
 		if err != nil {
 			return nil, err
 		}
-		if err := h.acquire(ctx, t.now); err != nil {
+		s, err := h.acquire(ctx, stream)
+		if err != nil {
 			closeBody(r)
 			return nil, fmt.Errorf("waiting to send to %s: %w", req.URL.Host, err)
 		}
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
-		// Close the gate before giving up the slot: a worker queued for
-		// the slot must find the pause already set, not slip out first.
-		paused := err == nil && t.pauseIfAsked(h, resp, attempt)
-		h.release()
-		more := replay && attempt < t.retries && ctx.Err() == nil
 		if err != nil {
+			s.answeredWith(true, false)
+			s.done()
 			cancel()
-			if !more || !retryableError(err) {
+			if !replay || failures >= t.retries || ctx.Err() != nil || !retryableError(err) {
 				return nil, err
 			}
-			if err := sleep(ctx, backoff(attempt, t.maxWait)); err != nil {
+			if err := sleep(ctx, backoff(failures, t.maxWait)); err != nil {
 				return nil, err
 			}
+			failures++
 			continue
 		}
-		if more && retryableStatus(resp.StatusCode) {
-			drain(resp.Body)
-			cancel()
-			if !paused {
-				if err := sleep(ctx, backoff(attempt, t.maxWait)); err != nil {
-					return nil, err
-				}
+		throttled := isThrottle(resp.StatusCode)
+		var wait time.Duration
+		if throttled {
+			// Close the gate before giving up the slot: a worker queued
+			// for the slot must find the pause already set.
+			ra, asked := retryAfter(resp, t.now(), t.maxWait)
+			if asked {
+				h.pause(t.now().Add(ra))
 			}
-			continue
+			s.answeredWith(false, !asked)
+			wait = ra
+			if !asked || ra <= 0 {
+				wait = throttleBackoff(throttles, t.maxWait)
+			}
+			throttles++
+		} else {
+			s.answeredWith(false, false)
 		}
-		return t.wrapResponse(req, resp, cancel)
+		switch {
+		case throttled && replay && ctx.Err() == nil && t.now().Add(wait).Before(deadline):
+		case !throttled && replay && retryableStatus(resp.StatusCode) && failures < t.retries && ctx.Err() == nil:
+			wait = backoff(failures, t.maxWait)
+			failures++
+		default:
+			return t.answer(req, resp, s, cancel, attempt, t.now().Sub(start))
+		}
+		drain(resp.Body)
+		s.done()
+		cancel()
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
 	}
 }
 
-// pauseIfAsked closes the host's gate after a 429 or a 503 with
-// Retry-After: for the time the server asked (capped), or for a backoff when
-// a 429 does not say. Every worker waits on the same gate. It reports
-// whether it paused the host, so the caller does not wait twice.
-func (t *transport) pauseIfAsked(h *hostState, resp *http.Response, attempt int) bool {
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
-		return false
+// answer hands the final response to the caller, HTML error pages turned
+// into plain errors, with its slot held until the body is finished.
+func (t *transport) answer(req *http.Request, resp *http.Response, s *slot, cancel context.CancelFunc, tries int, spent time.Duration) (*http.Response, error) {
+	if resp.StatusCode >= http.StatusBadRequest {
+		html := isHTML(resp.Header)
+		if resp.StatusCode == http.StatusTooManyRequests && (html || req.Method == http.MethodHead || resp.ContentLength == 0) {
+			drain(resp.Body)
+			s.done()
+			cancel()
+			return nil, &ThrottledError{Host: req.URL.Host, Tries: tries, Spent: spent}
+		}
+		if html {
+			// A proxy's error page says nothing the status does not, and
+			// would fill a table cell with markup.
+			drain(resp.Body)
+			resp.Body = http.NoBody
+			resp.ContentLength = 0
+			resp.Header.Del("Content-Type")
+		}
 	}
-	wait, ok := retryAfter(resp, t.now(), t.maxWait)
-	if !ok && resp.StatusCode == http.StatusTooManyRequests {
-		wait, ok = backoff(attempt, t.maxWait), true
-	}
-	if ok {
-		h.pause(t.now().Add(wait))
-	}
-	return ok
+	return t.wrapResponse(req, resp, s, cancel)
+}
+
+// isThrottle reports whether a status asks the client to slow down.
+func isThrottle(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
+}
+
+// isHTML reports whether a response is an HTML page.
+func isHTML(h http.Header) bool {
+	ct := strings.ToLower(strings.TrimSpace(h.Get("Content-Type")))
+	return strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "application/xhtml")
+}
+
+// isBlobGet reports whether req downloads a blob: the one body a caller may
+// read while it sends other requests (the upload it feeds).
+func isBlobGet(req *http.Request) bool {
+	return req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") &&
+		!strings.Contains(req.URL.Path, "/blobs/uploads")
 }
 
 // attemptRequest returns the request to send for the given attempt: req
@@ -177,18 +193,30 @@ func (t *transport) attemptRequest(req *http.Request, attempt int) (*http.Reques
 }
 
 // wrapResponse puts the idle timeout and, for manifests, the size cap on
-// the body. cancel ends the attempt's context and is called on Close.
-func (t *transport) wrapResponse(req *http.Request, resp *http.Response, cancel context.CancelFunc) (*http.Response, error) {
+// the body, and ties the slot to it: the slot is given back when the body
+// is read to its end, closed, or left untouched for the timeout (a caller
+// that forgets a body must not shrink the host's bound for good). An
+// answer without a body gives it back at once. cancel ends the attempt's
+// context and is called on Close.
+func (t *transport) wrapResponse(req *http.Request, resp *http.Response, s *slot, cancel context.CancelFunc) (*http.Response, error) {
 	host := req.URL.Host
 	if isManifestGet(req) && resp.StatusCode == http.StatusOK {
 		if resp.ContentLength > t.maxManifest {
 			drain(resp.Body)
+			s.done()
 			cancel()
 			return nil, &ManifestTooLargeError{Host: host, Limit: t.maxManifest}
 		}
 		resp.Body = &limitedBody{rc: resp.Body, host: host, limit: t.maxManifest}
 	}
 	resp.Body = newIdleBody(resp.Body, host, t.timeout, cancel)
+	// With a limit of one, a download feeding an upload to the same host
+	// would wait for its own slot: such a body gives it back now.
+	if req.Method == http.MethodHead || resp.ContentLength == 0 || (!s.stream && isBlobGet(req)) {
+		s.done()
+		return resp, nil
+	}
+	resp.Body = newSlotBody(resp.Body, s, t.timeout)
 	return resp, nil
 }
 

@@ -1,6 +1,8 @@
 package testreg
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +36,14 @@ const (
 	// EffectStall never answers; the request ends when the client gives up
 	// or the proxy closes.
 	EffectStall Effect = "stall"
+	// EffectThrottleHTML answers as quay.io does when it throttles: 429
+	// with an HTML page (Content-Type text/html) from its front proxy and
+	// no Retry-After, so the client has to decide how long to wait. With a
+	// Rate, which requests it hits is decided by the seed and the request
+	// alone (method, path, and how many times that request came before),
+	// not by the order concurrent requests happen to arrive in, so two runs
+	// of the same work see the same throttles.
+	EffectThrottleHTML Effect = "throttle-html"
 	// EffectEndless answers 200 with a manifest content type and a body
 	// that does not end (capped at 1 GiB), to test read limits.
 	EffectEndless Effect = "endless"
@@ -42,6 +52,16 @@ const (
 	// answer: a write that landed although the client saw it fail.
 	EffectLand Effect = "land"
 )
+
+// ThrottlePage is the body of an EffectThrottleHTML answer: the page nginx
+// (quay.io's front) serves with a 429.
+const ThrottlePage = "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n" +
+	"<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+
+// QuayThrottle is the fault of a registry throttling like quay.io: a
+// fraction rate of all requests answered with 429, an HTML page and no
+// Retry-After (EffectThrottleHTML).
+func QuayThrottle(rate float64) Fault { return Fault{Effect: EffectThrottleHTML, Rate: rate} }
 
 // endlessCap bounds an "endless" body so a broken client cannot make a test
 // stream forever.
@@ -130,7 +150,9 @@ type FaultProxy struct {
 	closed   bool
 
 	mu       sync.Mutex
+	seed     int64
 	rng      *rand.Rand
+	seen     map[string]int // arrivals per method and path, for keyed rates
 	latency  time.Duration
 	rules    []*rule
 	arrivals []Arrival
@@ -142,7 +164,7 @@ type ProxyOption func(*FaultProxy)
 // WithSeed seeds the source behind Fault.Rate so a test is reproducible.
 // The default seed is 1.
 func WithSeed(seed int64) ProxyOption {
-	return func(p *FaultProxy) { p.rng = rand.New(rand.NewSource(seed)) }
+	return func(p *FaultProxy) { p.seed, p.rng = seed, rand.New(rand.NewSource(seed)) }
 }
 
 // NewFaultProxy starts a proxy in front of upstream ("host:port").
@@ -155,7 +177,9 @@ func NewFaultProxy(upstream string, opts ...ProxyOption) (*FaultProxy, error) {
 		upstream:  upstream,
 		rec:       newRecorder(),
 		done:      make(chan struct{}),
+		seed:      1,
 		rng:       rand.New(rand.NewSource(1)),
+		seen:      map[string]int{},
 		transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16},
 	}
 	for _, o := range opts {
@@ -221,11 +245,15 @@ func (p *FaultProxy) Clear() {
 // Stats returns a snapshot of the traffic through the proxy.
 func (p *FaultProxy) Stats() Stats { return p.rec.snapshot() }
 
-// ResetStats zeroes the counters and forgets the arrivals.
+// ResetStats zeroes the counters (the peak in flight starts again from the
+// requests in flight now) and forgets the arrivals, and with them the
+// per-request counts behind EffectThrottleHTML's draws, so a measured run
+// after ResetStats draws as a run on a fresh proxy would.
 func (p *FaultProxy) ResetStats() {
 	p.rec.reset()
 	p.mu.Lock()
 	p.arrivals = nil
+	p.seen = map[string]int{}
 	p.mu.Unlock()
 }
 
@@ -262,6 +290,9 @@ func (p *FaultProxy) decide(r *http.Request) (delay time.Duration, f *Fault, ret
 	kind := Classify(r.URL.Path)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	key := r.Method + " " + r.URL.RequestURI()
+	nth := p.seen[key]
+	p.seen[key]++
 	delay = p.latency
 	for _, ru := range p.rules {
 		if !ru.Match.hits(r.Method, kind, r.URL.Path) {
@@ -270,8 +301,14 @@ func (p *FaultProxy) decide(r *http.Request) (delay time.Duration, f *Fault, ret
 		if (ru.Times > 0 && ru.left <= 0) || (!ru.until.IsZero() && now.After(ru.until)) {
 			continue
 		}
-		if ru.Rate > 0 && ru.Rate < 1 && p.rng.Float64() >= ru.Rate {
-			continue
+		if ru.Rate > 0 && ru.Rate < 1 {
+			draw := p.rng.Float64()
+			if ru.Effect == EffectThrottleHTML {
+				draw = keyedDraw(p.seed, key, nth)
+			}
+			if draw >= ru.Rate {
+				continue
+			}
 		}
 		ru.left--
 		if ru.Effect == EffectDelay {
@@ -321,6 +358,12 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 		switch f.Effect {
 		case EffectThrottle:
 			p.answer(w, http.StatusTooManyRequests, f, retryAt, "Too Many Requests")
+		case EffectThrottleHTML:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusTooManyRequests)
+			if r.Method != http.MethodHead {
+				_, _ = io.WriteString(w, ThrottlePage)
+			}
 		case EffectStatus:
 			code := f.Status
 			if code == 0 {
@@ -346,6 +389,19 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// keyedDraw is a number in [0, 1) fixed by the seed, the request (method
+// and URI) and how many times the same request arrived before: the same
+// work draws the same numbers however its requests interleave.
+func keyedDraw(seed int64, key string, nth int) float64 {
+	h := sha256.New()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], uint64(seed))
+	binary.LittleEndian.PutUint64(b[8:], uint64(nth))
+	_, _ = h.Write(b[:])
+	_, _ = io.WriteString(h, key)
+	return float64(binary.LittleEndian.Uint64(h.Sum(nil))>>11) / (1 << 53)
 }
 
 // wait sleeps d unless the client or the proxy gives up first.
@@ -392,6 +448,9 @@ func (d *discard) Flush()                      {}
 // reset closes the client connection with SO_LINGER 0, so the client sees
 // "connection reset by peer" rather than a clean EOF.
 func reset(w http.ResponseWriter) {
+	if f, ok := w.(interface{ finish() }); ok {
+		f.finish()
+	}
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)

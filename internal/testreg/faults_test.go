@@ -3,10 +3,14 @@ package testreg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -275,5 +279,109 @@ func TestPushThroughProxy(t *testing.T) {
 	}
 	if s.Status(http.StatusInternalServerError) == 0 {
 		t.Fatalf("no 500 counted:\n%s", s)
+	}
+}
+
+// TestQuayThrottle: a rate of the requests get 429, text/html, the nginx
+// page and no Retry-After; which ones is fixed by the seed and the
+// requests alone, not by their order.
+func TestQuayThrottle(t *testing.T) {
+	t.Parallel()
+	r := Start(t)
+	paths := make([]string, 40)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/v2/r/manifests/t%d", i)
+	}
+	run := func(seed int64, reverse bool) map[string]bool {
+		p := StartFaultProxy(t, r.Host, WithSeed(seed))
+		p.Add(QuayThrottle(0.3))
+		c := plainClient(t, 0)
+		order := slices.Clone(paths)
+		if reverse {
+			slices.Reverse(order)
+		}
+		throttled := map[string]bool{}
+		for _, path := range order {
+			resp, err := c.Get("http://" + p.Host() + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests {
+				continue
+			}
+			throttled[path] = true
+			if ct := resp.Header.Get("Content-Type"); ct != "text/html" {
+				t.Errorf("Content-Type %q, want text/html", ct)
+			}
+			if ra := resp.Header.Get("Retry-After"); ra != "" {
+				t.Errorf("Retry-After %q, want none", ra)
+			}
+			if string(body) != ThrottlePage {
+				t.Errorf("body %q, want the nginx page", body)
+			}
+		}
+		if n := p.Stats().Status(http.StatusTooManyRequests); n != len(throttled) {
+			t.Errorf("proxy counted %d 429s, clients saw %d", n, len(throttled))
+		}
+		return throttled
+	}
+	a, b, other := run(7, false), run(7, true), run(8, false)
+	if len(a) < 4 || len(a) > 20 {
+		t.Fatalf("rate 0.3 over 40 requests throttled %d", len(a))
+	}
+	if !maps.Equal(a, b) {
+		t.Errorf("same seed, other order, other throttles:\n%v\n%v", a, b)
+	}
+	if maps.Equal(a, other) {
+		t.Errorf("seeds 7 and 8 throttled the same requests: %v", a)
+	}
+}
+
+// TestPeakInFlight: the proxy's (and the registry's) peak counts requests
+// being answered at once, bodies still streaming included.
+func TestPeakInFlight(t *testing.T) {
+	t.Parallel()
+	r := Start(t)
+	p := StartFaultProxy(t, r.Host)
+	c := plainClient(t, 0)
+	url := "http://" + p.Host() + "/v2/"
+
+	statuses(t, c, http.MethodGet, url, 5)
+	if got := p.Stats().PeakInFlight(); got != 1 {
+		t.Fatalf("one at a time: peak %d, want 1", got)
+	}
+
+	p.ResetStats()
+	p.SetLatency(200 * time.Millisecond)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { statuses(t, c, http.MethodHead, url, 1) })
+	}
+	wg.Wait()
+	p.SetLatency(0)
+	if got := p.Stats().PeakInFlight(); got != 4 {
+		t.Fatalf("4 held at once: peak %d, want 4", got)
+	}
+
+	// Bodies the client has not read: the answers are not finished, so
+	// they stay in flight after their headers came back.
+	p.ResetStats()
+	p.Add(Fault{Effect: EffectEndless, Match: Match{Kinds: []Kind{KindManifest}}})
+	var open []io.Closer
+	for range 3 {
+		resp, err := c.Get("http://" + p.Host() + "/v2/r/manifests/endless")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, resp.Body)
+	}
+	statuses(t, c, http.MethodGet, url, 1)
+	if got := p.Stats().PeakInFlight(); got != 4 {
+		t.Errorf("3 open bodies and a ping: peak %d, want 4", got)
+	}
+	for _, b := range open {
+		b.Close()
 	}
 }

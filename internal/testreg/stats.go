@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -69,6 +70,7 @@ type counter struct {
 type Stats struct {
 	counts   map[statKey]counter
 	statuses map[int]int
+	peak     int
 }
 
 // Requests counts requests with the given method and kind; an empty method
@@ -120,6 +122,15 @@ func (s Stats) DownloadBytes() int64 { return s.Downloaded("", "") }
 // check how many 404s or 429s a run provoked.
 func (s Stats) Status(code int) int { return s.statuses[code] }
 
+// PeakInFlight is the most requests this server was answering at once
+// since start or the last reset: the registry side of a client's
+// concurrency limit. A request counts from its arrival until the last byte
+// of its answer is handed to the connection (for HEAD and empty answers,
+// until its header is; for an answer of unknown length, until the handler
+// returns), so a client that gives its slot back when the headers arrive,
+// while the body still streams, shows up here.
+func (s Stats) PeakInFlight() int { return s.peak }
+
 // String renders the snapshot as a table, one line per (method, kind), for
 // test failure messages and the demo's log.
 func (s Stats) String() string {
@@ -154,6 +165,8 @@ type recorder struct {
 	mu       sync.Mutex
 	counts   map[statKey]counter
 	statuses map[int]int
+	inflight int
+	peak     int
 }
 
 func newRecorder() *recorder {
@@ -179,7 +192,7 @@ func (r *recorder) status(code int) {
 func (r *recorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{counts: make(map[statKey]counter, len(r.counts)), statuses: make(map[int]int, len(r.statuses))}
+	s := Stats{counts: make(map[statKey]counter, len(r.counts)), statuses: make(map[int]int, len(r.statuses)), peak: r.peak}
 	for k, c := range r.counts {
 		s.counts[k] = c
 	}
@@ -193,7 +206,22 @@ func (r *recorder) reset() {
 	r.mu.Lock()
 	r.counts = map[statKey]counter{}
 	r.statuses = map[int]int{}
+	r.peak = r.inflight
 	r.mu.Unlock()
+}
+
+// enter counts a request in flight and returns the function that counts it
+// out; calling that more than once counts it out once.
+func (r *recorder) enter() func() {
+	r.mu.Lock()
+	r.inflight++
+	r.peak = max(r.peak, r.inflight)
+	r.mu.Unlock()
+	return sync.OnceFunc(func() {
+		r.mu.Lock()
+		r.inflight--
+		r.mu.Unlock()
+	})
 }
 
 // wrap returns next behind a counting layer.
@@ -201,10 +229,12 @@ func (r *recorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		k := statKey{method: req.Method, kind: Classify(req.URL.Path)}
 		r.add(k, 1, 0, 0)
+		leave := r.enter()
+		defer leave()
 		if req.Body != nil && req.Body != http.NoBody {
 			req.Body = &countingBody{ReadCloser: req.Body, rec: r, key: k}
 		}
-		next.ServeHTTP(&countingWriter{ResponseWriter: w, rec: r, key: k}, req)
+		next.ServeHTTP(&countingWriter{ResponseWriter: w, rec: r, key: k, leave: leave, left: -1}, req)
 	})
 }
 
@@ -224,17 +254,32 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 // countingWriter counts response bytes and status codes. It unwraps to the
 // server's writer so http.ResponseController can flush and hijack.
+//
+// It also counts the request out of flight just before the client can have
+// its whole answer: before the header of an answer without a body, before
+// the write that completes a body of known length. The client cannot
+// finish a request earlier than that, so a peak above the client's limit
+// is the client's doing, never the counter's.
 type countingWriter struct {
 	http.ResponseWriter
 	rec         *recorder
 	key         statKey
 	wroteHeader bool
+	leave       func()
+	left        int64 // body bytes still to write; -1: unknown length
 }
 
 func (w *countingWriter) WriteHeader(code int) {
 	if !w.wroteHeader && code >= 200 {
 		w.wroteHeader = true
 		w.rec.status(code)
+		w.left = -1
+		if n, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil {
+			w.left = n
+		}
+		if w.key.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified || w.left == 0 {
+			w.leave()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -246,8 +291,17 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	if w.key.method != http.MethodHead { // the server drops HEAD bodies
 		w.rec.add(w.key, 0, 0, int64(len(p)))
 	}
+	if w.left >= 0 {
+		if w.left -= int64(len(p)); w.left <= 0 {
+			w.leave()
+		}
+	}
 	return w.ResponseWriter.Write(p)
 }
+
+// finish counts the request out of flight now: the proxy is about to cut
+// the connection, and the client may see that before the handler returns.
+func (w *countingWriter) finish() { w.leave() }
 
 // Flush lets streaming handlers (the proxy, endless bodies) push bytes out.
 func (w *countingWriter) Flush() {
