@@ -86,7 +86,7 @@ func seedWorld() (*world, error) {
 	}
 	w.down = ln.Addr().String() + "/gone/backends"
 	ln.Close()
-	w.seeded, err = scenario.Seed(ctx, dir, w.quay, w.hub, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{})
+	w.seeded, err = scenario.Seed(ctx, dir, w.quay.Registry, w.hub.Registry, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{})
 	if err != nil {
 		return nil, err
 	}

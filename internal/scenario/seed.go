@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/loopreg"
 )
 
 // Repos of the seeded release: quay's target and anchor share a registry,
@@ -44,7 +44,7 @@ type Seeded struct {
 	DigestsDir string
 	Backends   []Backend
 	// Images: suffix -> platform-tag -> the release's child image.
-	Images map[string]map[string]testreg.Image
+	Images map[string]map[string]loopreg.Image
 	// Lists: suffix -> the digest a correct merge publishes (list bytes as
 	// buildx writes them, or the single child itself).
 	Lists map[string]string
@@ -52,12 +52,12 @@ type Seeded struct {
 
 // Seed pushes the release into quay and hub (two running registries) and
 // writes its matrix, config and digests folder under dir.
-func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Release, backends []Backend, opt testreg.ImageOptions) (*Seeded, error) {
+func Seed(ctx context.Context, dir string, quay, hub *loopreg.Registry, rel Release, backends []Backend, opt loopreg.ImageOptions) (*Seeded, error) {
 	s := &Seeded{
 		Release:  inspect.Release{Ref: rel.Ref, Run: rel.Run, SHA: rel.SHA},
 		Dir:      dir,
 		Backends: backends,
-		Images:   map[string]map[string]testreg.Image{},
+		Images:   map[string]map[string]loopreg.Image{},
 		Lists:    map[string]string{},
 	}
 	s.Config = inspect.DefaultConfig()
@@ -93,9 +93,9 @@ func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Rele
 }
 
 type seeder struct {
-	quay, hub *testreg.Registry
+	quay, hub *loopreg.Registry
 	rel       Release
-	opt       testreg.ImageOptions
+	opt       loopreg.ImageOptions
 	mu        sync.Mutex
 	s         *Seeded
 }
@@ -104,13 +104,13 @@ type seeder struct {
 type image struct {
 	leg  Leg
 	img  v1.Image
-	info testreg.Image
+	info loopreg.Image
 }
 
 func (sd *seeder) newImages(b Backend) ([]image, error) {
 	var out []image
 	for _, l := range b.Platforms() {
-		img, err := testreg.NewImage(v1.Platform{OS: l.OS, Architecture: l.Arch}, sd.opt)
+		img, err := loopreg.NewImage(v1.Platform{OS: l.OS, Architecture: l.Arch}, sd.opt)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func (sd *seeder) newImages(b Backend) ([]image, error) {
 }
 
 // push puts every image into repo of reg.
-func push(ctx context.Context, reg *testreg.Registry, repo string, imgs []image) error {
+func push(ctx context.Context, reg *loopreg.Registry, repo string, imgs []image) error {
 	for i := range imgs {
 		info, err := reg.PutImage(ctx, repo, imgs[i].img)
 		if err != nil {
@@ -133,8 +133,8 @@ func push(ctx context.Context, reg *testreg.Registry, repo string, imgs []image)
 
 // publish writes what the merge writes: a list over two or more children,
 // the child itself over one (or a one-entry list, as older buildx did).
-func publish(ctx context.Context, reg *testreg.Registry, repo string, tags []string, imgs []image, oneEntry bool) (string, error) {
-	infos := make([]testreg.Image, len(imgs))
+func publish(ctx context.Context, reg *loopreg.Registry, repo string, tags []string, imgs []image, oneEntry bool) (string, error) {
+	infos := make([]loopreg.Image, len(imgs))
 	for i, im := range imgs {
 		infos[i] = im.info
 	}
@@ -169,7 +169,7 @@ func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
 			return err
 		}
 		for _, t := range []struct {
-			reg  *testreg.Registry
+			reg  *loopreg.Registry
 			repo string
 		}{{sd.quay, QuayTarget}, {sd.hub, HubTarget}} {
 			if err := push(ctx, t.reg, t.repo, prev); err != nil {
@@ -254,7 +254,7 @@ func (sd *seeder) fate(ctx context.Context, b Backend, cur []image) error {
 		return nil
 	case Lost:
 		for _, r := range []struct {
-			reg  *testreg.Registry
+			reg  *loopreg.Registry
 			repo string
 		}{{sd.quay, QuayTarget}, {sd.quay, Anchor}, {sd.hub, HubTarget}} {
 			if err := r.reg.Reap(ctx, r.repo, last.info.Digest); err != nil {
@@ -331,8 +331,8 @@ func (sd *seeder) writeDigests(b Backend, cur []image) error {
 func (sd *seeder) record(b Backend, cur []image) {
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
-	m := map[string]testreg.Image{}
-	infos := make([]testreg.Image, len(cur))
+	m := map[string]loopreg.Image{}
+	infos := make([]loopreg.Image, len(cur))
 	for i, im := range cur {
 		m[im.leg.Tag] = im.info
 		infos[i] = im.info
@@ -342,7 +342,7 @@ func (sd *seeder) record(b Backend, cur []image) {
 		sd.s.Lists[b.Suffix] = infos[0].Digest
 		return
 	}
-	if raw, _, err := testreg.ListBytes(infos...); err == nil {
+	if raw, _, err := loopreg.ListBytes(infos...); err == nil {
 		sd.s.Lists[b.Suffix] = digestOf(raw)
 	}
 }
