@@ -61,10 +61,13 @@ type memFile struct {
 	mod    time.Time
 }
 
-// chunkSize is the room a new chunk gets, unless one write brings more.
-const chunkSize = 256 << 10
+// maxChunk bounds the spare room a new chunk gets: as much as the file
+// already holds (so a growing upload allocates a logarithmic number of
+// chunks, wasting at most half), up to this.
+const maxChunk = 1 << 20
 
 func (f *memFile) append(b []byte) {
+	room := int(min(f.size, maxChunk))
 	f.size += int64(len(b))
 	if n := len(f.chunks); n > 0 {
 		last := f.chunks[n-1]
@@ -73,7 +76,7 @@ func (f *memFile) append(b []byte) {
 		b = b[k:]
 	}
 	if len(b) > 0 {
-		c := make([]byte, len(b), max(len(b), chunkSize))
+		c := make([]byte, len(b), max(len(b), room))
 		copy(c, b)
 		f.chunks = append(f.chunks, c)
 	}
