@@ -63,7 +63,9 @@ var runDemo = func(ctx context.Context, o *options, d demoOptions, stdout io.Wri
 // startDemo seeds the demo, saying so on stderr: on a terminal, one line
 // that counts the seconds and then says how long it took.
 func startDemo(ctx context.Context, stderr *os.File) (*app.Demo, error) {
-	const what = "remerge demo: seeding a broken v4.2.2 release into two registries on 127.0.0.1"
+	// Short enough that "… 12.3s" still fits 80 columns: a wrapped line
+	// would not be redrawn in place.
+	const what = "remerge demo: seeding a broken v4.2.2 into 2 registries on 127.0.0.1"
 	if !isTerminal(stderr) {
 		fmt.Fprintln(stderr, what+"…")
 		return app.StartDemo(ctx)
@@ -91,7 +93,7 @@ func startDemo(ctx context.Context, stderr *os.File) (*app.Demo, error) {
 		fmt.Fprintln(stderr)
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "\r%s: done in %.1fs\n", what, time.Since(start).Seconds())
+	fmt.Fprintf(stderr, "\rremerge demo: seeded a broken v4.2.2 into 2 registries on 127.0.0.1 in %.1fs\n", time.Since(start).Seconds())
 	return demo, nil
 }
 
