@@ -186,10 +186,6 @@ func (r *Registry) Repo(path string) string { return r.Host + "/" + path }
 // URL returns the base URL, "http://127.0.0.1:port".
 func (r *Registry) URL() string { return "http://" + r.Host }
 
-// Transport is the HTTP transport the registry's helpers use; Close closes
-// its idle connections.
-func (r *Registry) Transport() *http.Transport { return r.transport }
-
 // Authenticator returns the credentials given to WithCredentials, or
 // authn.Anonymous, for go-containerregistry clients.
 func (r *Registry) Authenticator() authn.Authenticator {
