@@ -41,9 +41,6 @@ help: ## list the targets
 build: ## build bin/remerge
 	$(GO) build -o $(BIN) ./cmd/remerge
 
-# test runs vet, then every test with the race detector. The full verbose
-# log goes to bin/test.log; the screen gets package results, failure
-# messages, test logs and a closing count. PKGS narrows it: make test PKGS=./cmd/...
 tools: $(BUILDX) $(COSIGN) $(ACTIONLINT) ## install the pinned buildx, cosign and actionlint into TOOLS_DIR (once)
 
 $(BUILDX):
@@ -58,12 +55,19 @@ $(ACTIONLINT):
 	@echo "tools: installing $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION) (once)"
 	GOBIN=$(dir $@) CGO_ENABLED=0 $(GO) install $(ACTIONLINT_MODULE)@$(ACTIONLINT_VERSION)
 
-test: tools ## install the pinned tools, then go vet + go test -race, with a summary
+# test installs the pinned tools (once), runs vet, then every test with the
+# race detector. The full verbose log goes to bin/test.log; the screen gets
+# each package's result as go test prints it (in package order, so a slow
+# package holds back the lines after it), failure messages, test logs, and a
+# closing count that CI reads. PKGS narrows it: make test PKGS=./cmd/...
+test: tools ## install the pinned tools, then go vet + go test -race, streamed, with a summary
 	@mkdir -p bin
 	$(GO) vet $(PKGS)
-	@status=0; \
-	$(GO) test -race -v $(PKGS) > bin/test.log 2>&1 || status=$$?; \
-	grep -vE '^[ \t]*(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|SKIP)|PASS$$|FAIL$$|\?[ \t])' bin/test.log || true; \
+	@rm -f bin/test.status; \
+	{ $(GO) test -race -v $(PKGS) 2>&1; echo $$? > bin/test.status; } \
+		| tee bin/test.log \
+		| grep --line-buffered -vE '^[ \t]*(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|SKIP)|PASS$$|FAIL$$|\?[ \t])' || true; \
+	status=$$(cat bin/test.status 2>/dev/null || echo 1); \
 	passed=$$(grep -cE '^\s*--- PASS' bin/test.log || true); \
 	failed=$$(grep -cE '^\s*--- FAIL' bin/test.log || true); \
 	skipped=$$(grep -cE '^\s*--- SKIP' bin/test.log || true); \

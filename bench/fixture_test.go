@@ -99,7 +99,7 @@ func (f *fixture) seed(ctx context.Context) error {
 	if err := os.MkdirAll(seedDir, 0o755); err != nil {
 		return fmt.Errorf("creating release dir: %w", err)
 	}
-	s, err := scenario.Seed(ctx, seedDir, f.quay, f.hub, f.rel, scenario.Generated(genBackends, genPairs), testreg.ImageOptions{}, scenario.WriterSteps())
+	s, err := scenario.Seed(ctx, seedDir, f.quay.Registry, f.hub.Registry, f.rel, scenario.Generated(genBackends, genPairs), testreg.ImageOptions{}, scenario.WriterSteps())
 	if err != nil {
 		return fmt.Errorf("seeding release: %w", err)
 	}

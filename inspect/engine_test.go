@@ -14,6 +14,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/internal/tools"
 )
@@ -92,7 +93,7 @@ func seedWorld() (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.seeded, err = scenario.Seed(ctx, dir, w.quay, w.hub, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{}, scenario.BuildxStepsAt(bin, dir))
+	w.seeded, err = scenario.Seed(ctx, dir, w.quay.Registry, w.hub.Registry, scenario.DefaultRelease(), scenario.Demo(), testreg.ImageOptions{}, scenariotest.BuildxStepsAt(bin, dir))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -27,7 +28,7 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 		{Suffix: "-cpu-untouched", Kind: inspect.KindMultiarch, Fate: scenario.NeverBuilt},
 		{Suffix: "-gpu-untouched", Kind: inspect.KindSingle, Fate: scenario.NeverBuilt},
 	}
-	f := scenario.StartRelease(t, rel, backends, testreg.ImageOptions{})
+	f := scenariotest.StartRelease(t, rel, backends, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	t.Cleanup(c.Close)
 	for _, withDigests := range []bool{false, true} {
@@ -56,7 +57,7 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 // `remerge runs`, never a silent fall-back to published lists.
 func TestInspectRunWithoutAnchorIsAnInputError(t *testing.T) {
 	t.Parallel()
-	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Conflict}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Conflict}}, testreg.ImageOptions{})
 	rel := f.Release
 	rel.Run = "99999"
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -70,7 +71,7 @@ func TestInspectRunWithoutAnchorIsAnInputError(t *testing.T) {
 // Without --run, the report says which run was picked and why.
 func TestInspectSaysWhichRunItPicked(t *testing.T) {
 	t.Parallel()
-	f := scenario.Start(t, []scenario.Backend{
+	f := scenariotest.Start(t, []scenario.Backend{
 		{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 	}, testreg.ImageOptions{})
@@ -99,7 +100,7 @@ func TestInspectSaysWhichRunItPicked(t *testing.T) {
 // the anchor repo cannot be listed and no run was given.
 func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 	t.Parallel()
-	f := scenario.Start(t, []scenario.Backend{
+	f := scenariotest.Start(t, []scenario.Backend{
 		{Suffix: "-cpu-conflict", Kind: inspect.KindMultiarch, Fate: scenario.Conflict},
 		{Suffix: "-cpu-fine", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 	}, testreg.ImageOptions{})

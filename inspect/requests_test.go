@@ -11,6 +11,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -28,7 +29,7 @@ func TestInspectRequestBudget(t *testing.T) {
 		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-gpu-c", Kind: inspect.KindSingle, Fate: scenario.Healthy},
 	}
-	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	s, m, quay, hub := f.Seeded, f.Matrix, f.Quay, f.Hub
 	quay.ResetStats()
 	hub.ResetStats()

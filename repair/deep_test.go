@@ -9,6 +9,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -19,7 +20,7 @@ import (
 // anchor repo on the same registry, and --deep then says ok.
 func TestDeepFindsALostBlobAndRepairRelinksIt(t *testing.T) {
 	ctx := context.Background()
-	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
 	lost := f.Images["-cpu-a"]["arm64"].Layers[0]
 	if err := f.Quay.DropBlob(ctx, scenario.QuayTarget, lost); err != nil {
 		t.Fatal(err)

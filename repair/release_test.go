@@ -9,6 +9,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -19,7 +20,7 @@ import (
 // would have published; the others are refused and their tags untouched.
 func TestRepairWholeRelease(t *testing.T) {
 	ctx := context.Background()
-	f := scenario.Start(t, scenario.Demo(), testreg.ImageOptions{})
+	f := scenariotest.Start(t, scenario.Demo(), testreg.ImageOptions{})
 	seeded, m, d, quay, hub := f.Seeded, f.Matrix, f.Digests, f.Quay, f.Hub
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	inspectAll := func() *inspect.Report {

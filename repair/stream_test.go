@@ -13,22 +13,25 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
 
 // TestCrossRegistryCopyStreams copies a 48 MiB incompressible layer from
 // docker.io to quay and samples the heap meanwhile: the copy streams from
-// one registry to the other, so the heap never grows by anything near the
-// layer's size. (Both registries run in this process and stream too; a
-// buffered copy on either side would show here.)
+// one registry to the other, so the heap grows by the layer the target
+// registry stores (loopreg keeps blobs in memory) and little more: a
+// buffered copy would add another layer's worth. (Both registries run in
+// this process and stream too; a buffered copy on either side would show
+// here.)
 func TestCrossRegistryCopyStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 48 MiB")
 	}
 	const layer = 48 << 20
 	ctx := context.Background()
-	f := scenario.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: inspect.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: inspect.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
 		testreg.ImageOptions{Layers: 1, LayerSize: layer})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	rel := f.Release
@@ -76,7 +79,7 @@ func TestCrossRegistryCopyStreams(t *testing.T) {
 	}
 	grew := int64(peak.Load()) - int64(base)
 	t.Logf("copied %d bytes; heap in use grew by at most %.1f MiB", res.BytesCopied, float64(grew)/(1<<20))
-	if grew > layer/3 {
+	if grew > layer+layer/2 {
 		t.Errorf("heap grew by %.1f MiB while copying a %d MiB layer: the copy is buffered, not streamed",
 			float64(grew)/(1<<20), layer>>20)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -54,10 +55,10 @@ func startRemerge(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 // proxiedRelease seeds one reaped multi-arch backend and writes a config
 // whose quay registry (target and anchor) is reached through a fault
 // proxy.
-func proxiedRelease(t *testing.T) (*scenario.Fixture, *testreg.FaultProxy, []string) {
+func proxiedRelease(t *testing.T) (*scenariotest.Fixture, *testreg.FaultProxy, []string) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
 	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
 	cfg := filepath.Join(t.TempDir(), "remerge.yaml")
 	body := fmt.Sprintf("matrix: %s\nanchor: %s\ntargets:\n  - name: quay\n    repo: %s\n  - name: dockerhub\n    repo: %s\n",

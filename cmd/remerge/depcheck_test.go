@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -61,21 +62,29 @@ func listDeps(t *testing.T, roots ...string) map[string]listedPackage {
 	return pkgs
 }
 
-// forbiddenChains returns, for each forbidden package reachable from a
+// isTerminalCode reports whether p is terminal code (a charm module).
+func isTerminalCode(p listedPackage) bool {
+	path := p.ImportPath
+	if p.Module != nil {
+		path = p.Module.Path + "/"
+	}
+	for _, m := range terminalModules {
+		if strings.HasPrefix(path, m) || strings.HasPrefix(p.ImportPath, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// forbiddenChains returns, for each terminal package reachable from a
 // root, the import chain that reaches it ("a -> b -> c").
 func forbiddenChains(pkgs map[string]listedPackage, roots []string) []string {
-	forbidden := func(p listedPackage) bool {
-		path := p.ImportPath
-		if p.Module != nil {
-			path = p.Module.Path + "/"
-		}
-		for _, m := range terminalModules {
-			if strings.HasPrefix(path, m) || strings.HasPrefix(p.ImportPath, m) {
-				return true
-			}
-		}
-		return false
-	}
+	return chainsTo(pkgs, roots, isTerminalCode)
+}
+
+// chainsTo returns, for each package reachable from a root for which
+// forbidden is true, the shortest import chain that reaches it.
+func chainsTo(pkgs map[string]listedPackage, roots []string, forbidden func(listedPackage) bool) []string {
 	var chains []string
 	for _, root := range roots {
 		// Breadth-first, so each reported chain is a shortest one.
@@ -145,5 +154,89 @@ func TestForbiddenChainsNamesThePath(t *testing.T) {
 	want := "lib -> mid -> charm.land/bubbletea/v2"
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("chains = %q, want [%q]", got, want)
+	}
+}
+
+// The shipped binary is the product (STYLE.md): it runs the demo's
+// registries through internal/loopreg, never the test harness, and links
+// none of the server stack only a production registry deployment needs.
+// Each entry is an import path prefix ("x" matches x and x/...).
+var notInBinary = []struct{ prefix, why string }{
+	{"testing", "test code"},
+	{"github.com/go-skynet/remerge/internal/testreg", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/scenario/scenariotest", "the test harness"},
+	{"go.uber.org/goleak", "test code"},
+	{"github.com/stretchr/testify", "test code"},
+	// distribution's storage drivers embed its base driver, whose tracing
+	// package starts the OpenTelemetry SDK with every exporter; loopreg
+	// has its own in-memory driver instead.
+	{"github.com/distribution/distribution/v3/registry/storage/driver/base", "distribution's storage drivers (OpenTelemetry SDK, gRPC)"},
+	{"github.com/distribution/distribution/v3/tracing", "distribution's tracing (OpenTelemetry SDK, gRPC)"},
+	{"go.opentelemetry.io/otel/sdk", "the OpenTelemetry SDK"},
+	{"go.opentelemetry.io/otel/exporters", "OpenTelemetry exporters"},
+	{"go.opentelemetry.io/contrib", "OpenTelemetry exporters"},
+	{"google.golang.org/grpc", "gRPC"},
+	// The demo serves without auth; htpasswd is the tests'.
+	{"github.com/distribution/distribution/v3/registry/auth/htpasswd", "registry auth only tests use"},
+}
+
+func excludedFromBinary(p listedPackage) bool {
+	for _, n := range notInBinary {
+		if p.ImportPath == n.prefix || strings.HasPrefix(p.ImportPath, n.prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// commands lists the packages under ./cmd, the binaries remerge ships.
+func commands(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "../...").Output()
+	if err != nil {
+		t.Fatalf("go list ../...: %v", err)
+	}
+	cmds := strings.Fields(string(out))
+	if len(cmds) == 0 {
+		t.Fatal("go list ../... listed no command")
+	}
+	return cmds
+}
+
+// TestBinaryLinksNoTestHarness fails when a command under ./cmd imports,
+// directly or not, test code, the test harness or a heavy package the demo
+// does not need, and names the import chain to cut.
+func TestBinaryLinksNoTestHarness(t *testing.T) {
+	cmds := commands(t)
+	pkgs := listDeps(t, cmds...)
+	for _, chain := range chainsTo(pkgs, cmds, excludedFromBinary) {
+		t.Errorf("the binary links what it must not: %s", chain)
+	}
+}
+
+// TestBinaryReachesNoInternals: no package of this module imports unsafe,
+// the tool a reach into a dependency's unexported fields needs. Test files
+// are not listed by go list -deps, so tests may.
+func TestBinaryReachesNoInternals(t *testing.T) {
+	cmds := commands(t)
+	pkgs := listDeps(t, cmds...)
+	const module = "github.com/go-skynet/remerge"
+	for _, chain := range chainsTo(pkgs, cmds, func(p listedPackage) bool {
+		return p.Module != nil && p.Module.Path == module && slices.Contains(p.Imports, "unsafe")
+	}) {
+		t.Errorf("imports unsafe: %s", chain)
+	}
+}
+
+// TestDepcheckCatchesTheHarness makes sure the binary check can fail: the
+// test harness itself, and distribution's filesystem driver, are flagged.
+func TestDepcheckCatchesTheHarness(t *testing.T) {
+	for _, root := range []string{
+		"github.com/go-skynet/remerge/internal/scenario/scenariotest",
+		"github.com/distribution/distribution/v3/registry/storage/driver/filesystem",
+	} {
+		if chains := chainsTo(listDeps(t, root), []string{root}, excludedFromBinary); len(chains) == 0 {
+			t.Errorf("%s not flagged", root)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -25,7 +26,7 @@ func TestRepairAllSaysWhatItLeftAlone(t *testing.T) {
 		{Suffix: "-cpu-outetts", Kind: inspect.KindMultiarch, Fate: scenario.Unanchored},
 		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 	}
-	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	args := []string{"repair", "--all", "--yes", "--audit", audit, "--config", f.ConfigPath, "--release", f.Release.Ref, "--sha", f.Release.SHA, "--digests", f.DigestsDir}
 

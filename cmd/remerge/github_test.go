@@ -9,16 +9,17 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // ciRelease is a v4.2.2-shaped release with one backend of each kind of
 // damage the CI faces must tell apart: reaped in quay with latest stale
 // there, reaped with no earlier release (latest missing), and lost.
-func ciRelease(t *testing.T) (*scenario.Fixture, []string) {
+func ciRelease(t *testing.T) (*scenariotest.Fixture, []string) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	f := scenario.Start(t, []scenario.Backend{
+	f := scenariotest.Start(t, []scenario.Backend{
 		{Suffix: "-cpu-ok", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 		{Suffix: "-cpu-new", Kind: inspect.KindSingle, Fate: scenario.Reaped, NoPrevious: true},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -18,7 +19,7 @@ import (
 // every broken backend and no healthy one, and the table fits 100 columns.
 func TestInspectNamesEveryBrokenBackend(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	f := scenario.Start(t, scenario.Demo(), testreg.ImageOptions{})
+	f := scenariotest.Start(t, scenario.Demo(), testreg.ImageOptions{})
 	args := []string{"--config", f.ConfigPath, "--release", f.Release.Ref, "--sha", f.Release.SHA, "--digests", f.DigestsDir}
 
 	code, stdout, stderr := runArgs(t, append([]string{"inspect", "--format", "json"}, args...)...)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // brokenRelease seeds a v4.2.2-shaped release: one healthy backend, one
 // reaped from quay with latest stale there, one new backend reaped (latest
 // missing), and, unless healable, one lost (a child present nowhere).
-func brokenRelease(t *testing.T, healable bool) *scenario.Fixture {
+func brokenRelease(t *testing.T, healable bool) *scenariotest.Fixture {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	backends := []scenario.Backend{
@@ -27,12 +28,12 @@ func brokenRelease(t *testing.T, healable bool) *scenario.Fixture {
 	if !healable {
 		backends = append(backends, scenario.Backend{Suffix: "-cpu-lost", Kind: inspect.KindMultiarch, Fate: scenario.Lost})
 	}
-	return scenario.Start(t, backends, testreg.ImageOptions{})
+	return scenariotest.Start(t, backends, testreg.ImageOptions{})
 }
 
 // healed reports whether quay's release tag of suffix names the list a
 // correct merge publishes, and every child of it is back in quay.
-func healed(t *testing.T, f *scenario.Fixture, suffix string) bool {
+func healed(t *testing.T, f *scenariotest.Fixture, suffix string) bool {
 	t.Helper()
 	ctx := context.Background()
 	got, err := f.Quay.Resolve(ctx, scenario.QuayTarget, f.Release.Ref+suffix)

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/loopreg"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // Demo is a broken release on two real registries on loopback, standing for
@@ -18,32 +18,36 @@ import (
 // and `make run` open, so a new user sees every state and can re-merge
 // offline.
 type Demo struct {
-	Quay, Hub *testreg.Registry
+	Quay, Hub *loopreg.Registry
 	Seeded    *scenario.Seeded
 	Dir       string
 }
 
-// DemoLayerSize makes cross-registry copies big enough to show progress.
-const DemoLayerSize = 256 << 10
+// DemoLayerSize makes a cross-registry copy move enough bytes for its
+// progress to read as a copy (two layers: "64 KiB/128 KiB"). The demo's
+// registries keep every blob in memory, about 230 per registry, so it is
+// also what the demo costs in RAM (30 MB).
+const DemoLayerSize = 64 << 10
 
-// StartDemo starts the registries under a new temp dir and seeds the demo
-// release. Close removes everything.
+// StartDemo starts the registries (storage in memory) and seeds the demo
+// release, whose config, matrix, digests folder and audit log go into a new
+// temp dir. Close removes everything.
 func StartDemo(ctx context.Context) (*Demo, error) {
 	dir, err := os.MkdirTemp("", "remerge-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	d := &Demo{Dir: dir}
-	if d.Quay, err = testreg.New(testreg.WithRootDir(filepath.Join(dir, "quay"))); err != nil {
+	if d.Quay, err = loopreg.New(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: starting the quay.io stand-in: %w", err)
 	}
-	if d.Hub, err = testreg.New(testreg.WithRootDir(filepath.Join(dir, "dockerhub"))); err != nil {
+	if d.Hub, err = loopreg.New(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: starting the docker.io stand-in: %w", err)
 	}
 	d.Seeded, err = scenario.Seed(ctx, dir, d.Quay, d.Hub, scenario.DefaultRelease(), scenario.Demo(),
-		testreg.ImageOptions{Layers: 2, LayerSize: DemoLayerSize}, scenario.WriterSteps())
+		loopreg.ImageOptions{Layers: 2, LayerSize: DemoLayerSize}, scenario.WriterSteps())
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: seeding: %w", err)
@@ -68,14 +72,20 @@ func (d *Demo) Service(c *registry.Client) (*Service, error) {
 		Matrix:  m,
 		Digests: dg,
 		Client:  c,
-		Audit:   filepath.Join(d.Dir, "audit.jsonl"),
+		Audit:   d.AuditPath(),
 	}, nil
 }
+
+// AuditPath is the demo's audit log: inside its temp dir, where
+// $XDG_STATE_HOME=Dir puts the default log too, so the TUI, `repair
+// --audit` and a TUI started with that variable all log to one file, and
+// never to the user's real one.
+func (d *Demo) AuditPath() string { return filepath.Join(d.Dir, "remerge", "audit.jsonl") }
 
 // Close stops the registries and removes the demo dir.
 func (d *Demo) Close() error {
 	var errs []error
-	for _, r := range []*testreg.Registry{d.Quay, d.Hub} {
+	for _, r := range []*loopreg.Registry{d.Quay, d.Hub} {
 		if r != nil {
 			errs = append(errs, r.Close())
 		}

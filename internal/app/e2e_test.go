@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/tui"
 )
@@ -26,7 +27,7 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 		{Suffix: "-cpu-kokoros", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 	}
-	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	seeded, quay := f.Seeded, f.Quay
 	tm, waitFor := startTUI(t, f, seeded.Release)
 	waitFor("inspected 3 backends: 2 need attention")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/tui"
 )
@@ -23,7 +24,7 @@ func TestTUIPicksAnAnchoredRun(t *testing.T) {
 		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
 		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
 	}
-	f := scenario.Start(t, backends, testreg.ImageOptions{})
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	rel := scenario.DefaultRelease()
 	noRun := f.Seeded.Release
 	noRun.Run = "" // as without --run

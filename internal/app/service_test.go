@@ -13,6 +13,7 @@ import (
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -22,7 +23,7 @@ import (
 // quietly running a plan nobody saw.
 func TestServiceExecutesTheShownPlan(t *testing.T) {
 	ctx := context.Background()
-	f := scenario.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	t.Cleanup(c.Close)
 	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}

@@ -14,14 +14,14 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
-	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/tui"
 )
 
 // startTUI runs the real program at 160x48 over the seeded fixture,
 // inspecting rel, and returns it with waitFor, which blocks until every
 // given text is on the screen (failing the test after a minute).
-func startTUI(t *testing.T, f *scenario.Fixture, rel inspect.Release) (*teatest.TestModel, func(what ...string)) {
+func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release) (*teatest.TestModel, func(what ...string)) {
 	t.Helper()
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	svc := &app.Service{Release: rel, Config: f.Seeded.Config, Matrix: f.Matrix, Client: client, Audit: t.TempDir() + "/audit.jsonl"}

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, testreg.IgnoreRegistryGoroutines)
 }
 
 // TestStalledBodyTimesOut: headers and a few bytes arrive, then the server

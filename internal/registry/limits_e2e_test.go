@@ -15,6 +15,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -26,14 +27,14 @@ import (
 
 // proxiedRelease is a seeded release seen through one proxy per registry.
 type proxiedRelease struct {
-	*scenario.Fixture
+	*scenariotest.Fixture
 	quay, hub *testreg.FaultProxy
 	cfg       inspect.Config // names the proxies
 }
 
 func newProxiedRelease(t *testing.T, backends []scenario.Backend, opt testreg.ImageOptions) *proxiedRelease {
 	t.Helper()
-	f := scenario.Start(t, backends, opt)
+	f := scenariotest.Start(t, backends, opt)
 	pr := &proxiedRelease{
 		Fixture: f,
 		quay:    testreg.StartFaultProxy(t, f.Quay.Host, testreg.WithSeed(11)),

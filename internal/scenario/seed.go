@@ -15,9 +15,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/loopreg"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/pipeline"
-	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // Repos of the seeded release: quay's target and anchor share a registry,
@@ -61,7 +61,7 @@ type Seeded struct {
 	DigestsDir string
 	Backends   []Backend
 	// Images: suffix -> platform-tag -> the release's child image.
-	Images map[string]map[string]testreg.Image
+	Images map[string]map[string]loopreg.Image
 	// Lists: suffix -> the digest CI's merge publishes over the release's
 	// children, as the pipeline's own dry run printed it.
 	Lists map[string]string
@@ -70,12 +70,12 @@ type Seeded struct {
 // Seed runs the release's pipeline into quay and hub (two running
 // registries), with steps doing the imagetools work, and writes its
 // matrix, config and digests folder under dir.
-func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Release, backends []Backend, opt testreg.ImageOptions, steps Steps) (*Seeded, error) {
+func Seed(ctx context.Context, dir string, quay, hub *loopreg.Registry, rel Release, backends []Backend, opt loopreg.ImageOptions, steps Steps) (*Seeded, error) {
 	s := &Seeded{
 		Release:  inspect.Release{Ref: rel.Ref, Run: rel.Run, SHA: rel.SHA},
 		Dir:      dir,
 		Backends: backends,
-		Images:   map[string]map[string]testreg.Image{},
+		Images:   map[string]map[string]loopreg.Image{},
 		Lists:    map[string]string{},
 	}
 	s.Config = inspect.DefaultConfig()
@@ -114,9 +114,9 @@ func Seed(ctx context.Context, dir string, quay, hub *testreg.Registry, rel Rele
 }
 
 type seeder struct {
-	quay, hub *testreg.Registry
+	quay, hub *loopreg.Registry
 	rel       Release
-	opt       testreg.ImageOptions
+	opt       loopreg.ImageOptions
 	steps     Steps
 	mu        sync.Mutex
 	s         *Seeded
@@ -126,7 +126,7 @@ type seeder struct {
 type image struct {
 	leg  Leg
 	img  v1.Image
-	info testreg.Image
+	info loopreg.Image
 }
 
 // newImages builds one image per leg, labelled as docker/metadata-action
@@ -134,7 +134,7 @@ type image struct {
 func (sd *seeder) newImages(b Backend, ref, sha string) ([]image, error) {
 	var out []image
 	for _, l := range b.Platforms() {
-		img, err := testreg.NewImage(v1.Platform{OS: l.OS, Architecture: l.Arch}, sd.opt)
+		img, err := loopreg.NewImage(v1.Platform{OS: l.OS, Architecture: l.Arch}, sd.opt)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +157,7 @@ func (sd *seeder) newImages(b Backend, ref, sha string) ([]image, error) {
 }
 
 // push is a build job's push: by digest only, no tag.
-func push(ctx context.Context, reg *testreg.Registry, repo string, imgs []image) error {
+func push(ctx context.Context, reg *loopreg.Registry, repo string, imgs []image) error {
 	for i := range imgs {
 		info, err := reg.PutImage(ctx, repo, imgs[i].img)
 		if err != nil {
@@ -179,7 +179,7 @@ func sources(repo string, imgs []image) []string {
 	return out
 }
 
-func (sd *seeder) tags(reg *testreg.Registry, repo, ref, sha, suffix string, withLatest bool) []string {
+func (sd *seeder) tags(reg *loopreg.Registry, repo, ref, sha, suffix string, withLatest bool) []string {
 	t := []string{reg.Repo(repo) + ":" + ref + suffix}
 	if sha != "" {
 		t = append(t, reg.Repo(repo)+":sha-"+sha[:7]+suffix)
@@ -192,7 +192,7 @@ func (sd *seeder) tags(reg *testreg.Registry, repo, ref, sha, suffix string, wit
 
 // merge is backend_merge.yml's step for one target: imagetools create
 // with the release's tags over the children in src.
-func (sd *seeder) merge(ctx context.Context, b Backend, reg *testreg.Registry, target string, src string, imgs []image, ref, sha string) error {
+func (sd *seeder) merge(ctx context.Context, b Backend, reg *loopreg.Registry, target string, src string, imgs []image, ref, sha string) error {
 	steps := sd.steps.Current
 	if b.BareManifest {
 		steps = sd.steps.Legacy
@@ -227,7 +227,7 @@ func (sd *seeder) unanchor(ctx context.Context, run string, b Backend, im image)
 
 // reap is quay's per-repo GC of an untagged manifest; lose also drops its
 // blob links.
-func reap(ctx context.Context, reg *testreg.Registry, repo string, im image, lose bool) error {
+func reap(ctx context.Context, reg *loopreg.Registry, repo string, im image, lose bool) error {
 	if err := reg.Reap(ctx, repo, im.info.Digest); err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ func (sd *seeder) previous(ctx context.Context, i int, b Backend) error {
 		return err
 	}
 	for _, t := range []struct {
-		reg  *testreg.Registry
+		reg  *loopreg.Registry
 		repo string
 	}{{sd.quay, QuayTarget}, {sd.hub, HubTarget}} {
 		if err := push(ctx, t.reg, t.repo, prev); err != nil {
@@ -377,7 +377,7 @@ func (sd *seeder) fate(ctx context.Context, b Backend, cur []image) error {
 			return err
 		}
 		for _, r := range []struct {
-			reg  *testreg.Registry
+			reg  *loopreg.Registry
 			repo string
 		}{{sd.quay, QuayTarget}, {sd.quay, Anchor}, {sd.hub, HubTarget}} {
 			if err := reap(ctx, r.reg, r.repo, last, false); err != nil {
@@ -424,12 +424,12 @@ func (sd *seeder) fate(ctx context.Context, b Backend, cur []image) error {
 func (sd *seeder) darwin(ctx context.Context, b Backend, cur []image) error {
 	tag := []string{sd.rel.Ref + b.Suffix}
 	targets := []struct {
-		reg  *testreg.Registry
+		reg  *loopreg.Registry
 		repo string
 	}{{sd.hub, HubTarget}}
 	if b.Fate != Missing {
 		targets = append(targets, struct {
-			reg  *testreg.Registry
+			reg  *loopreg.Registry
 			repo string
 		}{sd.quay, QuayTarget})
 	}
@@ -464,7 +464,7 @@ func (sd *seeder) writeDigests(b Backend, cur []image) error {
 func (sd *seeder) record(b Backend, cur []image, list string) {
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
-	m := map[string]testreg.Image{}
+	m := map[string]loopreg.Image{}
 	for _, im := range cur {
 		m[im.leg.Tag] = im.info
 	}

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, IgnoreRegistryGoroutines) }
 
 var (
 	amd64 = v1.Platform{OS: "linux", Architecture: "amd64"}

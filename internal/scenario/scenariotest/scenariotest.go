@@ -1,4 +1,8 @@
-package scenario
+// Package scenariotest seeds a scenario into two test registries for one
+// test. It lives apart from scenario because it imports testing and the
+// test harness (internal/testreg), which the demo in the shipped binary
+// must not link.
+package scenariotest
 
 import (
 	"context"
@@ -6,6 +10,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/pipeline"
+	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/internal/tools"
 )
@@ -13,7 +18,7 @@ import (
 // Fixture is a release seeded into two fresh registries for one test, with
 // its matrix and digests folder already read.
 type Fixture struct {
-	*Seeded
+	*scenario.Seeded
 	Quay, Hub *testreg.Registry
 	Matrix    *inspect.Matrix
 	Digests   *inspect.DigestsDir
@@ -21,33 +26,34 @@ type Fixture struct {
 
 // BuildxSteps runs the pipeline's steps with the real, pinned buildx
 // (tools.Buildx): what tests seed is what CI writes.
-func BuildxSteps(tb testing.TB) Steps {
+func BuildxSteps(tb testing.TB) scenario.Steps {
 	tb.Helper()
 	return BuildxStepsAt(tools.Buildx.Require(tb), tb.TempDir())
 }
 
 // BuildxStepsAt runs the steps with the buildx binary at bin, reading
 // credentials from the Docker config folder dockerConfig.
-func BuildxStepsAt(bin, dockerConfig string) Steps {
-	return Steps{
+func BuildxStepsAt(bin, dockerConfig string) scenario.Steps {
+	return scenario.Steps{
 		Current: pipeline.Buildx{Path: bin, DockerConfig: dockerConfig},
 		Legacy:  pipeline.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
 	}
 }
 
-// Start seeds backends as DefaultRelease into two registries that stop in
-// the test's cleanup; it fails the test at once when anything does.
-func Start(tb testing.TB, backends []Backend, opt testreg.ImageOptions) *Fixture {
+// Start seeds backends as scenario.DefaultRelease into two registries that
+// stop in the test's cleanup, running the pipeline with the real buildx;
+// it fails the test at once when anything does.
+func Start(tb testing.TB, backends []scenario.Backend, opt testreg.ImageOptions) *Fixture {
 	tb.Helper()
-	return StartRelease(tb, DefaultRelease(), backends, opt)
+	return StartRelease(tb, scenario.DefaultRelease(), backends, opt)
 }
 
 // StartRelease is Start for another release (a branch build, say).
-func StartRelease(tb testing.TB, rel Release, backends []Backend, opt testreg.ImageOptions) *Fixture {
+func StartRelease(tb testing.TB, rel scenario.Release, backends []scenario.Backend, opt testreg.ImageOptions) *Fixture {
 	tb.Helper()
 	f := &Fixture{Quay: testreg.Start(tb), Hub: testreg.Start(tb)}
 	var err error
-	if f.Seeded, err = Seed(context.Background(), tb.TempDir(), f.Quay, f.Hub, rel, backends, opt, BuildxSteps(tb)); err != nil {
+	if f.Seeded, err = scenario.Seed(context.Background(), tb.TempDir(), f.Quay.Registry, f.Hub.Registry, rel, backends, opt, BuildxSteps(tb)); err != nil {
 		tb.Fatal(err)
 	}
 	if f.Matrix, err = inspect.LoadMatrix(f.MatrixPath); err != nil {

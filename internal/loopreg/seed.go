@@ -1,16 +1,14 @@
-package testreg
+package loopreg
 
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"net/http"
 
 	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	godigest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -61,11 +59,7 @@ func NewImage(plat v1.Platform, opt ImageOptions) (v1.Image, error) {
 	if opt.LayerSize <= 0 {
 		opt.LayerSize = 1024
 	}
-	var ropts []random.Option
-	if opt.Seed != 0 {
-		ropts = append(ropts, random.WithSource(rand.NewSource(opt.Seed)))
-	}
-	img, err := random.Image(opt.LayerSize, int64(opt.Layers), ropts...)
+	img, err := randomImage(opt)
 	if err != nil {
 		return nil, fmt.Errorf("generating image: %w", err)
 	}

@@ -1,19 +1,14 @@
-package testreg
+package loopreg
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
@@ -176,61 +171,20 @@ func (r *Registry) Mount(ctx context.Context, from, to, digest string) error {
 	return nil
 }
 
-// Snapshot hashes every file of the registry's storage (relative path ->
-// sha256 hex; directories map to "dir"), so a test can show that a dry run
-// wrote nothing. In-progress upload state (_uploads) is left out.
+// Snapshot hashes every file of the registry's storage (path -> sha256
+// hex; directories map to "dir"), so a test can show that a dry run wrote
+// nothing. In-progress upload state (_uploads) is left out.
 func (r *Registry) Snapshot() (map[string]string, error) {
 	out := map[string]string{}
-	base := filepath.Join(r.root, "data")
-	err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && path == base {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		rel, err := filepath.Rel(base, path)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "_uploads" {
-				return filepath.SkipDir
-			}
-			out[filepath.ToSlash(rel)] = "dir"
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("snapshotting %s: %w", r.root, err)
-	}
-	return out, nil
-}
-
-// WriteDockerConfig writes dir/config.json holding the credentials of every
-// registry given that has auth, so code using authn.DefaultKeychain finds
-// them once DOCKER_CONFIG=dir is set.
-func WriteDockerConfig(dir string, regs ...*Registry) error {
-	auths := map[string]map[string]string{}
-	for _, r := range regs {
-		if r.user == "" {
+	for p, sum := range r.driver.hashes() {
+		if strings.Contains(p, "/_uploads/") {
 			continue
 		}
-		auths[r.Host] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(r.user + ":" + r.pass))}
+		rel := strings.TrimPrefix(p, "/")
+		out[rel] = sum
+		for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
+			out[dir] = "dir"
+		}
 	}
-	b, err := json.MarshalIndent(map[string]any{"auths": auths}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding docker config: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600); err != nil {
-		return fmt.Errorf("writing docker config: %w", err)
-	}
-	return nil
+	return out, nil
 }
