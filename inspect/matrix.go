@@ -390,18 +390,12 @@ func (g *matrixGrouper) addDarwin(e *yaml.Node) {
 func (g *matrixGrouper) finish() *Matrix {
 	m := &Matrix{Path: g.name}
 	for _, s := range g.order {
+		// A platform-tag with no sibling (LocalAI's amd64-only backends)
+		// is no mistake: it is merged like any other, into a one-entry
+		// list.
 		b := g.backends[s]
-		if b.Kind == KindMultiarch {
-			if len(b.Legs) == 2 && b.Legs[0].PlatformTag == "arm64" {
-				b.Legs[0], b.Legs[1] = b.Legs[1], b.Legs[0]
-			}
-			if len(b.Legs) == 1 {
-				other := "arm64"
-				if b.Legs[0].PlatformTag == "arm64" {
-					other = "amd64"
-				}
-				g.problem(s, b.Line, "platform-tag %s but no %s entry: a one-child list", b.Legs[0].PlatformTag, other)
-			}
+		if b.Kind == KindMultiarch && len(b.Legs) == 2 && b.Legs[0].PlatformTag == "arm64" {
+			b.Legs[0], b.Legs[1] = b.Legs[1], b.Legs[0]
 		}
 	}
 	for _, s := range g.order {

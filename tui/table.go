@@ -218,8 +218,11 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 	for _, leg := range legSlots(b) {
 		if leg == nil {
 			word := "single"
-			if b.Kind == inspect.KindDarwin {
+			switch {
+			case b.Kind == inspect.KindDarwin:
 				word = "darwin"
+			case b.Kind == inspect.KindMultiarch:
+				word = "no leg" // a one-leg entry (amd64 only)
 			}
 			out.WriteString(st(s.Muted, pad(word, c.legWidth())) + "  ")
 			continue
