@@ -37,8 +37,8 @@ func TestMatrixGood(t *testing.T) {
 	if got := m.Stats(); got != wantStats {
 		t.Errorf("stats = %+v, want %+v", got, wantStats)
 	}
-	if len(m.Problems) != 1 || !strings.HasPrefix(m.Problems[0], "-gpu-nvidia-cuda-12-llama-cpp: ") {
-		t.Errorf("matrix problems = %q, want the one-leg problem named by suffix", m.Problems)
+	if len(m.Problems) != 0 {
+		t.Errorf("matrix problems = %q, want none (a one-leg entry is no mistake)", m.Problems)
 	}
 	if m.Path != "testdata/matrix/good.yml" || m.DarwinEntries != 2 {
 		t.Errorf("path %q darwin %d", m.Path, m.DarwinEntries)
@@ -98,7 +98,7 @@ func TestMatrixProblems(t *testing.T) {
 		legs     []LegSpec
 		problems int
 	}{
-		{"-dup", KindMultiarch, []LegSpec{{"amd64", "linux/amd64"}}, 2},
+		{"-dup", KindMultiarch, []LegSpec{{"amd64", "linux/amd64"}}, 1},
 		{"-mixed", KindSingle, []LegSpec{{"single", "linux/amd64"}}, 1},
 		{"-both", KindSingle, []LegSpec{{"single", "linux/amd64"}}, 1},
 	}
@@ -181,7 +181,7 @@ func TestParseMatrixShapes(t *testing.T) {
 		{"entry not a mapping", "include:\n  - just a string\n", "", 0, 1},
 		{"tag-suffix not a scalar", "include:\n  - tag-suffix: [a]\n", "", 0, 1},
 		{"no platforms", "include:\n  - tag-suffix: -x\n", "", 1, 1},
-		{"platform mismatch", "include:\n  - {tag-suffix: -x, platform-tag: amd64, platforms: linux/arm64}\n", "", 1, 2},
+		{"platform mismatch", "include:\n  - {tag-suffix: -x, platform-tag: amd64, platforms: linux/arm64}\n", "", 1, 1},
 		{"duplicate single", "include:\n  - {tag-suffix: -x, platforms: linux/amd64}\n  - {tag-suffix: -x, platforms: linux/arm64}\n", "", 1, 1},
 		{"alias entry", "x: &e {tag-suffix: -a, platforms: linux/amd64}\ninclude:\n  - *e\n", "", 1, 0},
 		{"over the limit", strings.Repeat(" ", MaxMatrixSize+1), "over the", 0, 0},
