@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -153,4 +154,40 @@ func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A child HEAD that is throttled is "could not tell", never "missing": the
+// healthy backend's tags are not called dangling and its verdict is not
+// "repairable … pulls fail" (issue: one throttled HEAD at LocalAI size
+// turned healthy backends into repair orders).
+func TestInspectThrottledChildIsNotMissing(t *testing.T) {
+	t.Parallel()
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-fine", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
+	cfg := f.Config
+	cfg.Anchor = proxy.Host() + "/" + scenario.Anchor
+	cfg.Targets[0].Repo = proxy.Host() + "/" + scenario.QuayTarget
+	arm := f.Images["-cpu-fine"]["arm64"].Digest
+	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodHead}, PathContains: scenario.QuayTarget + "/manifests/" + arm},
+		Effect: testreg.EffectStatus, Status: http.StatusTooManyRequests, Body: "<html><body>Too Many Requests</body></html>"})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain(), Retries: -1, RetryDeadline: time.Second})
+	t.Cleanup(c.Close)
+	rel := f.Release
+	rel.Run = ""
+	rep, err := inspect.Run(context.Background(), rel, inspect.WithConfig(cfg), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDigests(f.Digests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	if b.Verdict != inspect.VerdictUnknown {
+		t.Errorf("verdict %s, want unknown; problems %q", b.Verdict, b.Problems)
+	}
+	for tag, st := range b.Targets["quay"].Tags {
+		if st.State == inspect.TagDangling || st.State == inspect.TagMissing {
+			t.Errorf("quay %s: %s (%s): a throttled probe read as absence", tag, st.State, st.Reason)
+		}
+	}
+	if c := b.Legs[1].Cells[cfg.Targets[0].Repo]; c.State != inspect.CellError || strings.Contains(c.Error, "<html") {
+		t.Errorf("arm64 cell in quay: %+v, want an error without the HTML page", c)
+	}
 }
