@@ -114,7 +114,7 @@ func TestSigningIdentity(t *testing.T) {
 	t.Parallel()
 	re := DefaultConfig().Signing.Identity()
 	for id, want := range map[string]bool{
-		"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2": true,
+		"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2":  true,
 		"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/heads/master": false,
 		"https://github.com/someone/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2": false,
 		"maintainer@example.com": false,
