@@ -31,6 +31,10 @@ type AuditEntry struct {
 	ListDigest  string       `json:"list_digest"`
 	Children    []AuditChild `json:"children"`
 	Outcome     string       `json:"outcome"`
+	// Signed is set when repair --sign ran cosign on the list: true when
+	// it signed, false with SignError when it failed.
+	Signed    *bool  `json:"signed,omitempty"`
+	SignError string `json:"sign_error,omitempty"`
 }
 
 // AuditChild is one child of the published list and where it came from.
@@ -58,6 +62,10 @@ func NewAuditEntry(r *Result, who string) AuditEntry {
 		Time: time.Now().UTC(), User: who, Host: host, Release: p.Release,
 		Backend: p.Suffix, Target: p.Target, Repo: p.Repo,
 		Tags: []string{}, ListDigest: p.ListDigest, Outcome: r.Outcome,
+	}
+	if r.Signed || r.SignError != "" {
+		signed := r.Signed
+		e.Signed, e.SignError = &signed, r.SignError
 	}
 	moved := map[string]bool{}
 	for _, t := range r.TagsMoved {

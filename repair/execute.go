@@ -47,22 +47,33 @@ type Result struct {
 	Verified bool
 	// AuditPath is where the audit line went.
 	AuditPath string
+	// Signed: WithSign's cosign signed the list and its children;
+	// SignError says why it did not.
+	Signed        bool
+	SignedDigests []string
+	SignError     string
 }
 
 // Unsigned reports whether something new was published: a re-merged list
 // carries no signature until someone runs CosignCommand.
-func (r *Result) Unsigned() bool { return r.ListWritten || len(r.TagsMoved) > 0 }
+func (r *Result) Unsigned() bool { return (r.ListWritten || len(r.TagsMoved) > 0) && !r.Signed }
 
 // CosignCommand is the command CI's merge job runs to sign what it
 // published, children included (.github/workflows/backend_merge.yml).
 func (r *Result) CosignCommand() string {
-	return fmt.Sprintf("cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 %s@%s", r.Plan.Repo, r.Plan.ListDigest)
+	return SignCommand(r.Plan.Repo, r.Plan.ListDigest)
 }
 
 // String summarises the result in a few lines for the CLI and the TUI.
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s in %s: %s\n", r.Plan.Suffix, r.Plan.Release.Ref, r.Plan.Target, r.Outcome)
+	switch {
+	case r.Signed:
+		fmt.Fprintf(&b, "  signed %s and children with cosign, as CI does\n", strings.Join(shortAll(r.SignedDigests), ", "))
+	case r.SignError != "":
+		fmt.Fprintf(&b, "  signing failed: %s\n", r.SignError)
+	}
 	if r.NoOp {
 		return b.String()
 	}
@@ -100,6 +111,9 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 		if err != nil {
 			r.Outcome = outcomeFailed + registry.Redact(err.Error())
 		}
+	}
+	if err == nil && o.signer != nil && (r.Verified || r.NoOp) {
+		err = signResult(ctx, o, r)
 	}
 	path, aerr := writeAudit(o, r)
 	r.AuditPath = path

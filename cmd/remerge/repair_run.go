@@ -26,7 +26,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return asUsage(err)
 	}
 
-	repairOpts := []repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}
+	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}, f.signFlags.options()...)
 	var plans []*repair.Plan
 	broken := false
 	// left says, per backend and target, why something stays broken; it is
@@ -46,7 +46,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			case p.Refusal != "":
 				broken = true
 				left = append(left, fmt.Sprintf("%s in %s: %s", b.Suffix, t, p.Refusal))
-			case !p.NoOp:
+			case !p.NoOp, f.wants(b, t):
 				plans = append(plans, p)
 			}
 		}
@@ -57,7 +57,10 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	}
 	if f.dryRun {
 		for _, p := range plans {
-			fmt.Fprintf(stdout, "\n%s in %s would publish:\n%s\n", p.Suffix, p.Target, p.ListJSON())
+			if !p.NoOp {
+				fmt.Fprintf(stdout, "\n%s in %s would publish:\n%s\n", p.Suffix, p.Target, p.ListJSON())
+			}
+			f.signFlags.dryRun(stdout, p)
 		}
 		fmt.Fprintf(stdout, "dry run: %d re-merge(s) planned, nothing written\n", len(plans))
 		return errBroken // nothing was fixed
@@ -73,7 +76,11 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		}
 	}
 	for _, p := range plans {
-		fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
+		if p.NoOp {
+			fmt.Fprintf(stdout, "\nsigning %s in %s:\n", p.Suffix, p.Target)
+		} else {
+			fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
+		}
 		res, err := repair.Execute(ctx, c, p, append(repairOpts, repair.WithEvents(progressPrinter(stdout)))...)
 		if res != nil {
 			fmt.Fprint(stdout, res.String())

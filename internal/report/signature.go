@@ -35,10 +35,11 @@ func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
 	if sig == nil {
 		return Mark{}, false
 	}
-	return markOf(sig), true
+	return SigMark(sig), true
 }
 
-func markOf(sig *inspect.Signature) Mark {
+// SigMark is the mark of one signature.
+func SigMark(sig *inspect.Signature) Mark {
 	switch sig.State {
 	case inspect.SigUnsigned:
 		return MarkUnsigned
