@@ -151,3 +151,27 @@ func shortAll(ds []string) []string {
 	}
 	return out
 }
+
+// NeedsSignature reports whether b's complete release (or branch) tag in
+// target is unsigned, or names an unsigned child, as inspect found it:
+// what --sign signs although nothing needs re-merging.
+func NeedsSignature(b *inspect.BackendReport, target string) bool {
+	t := b.Targets[target]
+	if t == nil {
+		return false
+	}
+	for _, ts := range t.Tags {
+		if ts.Role != inspect.RoleRelease && ts.Role != inspect.RoleBranch || ts.Signature == nil {
+			continue
+		}
+		if ts.Signature.State == inspect.SigUnsigned {
+			return true
+		}
+		for _, c := range ts.Signature.Children {
+			if c.State == inspect.SigUnsigned {
+				return true
+			}
+		}
+	}
+	return false
+}

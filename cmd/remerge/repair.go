@@ -66,9 +66,7 @@ Exit codes: 0 every selected backend ok afterwards, 1 something still broken,
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fl.BoolVar(&f.force, "force", false, "allow moving a tag that points to a complete list of other digests")
 	fl.StringVar(&f.format, "format", "text", "output format: text, or github (also annotations for what is left broken, and a step summary)")
-	fl.BoolVar(&f.sign, "sign", false, "sign each repaired list and its children with CI's command (cosign sign --yes --recursive --registry-referrers-mode=oci-1-1) once its tags read back, and any complete list left unsigned; cosign from PATH, in its own environment")
-	fl.StringVar(&f.signKey, "sign-key", "", "with --sign: sign with this cosign key pair (--key) instead of keyless; its password comes from COSIGN_PASSWORD")
-	fl.StringArrayVar(&f.cosignArgs, "cosign-arg", nil, "with --sign: one more cosign flag, after CI's (repeatable), e.g. --cosign-arg=--tlog-upload=false")
+	f.signFlags.addFlags(fl)
 	fl.StringVar(&f.audit, "audit", "", "audit log file, JSON lines (default $XDG_STATE_HOME/remerge/audit.jsonl)")
 	return cmd
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/repair"
 )
@@ -18,6 +20,13 @@ type signFlags struct {
 	signKey    string
 	cosignArgs []string
 	signer     *repair.Signer // set by check when --sign
+}
+
+// addFlags registers --sign, --sign-key and --cosign-arg (repair, tui).
+func (f *signFlags) addFlags(fl *pflag.FlagSet) {
+	fl.BoolVar(&f.sign, "sign", false, "sign each repaired list and its children with CI's command (cosign sign --yes --recursive --registry-referrers-mode=oci-1-1) once its tags read back, and any complete list left unsigned; cosign from PATH, in its own environment")
+	fl.StringVar(&f.signKey, "sign-key", "", "with --sign: sign with this cosign key pair (--key) instead of keyless; its password comes from COSIGN_PASSWORD")
+	fl.StringArrayVar(&f.cosignArgs, "cosign-arg", nil, "with --sign: one more cosign flag, after CI's (repeatable), e.g. --cosign-arg=--tlog-upload=false")
 }
 
 // check validates the signing flags before any registry is contacted:
@@ -53,27 +62,7 @@ func (f *signFlags) options() []repair.Option {
 // wants reports whether --sign should sign b in target although nothing
 // needs re-merging: its complete release tag is unsigned, or a child is.
 func (f *signFlags) wants(b *inspect.BackendReport, target string) bool {
-	if !f.sign {
-		return false
-	}
-	t := b.Targets[target]
-	if t == nil {
-		return false
-	}
-	for _, ts := range t.Tags {
-		if ts.Role != inspect.RoleRelease && ts.Role != inspect.RoleBranch || ts.Signature == nil {
-			continue
-		}
-		if ts.Signature.State == inspect.SigUnsigned {
-			return true
-		}
-		for _, c := range ts.Signature.Children {
-			if c.State == inspect.SigUnsigned {
-				return true
-			}
-		}
-	}
-	return false
+	return f.sign && repair.NeedsSignature(b, target)
 }
 
 // wantsAny reports whether --sign should sign b in any target.
