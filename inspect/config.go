@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -52,6 +53,26 @@ func (m MergeConfig) Options() manifest.MergeOptions {
 	return o
 }
 
+// DefaultIdentityRegex is the certificate identity LocalAI's docs tell
+// users to verify: the merge workflow, run for a release tag.
+const DefaultIdentityRegex = `^https://github\.com/mudler/LocalAI/\.github/workflows/backend_merge\.yml@refs/tags/.*$`
+
+// SigningConfig says whose signature a user is told to expect. A keyless
+// (Fulcio) signature carries a certificate whose SAN (a workflow URI or an
+// email) must match IdentityRegex; a key-pair signature has no identity.
+type SigningConfig struct {
+	IdentityRegex string `yaml:"identity_regex"`
+}
+
+// Identity compiles IdentityRegex (Validate has checked it).
+func (s SigningConfig) Identity() *regexp.Regexp {
+	re, err := regexp.Compile(s.IdentityRegex)
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
 // Config is the YAML configuration file of DESIGN.md section 9. Every key is
 // optional; the defaults are LocalAI's.
 type Config struct {
@@ -62,6 +83,8 @@ type Config struct {
 	Insecure []string     `yaml:"insecure"`
 	Tags     TagTemplates `yaml:"tags"`
 	Merge    MergeConfig  `yaml:"merge"`
+	// Signing is the expected signer of published lists.
+	Signing SigningConfig `yaml:"signing"`
 }
 
 // DefaultConfig returns LocalAI's pipeline.
@@ -78,6 +101,7 @@ func DefaultConfig() Config {
 			SHA:     "sha-{sha7}{suffix}",
 			Latest:  "latest{suffix}",
 		},
+		Signing: SigningConfig{IdentityRegex: DefaultIdentityRegex},
 	}
 }
 
@@ -100,7 +124,7 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	dec.KnownFields(true)
 	var top yaml.Node
 	if err := yaml.Unmarshal(b, &top); err == nil && len(top.Content) == 1 && top.Content[0].Kind != yaml.MappingNode && top.Content[0].Tag != "!!null" {
-		return Config{}, fmt.Errorf("config %s:%d: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge)", name, top.Content[0].Line)
+		return Config{}, fmt.Errorf("config %s:%d: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge, signing)", name, top.Content[0].Line)
 	}
 	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlPositionedError("config", name, err)
@@ -126,6 +150,9 @@ func ParseConfig(name string, b []byte) (Config, error) {
 		cfg.Tags.Latest = file.Tags.Latest
 	}
 	cfg.Merge = file.Merge
+	if file.Signing.IdentityRegex != "" {
+		cfg.Signing.IdentityRegex = file.Signing.IdentityRegex
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", name, err)
 	}
@@ -165,6 +192,9 @@ func (c Config) Validate() error {
 	case "", manifest.OrderDigest, manifest.OrderMatrix:
 	default:
 		return fmt.Errorf("merge.order %q: want digest or matrix", c.Merge.Order)
+	}
+	if _, err := regexp.Compile(c.Signing.IdentityRegex); err != nil {
+		return fmt.Errorf("signing.identity_regex %q: %v", c.Signing.IdentityRegex, err)
 	}
 	for name, tpl := range map[string]string{"tags.release": c.Tags.Release, "tags.sha": c.Tags.SHA, "tags.latest": c.Tags.Latest} {
 		if !strings.Contains(tpl, "{suffix}") {

@@ -86,8 +86,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate target name", "targets:\n - {name: q, repo: quay.io/a/b}\n - {name: q, repo: quay.io/a/c}\n", `config c.yml: targets[1]: duplicate name "q"`},
 		{"empty target name", "targets:\n - {repo: quay.io/a/b}\n", "config c.yml: targets[0]: name is empty"},
 		{"no targets", "targets: []\n", "config c.yml: no targets"},
-		{"not a mapping", "vm\n", "config c.yml:1: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge)"},
+		{"not a mapping", "vm\n", "config c.yml:1: want a mapping of keys (matrix, anchor, targets, sources, insecure, tags, merge, signing)"},
 		{"a list", "- a\n- b\n", "config c.yml:1: want a mapping of keys"},
+		{"bad identity regex", "signing: {identity_regex: '^https://(github'}\n", `config c.yml: signing.identity_regex "^https://(github": error parsing regexp: missing closing ): `},
+		{"unknown signing key", "signing: {identity: x}\n", "config c.yml:1: unknown key identity"},
 		{"template without suffix", "tags: {sha: 'sha-{sha7}'}\n", `config c.yml: tags.sha "sha-{sha7}" must contain {suffix}`},
 	}
 	for _, tt := range tests {
@@ -103,6 +105,30 @@ func TestParseConfigErrors(t *testing.T) {
 				t.Errorf("error %q spans several lines", err)
 			}
 		})
+	}
+}
+
+// signing.identity_regex defaults to LocalAI's merge workflow on a release
+// tag, the identity its docs tell users to verify, and can be replaced.
+func TestSigningIdentity(t *testing.T) {
+	t.Parallel()
+	re := DefaultConfig().Signing.Identity()
+	for id, want := range map[string]bool{
+		"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2":  true,
+		"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/heads/master": false,
+		"https://github.com/someone/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2": false,
+		"maintainer@example.com": false,
+	} {
+		if got := re.MatchString(id); got != want {
+			t.Errorf("default identity_regex on %s = %v, want %v", id, got, want)
+		}
+	}
+	cfg, err := ParseConfig("c.yml", []byte("signing: {identity_regex: '^me@example\\.com$'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Signing.Identity().MatchString("me@example.com") || cfg.Signing.Identity().MatchString(DefaultIdentityRegex) {
+		t.Errorf("identity_regex %q not taken from the file", cfg.Signing.IdentityRegex)
 	}
 }
 

@@ -278,5 +278,8 @@ func cloneCell(c Cell) Cell {
 
 func cloneTag(t TagStatus) TagStatus {
 	t.Children = append([]string(nil), t.Children...)
+	if t.Signature != nil {
+		t.Signature = t.Signature.clone()
+	}
 	return t
 }

@@ -29,10 +29,14 @@ const (
 	// FailIncomplete: a user-facing tag is anything but complete; the
 	// union of the others.
 	FailIncomplete GateCondition = "incomplete"
+	// FailUnsigned: a complete user-facing tag names an image (or a child)
+	// that carries no cosign signature in that target; could-not-tell
+	// fails too.
+	FailUnsigned GateCondition = "unsigned"
 )
 
 // gateConditions lists the vocabulary in the order help text names it.
-var gateConditions = []GateCondition{FailMissing, FailStale, FailStaleLatest, FailBroken, FailIncomplete}
+var gateConditions = []GateCondition{FailMissing, FailStale, FailStaleLatest, FailBroken, FailIncomplete, FailUnsigned}
 
 // Gate is a parsed --fail-on: the conditions a release must not meet.
 type Gate struct {
@@ -40,8 +44,7 @@ type Gate struct {
 }
 
 // ParseGate reads a comma-separated list of conditions ("stale-latest,missing").
-// An unknown or empty word is an error naming it. "unsigned" is refused
-// with its own reason: a report carries no signature data yet.
+// An unknown or empty word is an error naming it.
 func ParseGate(spec string) (Gate, error) {
 	var g Gate
 	for _, w := range strings.Split(spec, ",") {
@@ -52,8 +55,6 @@ func ParseGate(spec string) (Gate, error) {
 			if !slices.Contains(g.conds, c) {
 				g.conds = append(g.conds, c)
 			}
-		case w == "unsigned":
-			return Gate{}, fmt.Errorf("%q: remerge does not read signatures yet, so it cannot tell a signed tag from an unsigned one", w)
 		case w == "":
 			return Gate{}, fmt.Errorf("%q: an empty condition; want a comma-separated list of %s", spec, GateVocabulary())
 		default:
@@ -106,7 +107,13 @@ func (g Gate) Check(r *Report) []string {
 			sort.Strings(tags)
 			for _, tag := range tags {
 				st := ts.Tags[tag]
-				if st.State == TagComplete || !inImpact(b, tag, name) {
+				if st.State == TagComplete {
+					if why := g.unsigned(st); why != "" {
+						out = append(out, fmt.Sprintf("%s: %s in %s %s (%s)", b.Suffix, tag, name, why, FailUnsigned))
+					}
+					continue
+				}
+				if !inImpact(b, tag, name) {
 					continue
 				}
 				if c, ok := g.failed(st); ok {
@@ -133,6 +140,33 @@ func (g Gate) failed(st TagStatus) (GateCondition, bool) {
 	return "", false
 }
 
+// unsigned says why a complete tag fails "unsigned" ("" when it does not
+// or the gate does not ask): only user-facing tags, and only when a
+// signature was looked up.
+func (g Gate) unsigned(st TagStatus) string {
+	if !slices.Contains(g.conds, FailUnsigned) || (st.Role != RoleLatest && st.Role != RoleBranch) || st.Signature == nil {
+		return ""
+	}
+	sig := st.Signature
+	switch sig.State {
+	case SigUnsigned:
+		return "is unsigned"
+	case SigError:
+		return "could not be checked for a signature"
+	}
+	for _, c := range sig.Children {
+		if c.State == SigUnsigned {
+			return "names an unsigned child"
+		}
+	}
+	for _, c := range sig.Children {
+		if c.State == SigError {
+			return "could not be checked for a signature"
+		}
+	}
+	return ""
+}
+
 // covers reports whether a condition looks at tags of this role.
 func (c GateCondition) covers(role string) bool {
 	return c != FailStaleLatest || role == RoleLatest
@@ -149,6 +183,8 @@ func (c GateCondition) matches(s TagState) bool {
 		return s == TagPartial || s == TagDangling
 	case FailIncomplete:
 		return s != TagComplete
+	case FailUnsigned:
+		return false // judged on complete tags, by unsigned
 	}
 	return false
 }

@@ -19,7 +19,7 @@ func TestParseGate(t *testing.T) {
 		{"Missing", nil, `"Missing"`},
 		{"missing,,stale", nil, "empty condition"},
 		{"", nil, "empty condition"},
-		{"unsigned", nil, "does not read signatures"},
+		{"unsigned,stale", []GateCondition{FailUnsigned, FailStale}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -70,7 +70,26 @@ func gateReport() *Report {
 		},
 		Impact: []string{"master-cpu-b in quay: stale", "master-cpu-b in dockerhub: dangling"},
 	}
-	return &Report{Backends: []*BackendReport{b, branch}}
+	signed := &Signature{State: SigSigned, Children: map[string]ChildSignature{"sha256:a": {State: SigSigned}}}
+	signs := &BackendReport{
+		Suffix: "-cpu-c",
+		Targets: map[string]*TargetStatus{
+			"quay": {Tags: map[string]TagStatus{
+				"v1.0.0-cpu-c": {State: TagComplete, Role: RoleRelease, Signature: &Signature{State: SigUnsigned}},
+				"latest-cpu-c": {State: TagComplete, Role: RoleLatest, Signature: &Signature{State: SigUnsigned}},
+			}},
+			"dockerhub": {Tags: map[string]TagStatus{
+				"latest-cpu-c": {State: TagComplete, Role: RoleLatest, Signature: signed},
+			}},
+			"ghcr": {Tags: map[string]TagStatus{
+				"latest-cpu-c": {State: TagComplete, Role: RoleLatest, Signature: &Signature{State: SigSigned, Children: map[string]ChildSignature{"sha256:a": {State: SigUnsigned}}}},
+			}},
+			"ecr": {Tags: map[string]TagStatus{
+				"latest-cpu-c": {State: TagComplete, Role: RoleLatest, Signature: &Signature{State: SigError, Error: "503"}},
+			}},
+		},
+	}
+	return &Report{Backends: []*BackendReport{b, branch, signs}}
 }
 
 func TestGateCheck(t *testing.T) {
@@ -99,6 +118,14 @@ func TestGateCheck(t *testing.T) {
 			"-cpu-a: latest-cpu-a in quay is stale (incomplete)",
 			"-cpu-b: master-cpu-b in dockerhub is dangling (incomplete)",
 			"-cpu-b: master-cpu-b in quay is stale (incomplete)",
+		}},
+		// A complete user-facing tag without a signature; the release tag
+		// is not user-facing, and a tag not read could be either.
+		{"unsigned", []string{
+			"-cpu-a: latest-cpu-a in ghcr could not be read (error) (unsigned)",
+			"-cpu-c: latest-cpu-c in ecr could not be checked for a signature (unsigned)",
+			"-cpu-c: latest-cpu-c in ghcr names an unsigned child (unsigned)",
+			"-cpu-c: latest-cpu-c in quay is unsigned (unsigned)",
 		}},
 	}
 	for _, tt := range tests {

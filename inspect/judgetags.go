@@ -42,6 +42,9 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 					}
 					return p.headChild(ctx, pub.repo, d)
 				}, &tv)
+				if st.State == TagComplete && !p.e.s.noSigs {
+					st.Signature = p.signatureOf(ctx, pub.repo, *pub.m)
+				}
 			}
 		}
 		p.e.setTag(suffix, pub.target, pub.tag, st)

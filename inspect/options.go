@@ -15,11 +15,17 @@ type settings struct {
 	deep     bool
 	client   *registry.Client
 	backends map[string]bool
+	noSigs   bool
 }
 
 func defaultSettings() settings {
 	return settings{cfg: DefaultConfig()}
 }
+
+// WithSignatures turns the signature lookups of complete tags on (the
+// default) or off; off, no tag carries a signature and no signature
+// problem is reported.
+func WithSignatures(on bool) Option { return func(s *settings) { s.noSigs = !on } }
 
 // WithConfig sets the repos and tag templates (default: LocalAI's).
 func WithConfig(cfg Config) Option { return func(s *settings) { s.cfg = cfg } }

@@ -52,6 +52,8 @@ type prober struct {
 	heads map[string]manifest.ChildState
 	// provenance: "repo@digest" -> labels of the image, read once.
 	provenance map[string]*provLookup
+	// sigs: "repo@digest" -> signature of a complete tag's image, once.
+	sigs map[string]*sigLookup
 }
 
 type provLookup struct {

@@ -63,12 +63,17 @@ func TestInspectRequestBudget(t *testing.T) {
 	if rep.Release.Run == "" || !strings.Contains(rep.Release.RunNote, "only run anchored") {
 		t.Errorf("run %q picked because %q", rep.Release.Run, rep.Release.RunNote)
 	}
-	if want := len(backends)*targets + keepalives; gets != want {
-		t.Errorf("manifest GETs: %d, want one per (backend, target) = %d", gets, want)
+	// Signatures: each complete list and each of its children is looked
+	// up once per target. distribution has no referrers API, so each
+	// lookup of this unsigned release is the API's 404, a GET of the
+	// sha256-<hex> referrers tag and a HEAD of the sha256-<hex>.sig tag.
+	sigs := (len(backends) + legs) * targets
+	if want := len(backends)*targets + keepalives + sigs; gets != want {
+		t.Errorf("manifest GETs: %d, want one per (backend, target) and one per signature lookup = %d", gets, want)
 	}
 	// Cells: every (leg, repo); tags: the non-release tags of each
 	// (backend, target). No run is anchored, so no keepalive is read.
-	wantHeads := legs*repos + len(backends)*targets*(tags-1)
+	wantHeads := legs*repos + len(backends)*targets*(tags-1) + sigs
 	if heads != wantHeads {
 		t.Errorf("manifest HEADs: %d, want %d", heads, wantHeads)
 	}
@@ -77,9 +82,9 @@ func TestInspectRequestBudget(t *testing.T) {
 		t.Errorf("%d tag listings, want 1 (the anchor repo; targets hold every tag ever written)", lists)
 	}
 	pings := q.Requests("", testreg.KindPing) + h.Requests("", testreg.KindPing)
-	budget := legs*repos + len(backends)*targets*tags + lists + pings + keepalives
+	budget := legs*repos + len(backends)*targets*tags + lists + pings + keepalives + 3*sigs
 	if total := q.Total() + h.Total(); total > budget {
-		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d listings + %d pings)\nquay:\n%s\ndocker.io:\n%s",
-			total, budget, legs*repos, len(backends)*targets*tags, lists, pings, q, h)
+		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d listings + %d pings + 3 per %d signature lookups)\nquay:\n%s\ndocker.io:\n%s",
+			total, budget, legs*repos, len(backends)*targets*tags, lists, pings, sigs, q, h)
 	}
 }

@@ -155,6 +155,50 @@ type TagStatus struct {
 	Provenance *manifest.Provenance `json:"provenance,omitempty"`
 	// Newer, for latest, names the newer release it already holds: fine.
 	Newer string `json:"newer,omitempty"`
+	// Signature says whether the tag's image is signed; only looked up for
+	// a complete tag of a linux backend (the one a user would verify).
+	Signature *Signature `json:"signature,omitempty"`
+}
+
+// SignatureState says whether a digest carries a cosign signature in a
+// repo. "error" is could-not-tell, never "unsigned".
+type SignatureState string
+
+// Signature states.
+const (
+	SigSigned   SignatureState = "signed"
+	SigUnsigned SignatureState = "unsigned"
+	SigError    SignatureState = "error"
+)
+
+// Signature is what a user verifying a published image would find in the
+// target: cosign signatures stored as OCI 1.1 referrers (the referrers API,
+// or the sha256-<hex> referrers tag where the registry lacks it) or under
+// cosign's older sha256-<hex>.sig tag. Signatures are found, not verified:
+// remerge reads who signed, cosign verify checks it.
+type Signature struct {
+	State SignatureState `json:"state"`
+	// Storage is where it was found: "referrers" or "sig-tag".
+	Storage string `json:"storage,omitempty"`
+	// Identities are the certificate SANs (workflow URI or email) of a
+	// keyless signature; empty for a key-pair signature.
+	Identities []string `json:"identities,omitempty"`
+	// IdentityOK: one of Identities matches signing.identity_regex. Absent
+	// when there is no identity to match (unsigned, or a key signature).
+	IdentityOK *bool `json:"identity_ok,omitempty"`
+	// Key: signed with a key pair, so there is no identity to check.
+	Key   bool   `json:"key,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Children are the signatures of the list's children, by digest (cosign
+	// sign --recursive signs each). Absent for a bare manifest.
+	Children map[string]ChildSignature `json:"children,omitempty"`
+}
+
+// ChildSignature is whether one child of a list is signed.
+type ChildSignature struct {
+	State   SignatureState `json:"state"`
+	Storage string         `json:"storage,omitempty"`
+	Error   string         `json:"error,omitempty"`
 }
 
 // TargetStatus is the published state of a backend in one target: State is

@@ -125,6 +125,7 @@ func judge(b *BackendReport, in judgeInput) {
 			}
 		}
 	}
+	judgeSignatures(b, in.cfg)
 	switch {
 	case len(unknownLegs) > 0:
 		b.Verdict = VerdictUnknown

@@ -84,6 +84,10 @@ type AuditEntry struct {
 	Tags        []string `json:"tags,omitempty"`
 	TagsSkipped []string `json:"tags_skipped,omitempty"`
 	Outcome     string   `json:"outcome,omitempty"`
+	// Signed (outcome) is set when repair --sign ran cosign on the list:
+	// true when it signed, false with SignError when it failed.
+	Signed    *bool  `json:"signed,omitempty"`
+	SignError string `json:"sign_error,omitempty"`
 }
 
 // AuditChild is one child of the published list and where it came from.
@@ -162,12 +166,18 @@ func (a auditLog) outcome(id string, r *Result, err error) AuditEntry {
 	e := a.entry(EventOutcome, id, p)
 	e.Outcome = r.Outcome
 	switch {
+	case r.NoOp && err != nil:
+		e.Result, e.Error = ResultNothing, redactedText(err)
 	case r.NoOp:
 		e.Result = ResultNothing
 	case err != nil:
 		e.Result, e.Error = ResultFailed, redactedText(err)
 	default:
 		e.Result = ResultOK
+	}
+	if r.Signed || r.SignError != "" {
+		signed := r.Signed
+		e.Signed, e.SignError = &signed, r.SignError
 	}
 	moved := map[string]bool{}
 	for _, t := range r.TagsMoved {

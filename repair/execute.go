@@ -55,6 +55,11 @@ type Result struct {
 	// AuditPath is where the audit lines went; AuditID ties them together.
 	AuditPath string
 	AuditID   string
+	// Signed: WithSign's cosign signed the list and its children;
+	// SignError says why it did not.
+	Signed        bool
+	SignedDigests []string
+	SignError     string
 
 	// attempted are tags whose write was sent without an answer saying
 	// it landed.
@@ -69,19 +74,25 @@ type TagError struct {
 // Unsigned reports whether something new was published: a re-merged list
 // carries no signature until someone runs CosignCommand.
 func (r *Result) Unsigned() bool {
-	return r.ListWritten || len(r.TagsMoved) > 0 || len(r.TagsUnknown) > 0
+	return (r.ListWritten || len(r.TagsMoved) > 0 || len(r.TagsUnknown) > 0) && !r.Signed
 }
 
 // CosignCommand is the command CI's merge job runs to sign what it
 // published, children included (.github/workflows/backend_merge.yml).
 func (r *Result) CosignCommand() string {
-	return fmt.Sprintf("cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 %s@%s", r.Plan.Repo, r.Plan.ListDigest)
+	return SignCommand(r.Plan.Repo, r.Plan.ListDigest)
 }
 
 // String summarises the result in a few lines for the CLI and the TUI.
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s in %s: %s\n", r.Plan.Suffix, r.Plan.Release.Ref, r.Plan.Target, r.Outcome)
+	switch {
+	case r.Signed:
+		fmt.Fprintf(&b, "  signed %s and children with cosign, as CI does\n", strings.Join(shortAll(r.SignedDigests), ", "))
+	case r.SignError != "":
+		fmt.Fprintf(&b, "  signing failed: %s\n", r.SignError)
+	}
 	if r.NoOp {
 		return b.String()
 	}
@@ -126,10 +137,16 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 	r.AuditPath, r.AuditID = log.path, newAuditID()
 	if p.NoOp {
 		r.NoOp, r.Outcome = true, OutcomeNothing
-		if err := appendAudit(log.path, log.outcome(r.AuditID, r, nil), false); err != nil {
-			return r, fmt.Errorf("writing audit log: %w", err)
+		// Signing a healthy list that is unsigned (repair --sign) writes
+		// only signatures: no intent line guards tags here.
+		var serr error
+		if o.signer != nil {
+			serr = signResult(ctx, o, r)
 		}
-		return r, nil
+		if err := appendAudit(log.path, log.outcome(r.AuditID, r, serr), false); err != nil {
+			return r, errors.Join(serr, fmt.Errorf("writing audit log: %w", err))
+		}
+		return r, serr
 	}
 	if err := AppendAudit(log.path, log.intent(r.AuditID, p)); err != nil {
 		return r, fmt.Errorf("writing the audit log's intent line, so nothing was written to %s: %w", p.Repo, err)
@@ -140,6 +157,9 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 		r.Outcome = outcomeFailed + redactedText(err)
 	}
 	settleTags(ctx, c, r)
+	if err == nil && o.signer != nil && r.Verified {
+		err = signResult(ctx, o, r)
+	}
 	if aerr := appendAudit(log.path, log.outcome(r.AuditID, r, err), false); aerr != nil {
 		err = errors.Join(err, fmt.Errorf("writing audit log: %w", aerr))
 	}

@@ -18,6 +18,7 @@ type options struct {
 	auditPath string
 	user      string
 	tags      *inspect.TagLister
+	signer    *Signer // WithSign
 }
 
 func makeOptions(opts []Option) options {

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // detail is the pane that tells everything about one backend: digests and
@@ -177,6 +178,7 @@ func (d *detail) content(data detailData, s *Styles) []string {
 			if ts.Error != "" {
 				out = append(out, s.StatusErr.Render("    "+ts.Error))
 			}
+			out = append(out, signatureLines(ts.Signature, s)...)
 		}
 	}
 	return out
@@ -220,4 +222,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// signatureLines says who signed a complete tag's image, and which
+// children are not signed, under the tag in the Targets section.
+func signatureLines(sig *inspect.Signature, s *Styles) []string {
+	if sig == nil {
+		return nil
+	}
+	m := report.SigMark(sig)
+	style := s.Good
+	switch m {
+	case report.MarkSigned:
+	case report.MarkSigError:
+		style = s.Info
+	default:
+		style = s.Warn
+	}
+	out := []string{"    " + style.Render(m.Sym) + " " + sig.Describe()}
+	for _, d := range sortedKeys(sig.Children) {
+		if c := sig.Children[d]; c.State != inspect.SigSigned {
+			line := "      child " + d + " " + string(c.State)
+			if c.Error != "" {
+				line += ": " + c.Error
+			}
+			out = append(out, s.Warn.Render(line))
+		}
+	}
+	return out
 }

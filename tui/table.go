@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // table is the backend grid: one row per backend, one cell per (leg, repo)
@@ -246,12 +247,17 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 			state = ts.State
 		}
 		g := tagGlyph(state)
-		text := g.Sym + " " + g.Word
+		// The signature mark follows the state's symbol: "✓∅ complete".
+		sym, sep := g.Sym, " "
+		if m, ok := report.SignatureMark(ts); ok {
+			sym, sep = g.Sym+m.Sym, ""
+		}
+		text := sym + " " + g.Word
 		if c.compact {
-			text = g.Sym
+			text, sep = sym, " "
 		}
 		if userFacingBroken(b, tg.Name) {
-			text += " " + staleMark
+			text += sep + staleMark
 		}
 		out.WriteString(st(s.tag(state), pad(text, c.target)) + " ")
 	}

@@ -32,6 +32,8 @@ type options struct {
 	concurrency int
 	timeout     time.Duration
 	insecure    []string
+	// tuiSign: --sign for the TUI's r/R (flags of tui and the root only).
+	tuiSign signFlags
 }
 
 func newOptions() *options {

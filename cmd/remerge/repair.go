@@ -27,6 +27,7 @@ type repairFlags struct {
 	audit    string
 	format   string // text or github
 	suffixes []string
+	signFlags
 }
 
 func newRepairCmd(o *options, stdout, stderr io.Writer) *cobra.Command {
@@ -72,6 +73,7 @@ or input error.`,
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fl.BoolVar(&f.force, "force", false, "allow moving a tag that points to a complete list of other digests")
 	fl.StringVar(&f.format, "format", "text", "output format: text, or github (also annotations for what is left broken, and a step summary)")
+	f.signFlags.addFlags(fl)
 	fl.StringVar(&f.audit, "audit", "", "audit log file, JSON lines (default $XDG_STATE_HOME/remerge/audit.jsonl)")
 	return cmd
 }
@@ -92,6 +94,9 @@ func (f *repairFlags) check(l *loaded) error {
 		if _, err := githubFilesFromEnv(); err != nil {
 			return err
 		}
+	}
+	if err := f.signFlags.check(); err != nil {
+		return err
 	}
 	suffixes, err := resolveSuffixes("repair", l.matrix, f.suffixes)
 	if err != nil {

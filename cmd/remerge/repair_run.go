@@ -24,7 +24,7 @@ import (
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
 	c := o.client(l.cfg)
 	defer c.Close()
-	repairOpts := []repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}
+	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}, f.signFlags.options()...)
 	if err := reconcileAudit(ctx, c, f, repairOpts, stdout, stderr); err != nil {
 		return err
 	}
@@ -47,7 +47,10 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	}
 	if f.dryRun {
 		for _, p := range plans {
-			fmt.Fprintf(stdout, "\n%s in %s would publish:\n%s\n", p.Suffix, p.Target, p.ListJSON())
+			if !p.NoOp {
+				fmt.Fprintf(stdout, "\n%s in %s would publish:\n%s\n", p.Suffix, p.Target, p.ListJSON())
+			}
+			f.signFlags.dryRun(stdout, p)
 		}
 		fmt.Fprintf(stdout, "dry run: %d re-merge(s) planned, nothing written\n", len(plans))
 		return errBroken // nothing was fixed
@@ -63,7 +66,11 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		}
 	}
 	for _, p := range plans {
-		fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
+		if p.NoOp {
+			fmt.Fprintf(stdout, "\nsigning %s in %s:\n", p.Suffix, p.Target)
+		} else {
+			fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
+		}
 		res, err := repair.Execute(ctx, c, p, append(repairOpts, repair.WithEvents(progressPrinter(stdout)))...)
 		if res != nil {
 			fmt.Fprint(stdout, res.String())
@@ -137,7 +144,7 @@ func (s *repairSummary) plan(ctx context.Context, c *registry.Client, l *loaded,
 			s.add("%s: %s", b.Suffix, why)
 			continue
 		}
-		if b.Verdict == inspect.VerdictOK && f.all {
+		if b.Verdict == inspect.VerdictOK && f.all && !f.wantsAny(b) {
 			continue
 		}
 		noop := true
@@ -157,6 +164,8 @@ func (s *repairSummary) plan(ctx context.Context, c *registry.Client, l *loaded,
 			case !p.NoOp:
 				plans = append(plans, p)
 				noop = false
+			case f.wants(b, t):
+				plans = append(plans, p) // healthy but unsigned: --sign signs it
 			}
 		}
 		if noop && b.Verdict != inspect.VerdictOK {

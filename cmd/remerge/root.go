@@ -28,6 +28,7 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	o.addFlags(root.PersistentFlags())
+	o.tuiSign.addFlags(root.Flags())
 	root.AddCommand(
 		newTUICmd(o, stdout),
 		newInspectCmd(o, stdout),

@@ -26,7 +26,10 @@ var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
 	}
 	c := o.client(l.cfg)
 	defer c.Close()
-	svc := &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep}
+	if err := o.tuiSign.check(); err != nil {
+		return err
+	}
+	svc := &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep, Signer: o.tuiSign.signer}
 	return openTUI(ctx, svc)
 }
 
@@ -55,12 +58,17 @@ func printTable(ctx context.Context, o *options, stdout io.Writer) error {
 }
 
 func newTUICmd(o *options, stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Open the terminal UI (the default command)",
-		Args:  noArgs,
+		Long: `tui opens the terminal UI. With --sign, a re-merge started with r or R
+also signs what it publishes (and a list left unsigned) with CI's cosign
+command, as repair --sign does.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTUI(cmd.Context(), o, stdout)
 		},
 	}
+	o.tuiSign.addFlags(cmd.Flags())
+	return cmd
 }

@@ -32,6 +32,9 @@ type Service struct {
 	Force bool
 	// Backends restricts the release to these suffixes when not empty.
 	Backends []string
+	// Signer, when set (tui --sign), signs what a re-merge publishes and
+	// a complete list found unsigned, as repair --sign does.
+	Signer *repair.Signer
 
 	mu sync.Mutex
 	// shown: the plans last shown for each (run, backend): a confirmed
@@ -175,8 +178,9 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 	}
 	var lines []string
 	steps := 0
+	sign := func(p *repair.Plan) bool { return s.Signer != nil && repair.NeedsSignature(b, p.Target) }
 	for _, p := range plans {
-		if p.Refusal == "" && !p.NoOp {
+		if p.Refusal == "" && (!p.NoOp || sign(p)) {
 			steps++
 		}
 	}
@@ -186,7 +190,7 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 		case p.Refusal != "":
 			lines = append(lines, p.Target+": not re-merged: "+p.Refusal)
 			continue
-		case p.NoOp:
+		case p.NoOp && !sign(p):
 			lines = append(lines, p.Target+": nothing to do, already healthy")
 			continue
 		}
@@ -194,7 +198,11 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 		target := p.Target
 		prefix := fmt.Sprintf("%s (%d/%d)", target, done, steps)
 		var last tui.Progress
-		res, err := repair.Execute(ctx, s.Client, p,
+		var signOpt repair.Option
+		if s.Signer != nil {
+			signOpt = repair.WithSign(s.Signer)
+		}
+		res, err := repair.Execute(ctx, s.Client, p, signOpt,
 			repair.WithForce(s.Force),
 			repair.WithAudit(s.Audit),
 			repair.WithEvents(func(e repair.Event) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/internal/testreg"
@@ -283,5 +284,30 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// go-containerregistry's referrers lookup holds the API's 404 open while it
+// asks for the fallback tag: two requests of one caller in flight. An
+// error's body is read at once and its slot given back, so this finishes
+// even at a limit of one instead of waiting out the idle timeout (here a
+// minute, over the test's 20 s budget).
+func TestNestedRequestAfterAnErrorDoesNotWaitForItsSlot(t *testing.T) {
+	reg := testreg.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	img, err := reg.PushImage(ctx, "org/backends", v1.Platform{OS: "linux", Architecture: "amd64"}, testreg.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(Options{Concurrency: 1, Timeout: time.Minute, Keychain: authn.NewMultiKeychain()})
+	defer c.Close()
+	ref, err := name.NewDigest(reg.Repo("org/backends")+"@"+img.Digest, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := c.Referrers(ctx, ref)
+	if err != nil || len(refs) != 0 {
+		t.Fatalf("Referrers = %v, %v; want none, promptly", refs, err)
 	}
 }

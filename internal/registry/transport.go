@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -159,6 +160,10 @@ func (t *transport) answer(req *http.Request, resp *http.Response, s *slot, canc
 	return t.wrapResponse(req, resp, s, cancel)
 }
 
+// maxErrorBody bounds the error body kept for the caller: registries
+// answer errors with a line or two of JSON.
+const maxErrorBody = 64 << 10
+
 // isThrottle reports whether a status asks the client to slow down.
 func isThrottle(code int) bool {
 	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
@@ -210,6 +215,22 @@ func (t *transport) wrapResponse(req *http.Request, resp *http.Response, s *slot
 		resp.Body = &limitedBody{rc: resp.Body, host: host, limit: t.maxManifest}
 	}
 	resp.Body = newIdleBody(resp.Body, host, t.timeout, cancel)
+	if resp.StatusCode >= http.StatusBadRequest {
+		// An error's body is small, and a caller may hold it open while it
+		// sends the next request: go-containerregistry's referrers lookup
+		// keeps the API's 404 open while it asks for the fallback tag. Read
+		// it now and give the slot back, or such nested requests hold two
+		// slots each and, all slots taken, wait for each other.
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		_ = resp.Body.Close()
+		s.done()
+		if err != nil {
+			return nil, fmt.Errorf("reading the %d answer of %s: %w", resp.StatusCode, host, err)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		return resp, nil
+	}
 	// With a limit of one, a download feeding an upload to the same host
 	// would wait for its own slot: such a body gives it back now.
 	if req.Method == http.MethodHead || resp.ContentLength == 0 || (!s.stream && isBlobGet(req)) {

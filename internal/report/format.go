@@ -154,7 +154,8 @@ func (l reportLayout) legs(b *inspect.BackendReport) string {
 
 // target renders the release-tag state of b in the named target, followed
 // by the latest marker: " L" when latest-<suffix> is on this release, " L!"
-// when it exists as a tag of the release but is stale, missing or broken.
+// when it exists as a tag of the release but is stale, missing or broken;
+// then the signature mark of a complete release tag.
 func (l reportLayout) target(b *inspect.BackendReport, name string) string {
 	t := b.Targets[name]
 	if t == nil {
@@ -171,6 +172,9 @@ func (l reportLayout) target(b *inspect.BackendReport, name string) string {
 			s += " L!"
 		}
 		break
+	}
+	if m, ok := SignatureMark(t); ok {
+		s += m.Sym // no space: narrow tables stay within 80 columns
 	}
 	return s
 }
@@ -246,6 +250,7 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	tw.items("cells: ", cellLegends, width)
 	if len(l.targets) > 0 {
 		tw.line("targets: release-tag state; L latest on this release, L! latest stale or missing")
+		tw.items("signatures: ", SignatureLegend, width)
 	}
 	tw.line("")
 
@@ -267,13 +272,13 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
-	// Shrink the suffix column (never below its header or 12) to fit.
+	// Shrink the suffix column (never below its header or 11) to fit.
 	rest := 0
 	for i := 1; i < len(widths); i++ {
 		rest += widths[i] + 2
 	}
 	if widths[0]+rest > width {
-		widths[0] = max(width-rest, 12, len(header[0]))
+		widths[0] = max(width-rest, 11, len(header[0]))
 	}
 	if len(r.Backends) == 0 {
 		rows = nil
@@ -295,7 +300,8 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 
 	first := true
 	for _, b := range r.Backends {
-		if b.Verdict == inspect.VerdictOK || (len(b.Problems) == 0 && len(b.Impact) == 0) {
+		// An ok backend is listed when it has findings (an unsigned list).
+		if len(b.Problems) == 0 && len(b.Impact) == 0 {
 			continue
 		}
 		if first {

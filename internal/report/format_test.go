@@ -127,10 +127,59 @@ func fmtReport() *inspect.Report {
 		},
 		Problems: []string{"matrix: -cpu-foo has platform-tag amd64 but no arm64 leg"},
 	}
+	yes := true
+	signed := &inspect.Signature{State: inspect.SigSigned, Storage: "referrers", IdentityOK: &yes,
+		Identities: []string{"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2"},
+		Children:   map[string]inspect.ChildSignature{fmtD1: {State: inspect.SigSigned}, fmtD2: {State: inspect.SigSigned}}}
+	setSig(r.Backends[0].Targets["dockerhub"], signed)
+	kokoros := r.Backends[4]
+	setSig(kokoros.Targets["quay"], &inspect.Signature{State: inspect.SigUnsigned, Children: map[string]inspect.ChildSignature{fmtD2: {State: inspect.SigUnsigned}}})
+	setSig(kokoros.Targets["dockerhub"], &inspect.Signature{State: inspect.SigSigned, Storage: "sig-tag", Key: true, Children: map[string]inspect.ChildSignature{fmtD2: {State: inspect.SigSigned}}})
+	kokoros.Problems = []string{"v4.2.2-x in quay: published but unsigned (sha256:2222222222)", "signed in dockerhub but not in quay"}
+	kokoros.Impact = []string{"v4.2.2-x in dockerhub: signed with a key (no identity), not by the expected identity"}
 	for _, b := range r.Backends {
 		r.Summary.Add(b.Verdict)
 	}
 	return r
+}
+
+// setSig gives a target's release tag a signature.
+func setSig(t *inspect.TargetStatus, sig *inspect.Signature) {
+	ts := t.Tags["v4.2.2-x"]
+	ts.Signature = sig
+	t.Tags["v4.2.2-x"] = ts
+}
+
+// Each signature state has its own mark; a child unsigned or unknown
+// outranks who signed the list.
+func TestSignatureMark(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	kids := func(st inspect.SignatureState) map[string]inspect.ChildSignature {
+		return map[string]inspect.ChildSignature{fmtD1: {State: inspect.SigSigned}, fmtD2: {State: st}}
+	}
+	for _, tt := range []struct {
+		sig  *inspect.Signature
+		want Mark
+	}{
+		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigSigned)}, MarkSigned},
+		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &no, Children: kids(inspect.SigSigned)}, MarkOther},
+		{&inspect.Signature{State: inspect.SigSigned, Key: true}, MarkOther},
+		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigUnsigned)}, MarkPartly},
+		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigError)}, MarkSigError},
+		{&inspect.Signature{State: inspect.SigSigned, Error: "could not read the signature"}, MarkSigError},
+		{&inspect.Signature{State: inspect.SigUnsigned}, MarkUnsigned},
+		{&inspect.Signature{State: inspect.SigError, Error: "503"}, MarkSigError},
+	} {
+		tgt := fmtTarget(fmtQuay, inspect.TagComplete, "")
+		setSig(tgt, tt.sig)
+		if got, ok := SignatureMark(tgt); !ok || got != tt.want {
+			t.Errorf("%+v: mark %v, want %v", *tt.sig, got, tt.want)
+		}
+	}
+	if _, ok := SignatureMark(fmtTarget(fmtQuay, inspect.TagMissing, "")); ok {
+		t.Error("a tag with no signature looked up has a mark")
+	}
 }
 
 func checkGolden(t *testing.T, name string, got []byte) {

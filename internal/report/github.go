@@ -44,9 +44,10 @@ func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
 
 // Annotations turns a report into workflow commands: an error per backend
 // that is not ok (its verdict in the title, its problems as the message),
-// a warning per user-facing tag that is stale, missing or otherwise not
-// complete (its Impact lines), a warning per release-wide problem, and a
-// closing notice with the verdict counts.
+// a warning per ok backend with findings (a list published unsigned), a
+// warning per user-facing tag that is stale, missing, otherwise not
+// complete or signed by someone unexpected (its Impact lines), a warning
+// per release-wide problem, and a closing notice with the verdict counts.
 func Annotations(r *inspect.Report) []Annotation {
 	var out []Annotation
 	for _, b := range r.Backends {
@@ -60,6 +61,10 @@ func Annotations(r *inspect.Report) []Annotation {
 		out = append(out, Annotation{Level: LevelError, Title: b.Suffix + " (" + string(b.Verdict) + ")", Message: msg})
 	}
 	for _, b := range r.Backends {
+		// An ok backend's findings (a list published unsigned) warn.
+		if b.Verdict == inspect.VerdictOK && len(b.Problems) > 0 {
+			out = append(out, Annotation{Level: LevelWarning, Title: b.Suffix + " (ok)", Message: strings.Join(b.Problems, "\n")})
+		}
 		for _, p := range b.Impact {
 			out = append(out, Annotation{Level: LevelWarning, Title: b.Suffix + " user-facing tag", Message: p})
 		}

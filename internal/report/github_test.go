@@ -38,8 +38,8 @@ func TestAnnotationEscaping(t *testing.T) {
 }
 
 // TestGitHubAnnotationsCover checks the annotations of the hand-built
-// report: one error per backend that is not ok and none for an ok one, one
-// warning per impact line, one per release-wide problem, a closing notice,
+// report: one error per backend that is not ok, one warning for an ok one
+// with findings and nothing for the others, one warning per impact line, one per release-wide problem, a closing notice,
 // and every line a single workflow command.
 func TestGitHubAnnotationsCover(t *testing.T) {
 	r := fmtReport()
@@ -56,20 +56,25 @@ func TestGitHubAnnotationsCover(t *testing.T) {
 		}
 		count[lvl]++
 	}
-	notOK, impact := 0, 0
+	notOK, impact, okFindings := 0, 0, 0
 	for _, b := range r.Backends {
 		if b.Verdict != inspect.VerdictOK {
 			notOK++
 			if !strings.Contains(buf.String(), "::error title="+escapeProperty(b.Suffix+" ("+string(b.Verdict)+")")+"::") {
 				t.Errorf("no error annotation for %s", b.Suffix)
 			}
+		} else if len(b.Problems) > 0 {
+			okFindings++
+			if !strings.Contains(buf.String(), "::warning title="+escapeProperty(b.Suffix+" (ok)")+"::") {
+				t.Errorf("no warning for the findings of ok backend %s", b.Suffix)
+			}
 		} else if strings.Contains(buf.String(), "title="+b.Suffix) {
 			t.Errorf("ok backend %s annotated", b.Suffix)
 		}
 		impact += len(b.Impact)
 	}
-	if count["error"] != notOK || count["warning"] != impact+len(r.Problems) || count["notice"] != 1 {
-		t.Errorf("counts %v, want %d errors, %d warnings, 1 notice:\n%s", count, notOK, impact+len(r.Problems), buf.String())
+	if warn := impact + okFindings + len(r.Problems); count["error"] != notOK || count["warning"] != warn || count["notice"] != 1 {
+		t.Errorf("counts %v, want %d errors, %d warnings, 1 notice:\n%s", count, notOK, warn, buf.String())
 	}
 }
 

@@ -10,9 +10,10 @@ import (
 )
 
 // WriteMarkdown writes the report for a GitHub step summary: a heading with
-// the release, the summary line, a table of the backends that are not ok
-// (worst first) with their legs, per-target state and problems, the ok
-// backends folded in a <details> block, and the release-wide problems.
+// the release, the summary line, a table of the backends that are not ok or
+// have findings (worst first) with their legs, per-target state, signature
+// and problems, the other ok backends folded in a <details> block, and the
+// release-wide problems.
 func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 	l := newReportLayout(r)
 	tw := &textWriter{w: w}
@@ -23,7 +24,8 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 
 	var broken, ok []*inspect.BackendReport
 	for _, b := range r.Backends {
-		if b.Verdict == inspect.VerdictOK {
+		// An ok backend with findings (an unsigned list) goes in the table.
+		if b.Verdict == inspect.VerdictOK && len(b.Problems) == 0 && len(b.Impact) == 0 {
 			ok = append(ok, b)
 		} else {
 			broken = append(broken, b)
@@ -33,7 +35,8 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 
 	if len(broken) > 0 || len(ok) > 0 {
 		tw.line("Legs show one cell per repo, in order: " + mdEscape(strings.Join(l.repoLegend(), ", ")) + ".  ")
-		tw.line("Cells: " + mdEscape(strings.Join(cellLegends, "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.")
+		tw.line("Cells: " + mdEscape(strings.Join(cellLegends, "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.  ")
+		tw.line("Signatures: " + mdEscape(strings.Join(SignatureLegend, "; ")) + ".")
 		tw.line("")
 	}
 	if len(broken) > 0 {
@@ -64,10 +67,19 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 	if len(ok) > 0 {
 		tw.line(fmt.Sprintf("<details><summary>%d ok backends</summary>", len(ok)))
 		tw.line("")
-		tw.line("| backend | kind | legs |")
-		tw.line("|---|---|---|")
+		head, sep := "| backend | kind | legs |", "|---|---|---|"
+		for _, t := range l.targets {
+			head += " " + mdEscape(t) + " |"
+			sep += "---|"
+		}
+		tw.line(head)
+		tw.line(sep)
 		for _, b := range ok {
-			tw.line("| `" + b.Suffix + "` | " + string(b.Kind) + " | " + mdLegs(l, b) + " |")
+			row := "| `" + b.Suffix + "` | " + string(b.Kind) + " | " + mdLegs(l, b) + " |"
+			for _, t := range l.targets {
+				row += " " + mdEscape(l.target(b, t)) + " |"
+			}
+			tw.line(row)
 		}
 		tw.line("")
 		tw.line("</details>")

@@ -1,0 +1,81 @@
+package report
+
+import "github.com/go-skynet/remerge/inspect"
+
+// Mark is how a target's signature state is drawn, the same in every
+// renderer and in the TUI: a symbol that alone tells the states apart and
+// a word for where there is room.
+type Mark struct {
+	Sym, Word string
+}
+
+// Signature marks, in the order of SignatureLegend.
+var (
+	MarkSigned   = Mark{"✓", "signed"}
+	MarkOther    = Mark{"≠", "other signer"}
+	MarkPartly   = Mark{"±", "children unsigned"}
+	MarkUnsigned = Mark{"∅", "unsigned"}
+	MarkSigError = Mark{"?", "signature unknown"}
+)
+
+// SignatureLegend explains the marks.
+var SignatureLegend = []string{
+	"✓ signed by the expected identity",
+	"≠ signed by another identity, or with a key",
+	"± list signed, a child not",
+	"∅ unsigned",
+	"? could not tell",
+}
+
+// SignatureMark is the mark of the signature of a target's release tag,
+// and false when none was looked up (the tag is not complete, or a darwin
+// image, which is never signed).
+func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
+	sig := releaseSignature(t)
+	if sig == nil {
+		return Mark{}, false
+	}
+	return SigMark(sig), true
+}
+
+// SigMark is the mark of one signature.
+func SigMark(sig *inspect.Signature) Mark {
+	switch sig.State {
+	case inspect.SigUnsigned:
+		return MarkUnsigned
+	case inspect.SigError:
+		return MarkSigError
+	}
+	for _, c := range sig.Children {
+		if c.State == inspect.SigUnsigned {
+			return MarkPartly
+		}
+	}
+	for _, c := range sig.Children {
+		if c.State == inspect.SigError {
+			return MarkSigError
+		}
+	}
+	switch {
+	case sig.Expected():
+		return MarkSigned
+	case sig.Key || (sig.IdentityOK != nil && !*sig.IdentityOK):
+		return MarkOther
+	default: // signed, but who signed could not be read
+		return MarkSigError
+	}
+}
+
+// releaseSignature is the signature of the target's release (or branch)
+// tag, nil when it has none.
+func releaseSignature(t *inspect.TargetStatus) *inspect.Signature {
+	if t == nil {
+		return nil
+	}
+	for _, ts := range t.Tags {
+		if ts.Role == inspect.RoleRelease || ts.Role == inspect.RoleBranch {
+			return ts.Signature
+		}
+	}
+	return nil
+}
