@@ -107,7 +107,7 @@ func TestActionHealsRelease(t *testing.T) {
 			}
 		}
 		sum := fileText(t, r.summary)
-		if !strings.Contains(sum, "### remerge: v4.2.2") || strings.Contains(sum, "remerge repair") {
+		if !strings.Contains(sum, "### remerge: v4.2.2") || strings.Contains(sum, "### remerge repair") {
 			t.Errorf("step summary:\n%s", sum)
 		}
 		if healed(t, f, "-cpu-reaped") {
