@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
 )
 
 // WriteJSON writes the report as one indented JSON document: the contract of
@@ -60,31 +61,8 @@ func normalized(r *inspect.Report) *inspect.Report {
 }
 
 // cellGlyph is the one-character picture of a cell used by the table and
-// markdown renderers; cellLegend explains them in the same order.
-func cellGlyph(c inspect.Cell, ok bool) string {
-	if !ok {
-		return "-"
-	}
-	switch c.State {
-	case inspect.CellPresent:
-		if len(c.MissingBlobs) > 0 {
-			return "◐"
-		}
-		return "●"
-	case inspect.CellMissing:
-		return "○"
-	case inspect.CellDenied:
-		return "⊘"
-	case inspect.CellError:
-		return "✕"
-	case inspect.CellPending:
-		return "·"
-	default:
-		return "?"
-	}
-}
-
-var cellLegends = []string{"● present", "◐ present, blobs missing", "○ missing", "⊘ denied", "✕ error", "· pending", "? unknown", "- not probed"}
+// markdown renderers, from the glyph set the TUI draws too.
+func cellGlyph(c inspect.Cell, ok bool) string { return glyphs.ProbedCell(c, ok).Sym }
 
 // reportLayout holds what every text renderer derives from a report: the
 // repo column order and the target names in config order.
@@ -246,7 +224,7 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	if len(l.repos) > 0 {
 		tw.items("repos: ", l.repoLegend(), width)
 	}
-	tw.items("cells: ", cellLegends, width)
+	tw.items("cells: ", glyphs.CellLegend(), width)
 	if len(l.targets) > 0 {
 		tw.line("targets: release-tag state; L latest on this release, L! latest stale or missing")
 	}
