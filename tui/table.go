@@ -118,24 +118,40 @@ func (t *table) columns(d tableData) columns {
 		}
 		return c
 	}
-	tries := []columns{
-		build(9, true, 9, true, 16),
-		build(0, true, 9, true, 16),
-		build(0, true, 3, true, 16),
-		build(0, true, 3, false, 16),
-		build(0, false, 3, false, 16),
-		build(0, false, 1, false, 5),
+	type try struct {
+		kind      int
+		verdWords bool
+		repoLimit int
+		tagWords  bool
+		tgtLimit  int
 	}
-	for i, c := range tries {
-		if room := t.width - c.fixed(); room >= longest {
-			c.suffix = longest
-			if i < 2 {
-				c.suffix = min(room, max(longest, 36)) // wide: spread out
-			}
-			return c
+	tries := []try{
+		{9, true, 9, true, 16},
+		{0, true, 9, true, 16},
+		{0, true, 3, true, 16},
+		{0, true, 3, false, 16},
+		{0, false, 3, false, 16},
+		{0, false, 1, false, 5},
+	}
+	for i, tr := range tries {
+		c := build(tr.kind, tr.verdWords, tr.repoLimit, tr.tagWords, tr.tgtLimit)
+		if t.width-c.fixed() < longest {
+			continue
 		}
+		// Widen the repo labels again as far as the room allows.
+		for lim := 9; lim > tr.repoLimit; lim-- {
+			if w := build(tr.kind, tr.verdWords, lim, tr.tagWords, tr.tgtLimit); t.width-w.fixed() >= longest {
+				c = w
+				break
+			}
+		}
+		c.suffix = longest
+		if i < 2 {
+			c.suffix = min(t.width-c.fixed(), max(longest, 36)) // wide: spread out
+		}
+		return c
 	}
-	c := tries[len(tries)-1]
+	c := build(0, false, 1, false, 5)
 	c.suffix = max(8, t.width-c.fixed()) // a pathologically narrow screen
 	return c
 }
