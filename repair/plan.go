@@ -176,6 +176,13 @@ func refusal(b *inspect.BackendReport, force bool) string {
 	case b.Verdict == inspect.VerdictUnrepairable:
 		return "unrepairable: a leg is present in no repository; it needs a rebuild"
 	case b.Verdict == inspect.VerdictUnknown:
+		// Say why no digest is known when inspect could tell (a registry
+		// it could not reach), not only that none is.
+		for _, l := range b.Legs {
+			if l.Digest == "" && l.DigestError != "" {
+				return fmt.Sprintf("unknown: no digest known for %s: %s", l.PlatformTag, l.DigestError)
+			}
+		}
 		return "unknown: no digest is known for this backend"
 	case b.Verdict == inspect.VerdictPending:
 		return "inspection has not finished for this backend"

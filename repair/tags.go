@@ -174,10 +174,12 @@ func (p *Plan) String() string {
 
 func legAction(l LegPlan) string {
 	n, size := l.MissingBlobs()
-	switch l.Kind {
-	case SourceTarget:
+	switch {
+	case l.Kind == SourceTarget:
 		return "already in the target"
-	case SourceMount:
+	case n == 0:
+		return "copy manifest from " + l.Source + "; blobs already there"
+	case l.Kind == SourceMount:
 		return fmt.Sprintf("copy manifest from %s; mount %d of %d blobs (%s, no bytes move)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))
 	default:
 		return fmt.Sprintf("copy manifest from %s; copy %d of %d blobs (%s)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))

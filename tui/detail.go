@@ -19,7 +19,28 @@ type detail struct {
 	width, height int
 	offset        int
 	lines         int // lines of the last content, to bound scrolling
+	// xoff scrolls the unwrapped lines (the cosign commands) sideways;
+	// wide is the widest of them, to bound it.
+	xoff, wide int
 }
+
+// dline is one line of the pane's content; a nowrap line (a command to
+// copy) is never wrapped, it scrolls sideways instead.
+type dline struct {
+	text   string
+	nowrap bool
+}
+
+// dlines builds the pane's content.
+type dlines []dline
+
+func (d *dlines) add(ls ...string) {
+	for _, l := range ls {
+		*d = append(*d, dline{text: l})
+	}
+}
+
+func (d *dlines) addNowrap(l string) { *d = append(*d, dline{text: l, nowrap: true}) }
 
 // detailData is what one render of the pane needs.
 type detailData struct {
@@ -39,94 +60,91 @@ func (d *detail) scroll(n int) {
 
 func (d *detail) inner() int { return max(1, d.height-2) }
 
-// measure records the content length so that scroll can clamp.
+// measure records the content length and width so that scroll can clamp.
 func (d *detail) measure(data detailData, s *Styles) {
 	d.lines = len(d.wrapped(data, s))
 	d.scroll(0)
+	d.scrollX(0)
 }
 
-// wrapped is the content cut to the pane's inner width.
+// scrollX moves the unwrapped lines sideways by n cells, clamped.
+func (d *detail) scrollX(n int) {
+	d.xoff = max(0, min(d.xoff+n, d.wide-d.textWidth()))
+}
+
+func (d *detail) textWidth() int { return max(1, d.width-4) } // border and padding
+
+// wrapped is the content cut to the pane's inner width: wrapped at spaces,
+// a word longer than a line continued on the next (the pane is where long
+// words are shown whole), commands scrolled by xoff instead.
 func (d *detail) wrapped(data detailData, s *Styles) []string {
-	w := max(1, d.width-4) // border and padding
+	w := d.textWidth()
 	var out []string
+	d.wide = 0
 	for _, l := range d.content(data, s) {
-		out = append(out, hangingWrap(l, w)...)
+		if !l.nowrap {
+			out = append(out, wrapLine(l.text, w, breakWord)...)
+			continue
+		}
+		lw := ansi.StringWidth(l.text)
+		d.wide = max(d.wide, lw)
+		line := ansi.Cut(l.text, d.xoff, d.xoff+w)
+		if d.xoff > 0 {
+			line = "…" + ansi.Cut(line, 1, w)
+		}
+		if lw > d.xoff+w {
+			line = ansi.Cut(line, 0, w-1) + "…"
+		}
+		out = append(out, line)
 	}
 	return out
 }
 
-// hangingWrap wraps l to w cells, continuing under the text rather than
-// under the margin: a bullet's second line starts below its first word, so
-// it cannot be read as a new item. Very deep indents wrap plainly.
-func hangingWrap(l string, w int) []string {
-	plain := ansi.Strip(l)
-	indent := len(plain) - len(strings.TrimLeft(plain, " "))
-	if rest := plain[indent:]; strings.HasPrefix(rest, "• ") {
-		indent += 2
-	}
-	if indent == 0 || indent > w/2 || ansi.StringWidth(l) <= w {
-		return strings.Split(lipgloss.Wrap(l, w, ""), "\n")
-	}
-	lines := strings.Split(lipgloss.Wrap(ansi.TruncateLeft(l, indent, ""), w-indent, ""), "\n")
-	pad := strings.Repeat(" ", indent)
-	for i := range lines {
-		if i == 0 {
-			lines[i] = ansi.Cut(l, 0, indent) + lines[i]
-		} else {
-			lines[i] = pad + lines[i]
-		}
-	}
-	return lines
-}
-
 // Render draws the pane in a border, exactly width x height.
 func (d *detail) Render(data detailData, s *Styles) string {
-	w := max(1, d.width-4)
+	w := d.textWidth()
 	wrapped := d.wrapped(data, s)
 	start := min(d.offset, max(0, len(wrapped)-1))
 	body := fitBlock(strings.Join(wrapped[start:], "\n"), w, d.inner())
 	return s.PaneBorder.Width(d.width).Height(d.height).Render(body)
 }
 
-func (d *detail) content(data detailData, s *Styles) []string {
+func (d *detail) content(data detailData, s *Styles) dlines {
 	b := data.Backend
 	if b == nil {
-		return []string{s.Muted.Render("no backend selected")}
+		return dlines{{text: s.Muted.Render("no backend selected")}}
 	}
 	vg := verdictGlyph(b.Verdict)
-	out := []string{
-		s.Title.Render(b.Suffix) + "  " + s.verdict(b.Verdict).Render(vg.Sym+" "+vg.Word),
-	}
+	var out dlines
+	out.add(s.Title.Render(b.Suffix) + "  " + s.verdict(b.Verdict).Render(vg.Sym+" "+vg.Word))
 	meta := string(b.Kind)
 	if b.Name != "" {
 		meta = b.Name + " · " + meta
 	}
-	out = append(out, s.Muted.Render(meta))
-	out = appendList(out, s, "Problems", b.Problems)
-	out = appendList(out, s, "Impact", b.Impact)
-	out = append(out, "", s.Section.Render("Re-merge plan"))
-	out = append(out, planLines(data.Plan, s)...)
+	out.add(s.Muted.Render(meta))
+	out.list(s, "Problems", b.Problems)
+	out.list(s, "Impact", b.Impact)
+	out.add("", s.Section.Render("Re-merge plan"))
+	out.add(planLines(data.Plan, s)...)
 	if o := data.Outcome; o != nil {
-		out = append(out, "", s.Section.Render("Last re-merge"))
+		out.add("", s.Section.Render("Last re-merge"))
 		style := s.Good
 		if !o.OK {
 			style = s.StatusErr
 		}
-		for _, l := range strings.Split(strings.TrimRight(o.Text, "\n"), "\n") {
-			out = append(out, style.Render(l))
-		}
+		out.outcome(o, style, s)
 	}
 
-	out = append(out, "", s.Section.Render("Legs"))
+	out.add("", s.Section.Render("Legs"))
 	for _, l := range b.Legs {
 		dg := l.Digest
 		if dg == "" {
 			dg = "(no digest known)"
 		}
-		out = append(out, fmt.Sprintf("%s %s", s.Bold.Render(l.PlatformTag), s.Muted.Render(l.Platform)))
-		out = append(out, "  "+dg)
+		out.add(fmt.Sprintf("%s %s", s.Bold.Render(l.PlatformTag), s.Muted.Render(l.Platform)))
+		out.add("  " + dg)
 		if l.DigestFrom != "" {
-			out = append(out, s.Muted.Render("  from "+string(l.DigestFrom)))
+			out.add(s.Muted.Render("  from " + string(l.DigestFrom)))
 		}
 		for _, rp := range data.Repos {
 			cell, ok := l.Cells[rp.Repo]
@@ -135,64 +153,128 @@ func (d *detail) content(data detailData, s *Styles) []string {
 			}
 			g := cellGlyph(cell.State)
 			line := fmt.Sprintf("  %s %-8s %s", s.cell(cell.State).Render(g.Sym), g.Word, rp.Repo)
-			out = append(out, line)
+			out.add(line)
 			if cell.Error != "" {
-				out = append(out, s.StatusErr.Render("      "+cell.Error))
+				out.add(s.StatusErr.Render("      " + cell.Error))
 			}
 			if len(cell.MissingBlobs) > 0 {
-				out = append(out, s.Warn.Render(fmt.Sprintf("      %d blob(s) not linked", len(cell.MissingBlobs))))
+				out.add(s.Warn.Render(fmt.Sprintf("      %d blob(s) not linked", len(cell.MissingBlobs))))
 			}
 		}
 	}
-	out = append(out, "", s.Section.Render("Targets"))
-	for _, name := range sortedKeys(b.Targets) {
+	out.add("", s.Section.Render("Targets"))
+	for _, name := range targetOrder(data.Repos, b.Targets) {
 		t := b.Targets[name]
 		g := tagGlyph(t.State)
-		out = append(out, fmt.Sprintf("%s %s %s %s", s.Bold.Render(name), s.tag(t.State).Render(g.Sym), g.Word, s.Muted.Render(t.Repo)))
-		for _, tag := range sortedKeys(t.Tags) {
+		out.add(fmt.Sprintf("%s %s %s %s", s.Bold.Render(name), s.tag(t.State).Render(g.Sym), g.Word, s.Muted.Render(t.Repo)))
+		for _, tag := range tagOrder(t.Tags) {
 			ts := t.Tags[tag]
 			tg := tagGlyph(ts.State)
 			line := fmt.Sprintf("  %s %s %s", s.tag(ts.State).Render(tg.Sym), tag, s.Muted.Render("("+ts.Role+", "+tg.Word+")"))
-			out = append(out, line)
+			out.add(line)
 			if ts.Digest != "" {
 				form := ""
 				if ts.Form != "" {
 					form = s.Muted.Render(" (" + ts.Form + ")")
 				}
-				out = append(out, "  → "+ts.Digest+form)
+				out.add("  → " + ts.Digest + form)
 			}
 			if ts.Provenance != nil && !ts.Provenance.Empty() {
-				out = append(out, s.Muted.Render("    holds "+ts.Provenance.String()))
+				out.add(s.Muted.Render("    holds " + ts.Provenance.String()))
 			}
 			if ts.Newer != "" {
-				out = append(out, s.Muted.Render("    already on "+ts.Newer+": left alone"))
+				out.add(s.Muted.Render("    already on " + ts.Newer + ": left alone"))
 			}
 			if ts.Reason != "" && ts.State != inspect.TagComplete {
-				out = append(out, s.Warn.Render("    "+ts.Reason))
+				out.add(s.Warn.Render("    " + ts.Reason))
 			}
 			for _, c := range ts.Children {
 				if c != ts.Digest {
-					out = append(out, s.Muted.Render("    "+c))
+					out.add(s.Muted.Render("    " + c))
 				}
 			}
 			if ts.Error != "" {
-				out = append(out, s.StatusErr.Render("    "+ts.Error))
+				out.add(s.StatusErr.Render("    " + ts.Error))
 			}
-			out = append(out, signatureLines(ts.Signature, s)...)
+			out.add(signatureLines(ts.Signature, s)...)
 		}
 	}
 	return out
 }
 
-func appendList(out []string, s *Styles, title string, items []string) []string {
+func (d *dlines) list(s *Styles, title string, items []string) {
 	if len(items) == 0 {
-		return out
+		return
 	}
-	out = append(out, "", s.Section.Render(title))
+	d.add("", s.Section.Render(title))
 	for _, it := range items {
-		out = append(out, "  • "+it)
+		d.add("  • " + it)
+	}
+}
+
+// outcome is the last re-merge's text, each cosign command on a line of its
+// own that scrolls sideways rather than wrapping, so it can be read (and
+// selected) whole.
+func (d *dlines) outcome(o *Outcome, style lipgloss.Style, s *Styles) {
+	for _, l := range strings.Split(strings.TrimRight(o.Text, "\n"), "\n") {
+		cmd := ""
+		for _, c := range o.Commands {
+			if strings.Contains(l, c) {
+				cmd = c
+			}
+		}
+		if cmd == "" {
+			d.add(style.Render(l))
+			continue
+		}
+		if before := strings.TrimRight(strings.Replace(l, cmd, "", 1), " "); strings.TrimSpace(before) != "" {
+			d.add(style.Render(before + " (below)"))
+		}
+	}
+	if len(o.Commands) > 0 {
+		d.add("", s.Section.Render("Sign")+s.Muted.Render("  ←/→ scroll · c copies all · e writes them to a file"))
+		for _, c := range o.Commands {
+			d.addNowrap(c)
+		}
+	}
+}
+
+// targetOrder lists the targets of a backend in the configuration's order
+// (the table's columns), then any the configuration does not name.
+func targetOrder(repos []inspect.Repo, targets map[string]*inspect.TargetStatus) []string {
+	var out []string
+	for _, rp := range repos {
+		if _, ok := targets[rp.Name]; ok && rp.Role == inspect.RoleTarget && !slices.Contains(out, rp.Name) {
+			out = append(out, rp.Name)
+		}
+	}
+	for _, name := range sortedKeys(targets) {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
 	}
 	return out
+}
+
+// tagOrder lists a target's tags as the release writes them: the release
+// or branch tag, the commit tag, latest; ties by name.
+func tagOrder(tags map[string]inspect.TagStatus) []string {
+	rank := func(tag string) int {
+		switch tags[tag].Role {
+		case inspect.RoleRelease:
+			return 0
+		case inspect.RoleBranch:
+			return 1
+		case inspect.RoleSHA:
+			return 2
+		case inspect.RoleLatest:
+			return 3
+		}
+		return 9
+	}
+	keys := sortedKeys(tags)
+	slices.SortStableFunc(keys, func(a, b string) int { return rank(a) - rank(b) })
+	return keys
 }
 
 // planLines renders a cached plan for the pane and the dialog.

@@ -16,7 +16,9 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 )
 
-// export starts writing the report on screen to markdown and JSON files.
+// export starts writing the report on screen to markdown and JSON files,
+// and the cosign commands of this session's re-merges to a shell file:
+// the fallback for a terminal that ignores c's clipboard copy.
 func (m Model) export() (tea.Model, tea.Cmd) {
 	if m.report == nil {
 		m.setStatus("nothing to export yet", true)
@@ -27,35 +29,62 @@ func (m Model) export() (tea.Model, tea.Cmd) {
 	} else {
 		m.setStatus("exporting…", false)
 	}
-	return m, m.exportCmd(cloneReport(m.report), m.now())
+	return m, m.exportCmd(cloneReport(m.report), m.signCommands(), m.now())
+}
+
+// signCommands are the cosign commands of every re-merge of the session,
+// by backend in report order, targets in order within each.
+func (m Model) signCommands() []string {
+	var out []string
+	if m.report == nil {
+		return nil
+	}
+	for _, b := range m.report.Backends {
+		out = append(out, m.outcomes[b.Suffix].Commands...)
+	}
+	return out
 }
 
 // exportCmd writes r as remerge-<ref>-<time>.md and .json in the export
-// directory and answers with ExportDoneMsg.
-func (m Model) exportCmd(r *inspect.Report, at time.Time) tea.Cmd {
+// directory, and the sign commands (if any) as remerge-<ref>-<time>-sign.sh,
+// and answers with ExportDoneMsg naming the directory as an absolute path.
+func (m Model) exportCmd(r *inspect.Report, sign []string, at time.Time) tea.Cmd {
 	dir, md := m.exportDir, m.markdown
 	return func() tea.Msg {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		base := filepath.Join(dir, exportBase(r.Release.Ref, at))
 		var mdBuf bytes.Buffer
 		if err := md(&mdBuf, r); err != nil {
-			return ExportDoneMsg{Err: fmt.Errorf("rendering markdown: %w", err)}
+			return ExportDoneMsg{Dir: dir, Err: fmt.Errorf("rendering markdown: %w", err)}
 		}
 		js, err := json.MarshalIndent(r, "", "  ")
 		if err != nil {
-			return ExportDoneMsg{Err: fmt.Errorf("encoding json: %w", err)}
+			return ExportDoneMsg{Dir: dir, Err: fmt.Errorf("encoding json: %w", err)}
+		}
+		files := []struct {
+			name string
+			data []byte
+			mode os.FileMode
+		}{{base + ".md", mdBuf.Bytes(), 0o644}, {base + ".json", append(js, '\n'), 0o644}}
+		if len(sign) > 0 {
+			script := "#!/bin/sh\n# Sign the manifest lists remerge published (what CI's merge job runs).\nset -e\n" +
+				strings.Join(sign, "\n") + "\n"
+			files = append(files, struct {
+				name string
+				data []byte
+				mode os.FileMode
+			}{base + "-sign.sh", []byte(script), 0o755})
 		}
 		var paths []string
-		for _, f := range []struct {
-			ext  string
-			data []byte
-		}{{".md", mdBuf.Bytes()}, {".json", append(js, '\n')}} {
-			p := base + f.ext
-			if err := os.WriteFile(p, f.data, 0o644); err != nil {
-				return ExportDoneMsg{Paths: paths, Err: fmt.Errorf("writing %s: %w", p, err)}
+		for _, f := range files {
+			if err := os.WriteFile(f.name, f.data, f.mode); err != nil {
+				return ExportDoneMsg{Dir: dir, Paths: paths, Err: fmt.Errorf("writing %s: %w", f.name, err)}
 			}
-			paths = append(paths, p)
+			paths = append(paths, f.name)
 		}
-		return ExportDoneMsg{Paths: paths}
+		return ExportDoneMsg{Dir: dir, Paths: paths}
 	}
 }
 

@@ -194,6 +194,9 @@ type fakeService struct {
 	fail     map[string]bool // suffixes whose Repair errors
 	runs     []inspect.AnchorRun
 	runsErr  error
+	// longPlan makes the repairable plan as long as a real two-target
+	// plan, with repo names, for the layout of a dialog that must scroll.
+	longPlan bool
 }
 
 // fakeRuns are the runs the fake's anchor repo holds: the fixture's run and
@@ -238,10 +241,12 @@ func (f *fakeService) Plan(_ context.Context, run string, b *inspect.BackendRepo
 	f.planned = append(f.planned, b.Suffix)
 	f.planRuns = append(f.planRuns, run)
 	f.mu.Unlock()
-	switch b.Verdict {
-	case inspect.VerdictOK:
+	switch {
+	case b.Verdict == inspect.VerdictOK:
 		return Plan{Suffix: b.Suffix, NoOp: true}, nil
-	case inspect.VerdictRepairable:
+	case b.Verdict == inspect.VerdictRepairable && f.longPlan:
+		return Plan{Suffix: b.Suffix, Runnable: true, Text: longPlanText(b.Suffix)}, nil
+	case b.Verdict == inspect.VerdictRepairable:
 		return Plan{Suffix: b.Suffix, Runnable: true, Text: "quay: copy amd64 " + b.Legs[0].Digest[:19] + " from ci-cache (mount)\n" +
 			"quay: write list, tags v4.2.2" + b.Suffix + " sha-8521af1" + b.Suffix + " latest" + b.Suffix}, nil
 	default:
@@ -260,11 +265,35 @@ func (f *fakeService) Repair(_ context.Context, run string, b *inspect.BackendRe
 	if fail {
 		return Outcome{Suffix: b.Suffix}, fmt.Errorf("pushing list: 500 Internal Server Error")
 	}
-	return Outcome{Suffix: b.Suffix, OK: true, Text: "published sha256:cafe in quay\nunsigned: cosign sign --recursive quay.io/go-skynet/local-ai-backends@sha256:cafe"}, nil
+	cmds := []string{
+		"cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 quay.io/go-skynet/local-ai-backends@sha256:cafe",
+		"cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 docker.io/localai/localai-backends@sha256:cafe",
+	}
+	return Outcome{Suffix: b.Suffix, OK: true, Commands: cmds, Text: b.Suffix + " v4.2.2 in quay: published\n" +
+		"  sha256:cafe is unsigned; sign it with: " + cmds[0] + "\n" +
+		b.Suffix + " v4.2.2 in dockerhub: published\n" +
+		"  sha256:cafe is unsigned; sign it with: " + cmds[1]}, nil
 }
 
 func (f *fakeService) calls() (inspects int, repaired, planned []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.inspects, append([]string(nil), f.repaired...), append([]string(nil), f.planned...)
+}
+
+// longPlanText is shaped like repair.Plan.String for two targets.
+func longPlanText(sfx string) string {
+	var b strings.Builder
+	for _, t := range []struct{ name, repo string }{{"quay", "quay.io/go-skynet/local-ai-backends"}, {"dockerhub", "docker.io/localai/localai-backends"}} {
+		fmt.Fprintf(&b, "re-merge %s (v4.2.2) into %s (%s)\n", sfx, t.name, t.repo)
+		for _, leg := range []string{"amd64", "arm64"} {
+			fmt.Fprintf(&b, "  %-6s sha256:9b5be14c3422 linux/%-8s copy manifest from quay.io/go-skynet/ci-cache; mount 2 of 3 blobs (41 MiB, no bytes move)\n", leg, leg)
+		}
+		fmt.Fprintf(&b, "  list sha256:4d343ac86dcc4a73270b4b743de4770a1367a7a8d691255238a0ad9328f61d45 application/vnd.docker.distribution.manifest.list.v2+json, 683 bytes\n")
+		for _, tag := range []string{"v4.2.2", "sha-8521af1", "latest"} {
+			fmt.Fprintf(&b, "  tag %s%s: missing -> sha256:4d343ac86dcc\n", tag, sfx)
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

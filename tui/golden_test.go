@@ -27,26 +27,39 @@ func backgroundMsg(dark bool) tea.BackgroundColorMsg {
 // `go test ./tui -run TestGolden -update` after a deliberate change.
 func TestGolden(t *testing.T) {
 	t.Parallel()
+	long := func() *fakeService { f := newFake(); f.longPlan = true; return f }
 	states := []struct {
 		name string
 		keys []string
+		fake func() *fakeService // default newFake
 	}{
-		{"table", nil},
-		{"detail", []string{"down", "enter"}},
-		{"dialog", []string{"down", "r"}},
-		{"refused", []string{"down", "down", "r"}},
-		{"repair_all", []string{"R"}},
-		{"help", []string{"?"}},
-		{"broken_by_verdict", []string{"b", "s"}},
-		{"filtering", []string{"/", "w", "h"}},
-		{"runs", []string{"u", "down"}},
-		{"release", []string{"i"}},
+		{"table", nil, nil},
+		{"detail", []string{"down", "enter"}, nil},
+		{"dialog", []string{"down", "r"}, nil},
+		{"dialog_long", []string{"down", "r"}, long},
+		{"dialog_long_scrolled", []string{"down", "r", "pgdown", "down"}, long},
+		{"refused", []string{"down", "down", "r"}, nil},
+		{"repair_all", []string{"R"}, nil},
+		{"help", []string{"?"}, nil},
+		{"help_scrolled", []string{"?", "end"}, nil},
+		{"broken_by_verdict", []string{"b", "s"}, nil},
+		{"filtering", []string{"/", "w", "h"}, nil},
+		{"filtered_long", append(append([]string{"/"}, strings.Split("whisper-with-a-very-long-filter-text-indeed", "")...), "enter"), nil},
+		{"runs", []string{"u", "down"}, nil},
+		{"release", []string{"i"}, nil},
+		{"repaired_detail", []string{"down", "r", "y", "enter"}, nil},
+		{"repaired_detail_right", []string{"down", "r", "y", "enter", "right", "right"}, nil},
+		{"copied", []string{"down", "c"}, nil},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, st := range states {
 			t.Run(fmt.Sprintf("%dx%d_%s", size[0], size[1], st.name), func(t *testing.T) {
 				t.Parallel()
-				m := started(t, newFake(), size[0], size[1])
+				f := newFake()
+				if st.fake != nil {
+					f = st.fake()
+				}
+				m := started(t, f, size[0], size[1])
 				m, _ = press(t, m, st.keys...)
 				v := m.View()
 				if !v.AltScreen {

@@ -23,17 +23,25 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.pickerKey(msg)
 	}
 	if m.showRelease {
-		if key.Matches(msg, m.keys.Release) || key.Matches(msg, m.keys.Cancel) {
+		switch {
+		case key.Matches(msg, m.keys.Release) || key.Matches(msg, m.keys.Cancel):
 			m.showRelease = false
+		case key.Matches(msg, m.keys.Export):
+			return m.export()
+		default:
+			m.release.scrollKey(msg, m.keys, m.release.box(m.report, m.width, m.height, &m.styles))
 		}
 		return m, nil
 	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
-	if m.help.ShowAll && (key.Matches(msg, m.keys.Help) || msg.String() == "esc") {
-		m.help.ShowAll = false
-		m.layout()
+	if m.showHelp {
+		if key.Matches(msg, m.keys.Help) || key.Matches(msg, m.keys.Cancel) || key.Matches(msg, m.keys.Quit) {
+			m.showHelp = false
+		} else {
+			m.helpScreen.scrollKey(msg, m.keys, m.helpScreen.box(&m))
+		}
 		return m, nil
 	}
 	if !key.Matches(msg, m.keys.Quit) {
@@ -49,8 +57,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.help.ShowAll = true
-		m.layout()
+		m.showHelp = true
+		m.helpScreen.offset = 0
 	case key.Matches(msg, k.Up):
 		return m.move(-1)
 	case key.Matches(msg, k.Down):
@@ -68,6 +76,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.DetailDown):
 		m.measureDetail()
 		m.detail.scroll(max(1, m.detail.inner()/2))
+	case key.Matches(msg, k.DetailLeft) && m.showDetail:
+		m.measureDetail()
+		m.detail.scrollX(-max(1, m.detail.textWidth()/2))
+	case key.Matches(msg, k.DetailRight) && m.showDetail:
+		m.measureDetail()
+		m.detail.scrollX(max(1, m.detail.textWidth()/2))
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.layout()
@@ -111,6 +125,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.openRuns()
 	case key.Matches(msg, k.Release):
 		m.showRelease = true
+		m.release.offset = 0
 		return m, nil
 	case key.Matches(msg, k.Copy):
 		return m.copySelected()
@@ -148,10 +163,13 @@ func (m Model) move(n int) (tea.Model, tea.Cmd) {
 	}
 	i := max(0, min(len(rows)-1, m.cursor(rows)+n))
 	if rows[i].Suffix != m.selected {
-		m.detail.offset = 0
+		m.detail.offset, m.detail.xoff = 0, 0
 	}
 	m.selected = rows[i].Suffix
 	m.table.follow(i, len(rows))
+	if m.statusLines() != m.rects.Status.H { // a row's message came or went
+		m.layout()
+	}
 	return m, m.planForDetail()
 }
 
@@ -178,7 +196,10 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) dialogKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch a := m.dialog.Update(msg, m.keys, m.dialogPlan()).(type) {
+	d := *m.dialog // the model is a value: never write through its pointer
+	m.dialog = &d
+	p := m.dialogPlan()
+	switch a := d.Update(msg, m.keys, p, d.box(m.width, m.height, p, &m.styles)).(type) {
 	case actionCancel:
 		m.dialog = nil
 		m.setStatus("re-merge cancelled", false)
@@ -205,11 +226,11 @@ func (m Model) openRepair() (tea.Model, tea.Cmd) {
 	case b == nil:
 		return m, nil
 	case b.Verdict == inspect.VerdictPending:
-		m.setStatus(b.Suffix+" is still being probed", true)
+		m.setRowStatus(b.Suffix, b.Suffix+" is still being probed", true)
 		return m, nil
 	}
 	if _, busy := m.jobs[b.Suffix]; busy {
-		m.setStatus(b.Suffix+" is already queued for a re-merge", true)
+		m.setRowStatus(b.Suffix, b.Suffix+" is already queued for a re-merge", true)
 		return m, nil
 	}
 	m.dialog = &confirmDialog{Suffixes: []string{b.Suffix}}
@@ -230,27 +251,35 @@ func (m Model) openRepairAll() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// copySelected puts the cosign command of the selected backend's last
-// re-merge on the clipboard, or else the digest of its first broken leg.
+// copySelected puts the cosign commands of the selected backend's last
+// re-merge (one per target it published to) on the clipboard, or else the
+// digest of its first broken leg. The copy is an OSC 52 sequence, which
+// some terminals ignore and tmux passes on only with set-clipboard on: the
+// status says so, and e writes the commands to a file as well.
 func (m Model) copySelected() (tea.Model, tea.Cmd) {
 	b := m.selectedBackend()
 	if b == nil {
 		return m, nil
 	}
-	if o, ok := m.outcomes[b.Suffix]; ok {
-		if c := cosignCommand(o.Text); c != "" {
-			m.setStatus("copied the cosign command to the clipboard", false)
-			return m, tea.SetClipboard(c)
+	if o, ok := m.outcomes[b.Suffix]; ok && len(o.Commands) > 0 {
+		what := "the cosign command"
+		if n := len(o.Commands); n > 1 {
+			what = fmt.Sprintf("%d cosign commands", n)
 		}
+		m.setRowStatus(b.Suffix, "copied "+what+" of "+b.Suffix+clipboardNote, false)
+		return m, tea.SetClipboard(strings.Join(o.Commands, "\n") + "\n")
 	}
 	leg := copyLeg(b)
 	if leg == nil {
-		m.setStatus(b.Suffix+" has no known digest to copy", true)
+		m.setRowStatus(b.Suffix, b.Suffix+" has no known digest to copy", true)
 		return m, nil
 	}
-	m.setStatus(fmt.Sprintf("copied the %s digest of %s to the clipboard", leg.PlatformTag, b.Suffix), false)
+	m.setRowStatus(b.Suffix, fmt.Sprintf("copied the %s digest of %s%s", leg.PlatformTag, b.Suffix, clipboardNote), false)
 	return m, tea.SetClipboard(leg.Digest)
 }
+
+// clipboardNote ends every "copied" status: the copy cannot be confirmed.
+const clipboardNote = " (by OSC 52, which some terminals ignore; tmux needs set -g set-clipboard on; e writes a file)"
 
 // copyLeg is the leg whose digest c copies: the first one not present
 // everywhere (the one being chased), else the first with a digest.
@@ -271,14 +300,4 @@ func copyLeg(b *inspect.BackendReport) *inspect.Leg {
 		}
 	}
 	return first
-}
-
-// cosignCommand finds the "cosign sign ..." command in an outcome's text.
-func cosignCommand(text string) string {
-	for _, line := range strings.Split(text, "\n") {
-		if i := strings.Index(line, "cosign sign"); i >= 0 {
-			return strings.TrimSpace(line[i:])
-		}
-	}
-	return ""
 }

@@ -11,6 +11,12 @@ type KeyMap struct {
 	Home, End        key.Binding
 	DetailUp         key.Binding
 	DetailDown       key.Binding
+	// DetailLeft and DetailRight scroll the detail pane's unwrapped lines
+	// (the cosign commands) sideways.
+	DetailLeft  key.Binding
+	DetailRight key.Binding
+	// Move is Up and Down as one entry of the short help.
+	Move key.Binding
 
 	Filter      key.Binding
 	ClearFilter key.Binding
@@ -43,14 +49,17 @@ func DefaultKeyMap() KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return KeyMap{
-		Up:         b([]string{"up", "k"}, "↑/k", "up"),
-		Down:       b([]string{"down", "j"}, "↓/j", "down"),
-		PageUp:     b([]string{"pgup"}, "pgup", "page up"),
-		PageDown:   b([]string{"pgdown"}, "pgdn", "page down"),
-		Home:       b([]string{"home", "g"}, "home/g", "first"),
-		End:        b([]string{"end", "G"}, "end/G", "last"),
-		DetailUp:   b([]string{"ctrl+u"}, "ctrl+u", "detail up"),
-		DetailDown: b([]string{"ctrl+d"}, "ctrl+d", "detail down"),
+		Up:          b([]string{"up", "k"}, "↑/k", "up"),
+		Down:        b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:      b([]string{"pgup"}, "pgup", "page up"),
+		PageDown:    b([]string{"pgdown"}, "pgdn", "page down"),
+		Home:        b([]string{"home", "g"}, "home/g", "first"),
+		End:         b([]string{"end", "G"}, "end/G", "last"),
+		DetailUp:    b([]string{"ctrl+u"}, "ctrl+u", "detail up"),
+		DetailDown:  b([]string{"ctrl+d"}, "ctrl+d", "detail down"),
+		DetailLeft:  b([]string{"left", "h"}, "←/h", "detail left"),
+		DetailRight: b([]string{"right", "l"}, "→/l", "detail right"),
+		Move:        b([]string{"up", "down", "k", "j"}, "↑↓", "move"),
 
 		Filter:      b([]string{"/"}, "/", "filter"),
 		ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
@@ -77,18 +86,25 @@ func DefaultKeyMap() KeyMap {
 }
 
 // ShortHelp is the one-line help under the table: the keys a maintainer
-// needs in the first minute.
+// needs in the first minute. shortHelpFit drops from it, never help and
+// quit, when the screen is narrow.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Details, k.Repair, k.Filter, k.Broken, k.Help, k.Quit}
+	return []key.Binding{k.Move, k.Details, k.Repair, k.Filter, k.Broken, k.Copy, k.Help, k.Quit}
 }
 
-// FullHelp is the ? screen, one column per concern.
+// shortHelpDrop is the order in which the short help loses entries to a
+// narrow screen: help and quit are never dropped.
+func (k KeyMap) shortHelpDrop() []key.Binding {
+	return []key.Binding{k.Copy, k.Broken, k.Move, k.Filter, k.Details, k.Repair}
+}
+
+// FullHelp is the ? screen, one column per concern; three columns, so it
+// fits a dialog at 80 columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Filter, k.ClearFilter, k.Broken, k.NotBuilt, k.Sort, k.Details, k.DetailUp, k.DetailDown},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.DetailUp, k.DetailDown, k.DetailLeft, k.DetailRight},
+		{k.Filter, k.ClearFilter, k.Broken, k.NotBuilt, k.Sort, k.Details, k.Help, k.Quit},
 		{k.Repair, k.RepairAll, k.Refresh, k.Runs, k.Release, k.Copy, k.Export},
-		{k.Help, k.Quit},
 	}
 }
 

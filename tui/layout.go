@@ -29,20 +29,20 @@ const (
 	splitWidth    = 150 // from this width the detail pane sits beside the table
 )
 
-// computeLayout cuts a w x h screen. helpLines is the height of the help
-// (one line, or the full help).
-func computeLayout(w, h int, detailOpen bool, helpLines int) rects {
+// computeLayout cuts a w x h screen. statusLines is the height of the
+// status line (one, or two for a long message); the key help is one line.
+func computeLayout(w, h int, detailOpen bool, statusLines int) rects {
 	r := rects{Compact: w < compactWidth || h < compactHeight}
 	headerH := 3
 	if r.Compact {
 		headerH = 2
 	}
-	helpLines = max(1, min(helpLines, h/2))
-	bodyH := max(0, h-headerH-1-helpLines)
+	statusLines = max(1, min(statusLines, 2))
+	bodyH := max(0, h-headerH-statusLines-1)
 	r.Header = rect{0, 0, w, headerH}
 	body := rect{0, headerH, w, bodyH}
-	r.Status = rect{0, headerH + bodyH, w, 1}
-	r.Help = rect{0, headerH + bodyH + 1, w, helpLines}
+	r.Status = rect{0, headerH + bodyH, w, statusLines}
+	r.Help = rect{0, headerH + bodyH + statusLines, w, 1}
 	switch {
 	case !detailOpen:
 		r.Table = body
@@ -61,11 +61,7 @@ func computeLayout(w, h int, detailOpen bool, helpLines int) rects {
 // It runs on every WindowSizeMsg and whenever a pane opens or closes.
 func (m *Model) layout() {
 	m.help.SetWidth(m.width)
-	helpLines := 1
-	if m.help.ShowAll {
-		helpLines = lipgloss.Height(m.help.View(m.keys))
-	}
-	m.rects = computeLayout(m.width, m.height, m.showDetail, helpLines)
+	m.rects = computeLayout(m.width, m.height, m.showDetail, m.statusLines())
 	m.table.SetSize(m.rects.Table.W, m.rects.Table.H)
 	m.detail.SetSize(m.rects.Detail.W, m.rects.Detail.H)
 	m.filter.SetWidth(max(10, m.width/2))
@@ -99,8 +95,8 @@ func (m Model) render() string {
 	parts := []string{
 		fitBlock(m.header(), m.width, r.Header.H),
 		fitBlock(body, m.width, r.Table.H+max(0, r.Detail.H-r.Table.H)),
-		fitBlock(m.statusLine(), m.width, 1),
-		fitBlock(m.help.View(m.keys), m.width, r.Help.H),
+		fitBlock(m.statusLine(), m.width, r.Status.H),
+		fitBlock(m.shortHelpView(), m.width, r.Help.H),
 	}
 	screen := fitBlock(strings.Join(parts, "\n"), m.width, m.height)
 	switch {
@@ -109,7 +105,9 @@ func (m Model) render() string {
 	case m.picker != nil:
 		return m.overlay(screen, m.picker.Render(m.width, m.height, m.keys, s))
 	case m.showRelease:
-		return m.overlay(screen, releasePane{}.Render(m.report, m.width, m.height, s))
+		return m.overlay(screen, m.release.Render(m.report, m.width, m.height, s))
+	case m.showHelp:
+		return m.overlay(screen, m.helpScreen.Render(&m))
 	}
 	return screen
 }
@@ -177,25 +175,7 @@ func (m Model) header() string {
 	}
 	line1 := joinEnds(title+id, s.Muted.Render(progress), m.width)
 
-	sum, pending := summarize(m.report)
-	counts := []struct {
-		v inspect.Verdict
-		n int
-	}{
-		{inspect.VerdictOK, sum.OK}, {inspect.VerdictRepairable, sum.Repairable},
-		{inspect.VerdictUnrepairable, sum.Unrepairable}, {inspect.VerdictConflict, sum.Conflict},
-		{inspect.VerdictUnknown, sum.Unknown}, {inspect.VerdictPending, pending},
-	}
-	var parts []string
-	for _, c := range counts {
-		g := verdictGlyph(c.v)
-		word := g.Word
-		if compact {
-			word = g.Short
-		}
-		parts = append(parts, s.verdict(c.v).Render(fmt.Sprintf("%s %d %s", g.Sym, c.n, word)))
-	}
-	line2 := joinEnds(strings.Join(parts, "  "), s.Muted.Render(m.viewState()), m.width)
+	line2 := m.countsLine()
 	if compact {
 		return line1 + "\n" + line2
 	}
@@ -206,8 +186,46 @@ func (m Model) header() string {
 	return line1 + "\n" + line2 + "\n" + "repos: " + strings.Join(repos, s.Muted.Render(" · "))
 }
 
-// viewState says which rows are shown: sort, broken-only, filter.
-func (m Model) viewState() string {
+// countsLine is the verdict counts on the left and the view state (sort,
+// filters) on the right. The view state is never dropped: a long filter is
+// cut first, then the counts lose their words (the symbols stay; ? has the
+// legend).
+func (m Model) countsLine() string {
+	s := &m.styles
+	sum, pending := summarize(m.report)
+	counts := []struct {
+		v inspect.Verdict
+		n int
+	}{
+		{inspect.VerdictOK, sum.OK}, {inspect.VerdictRepairable, sum.Repairable},
+		{inspect.VerdictUnrepairable, sum.Unrepairable}, {inspect.VerdictConflict, sum.Conflict},
+		{inspect.VerdictUnknown, sum.Unknown}, {inspect.VerdictPending, pending},
+	}
+	var words, bare []string
+	for _, c := range counts {
+		if c.v == inspect.VerdictPending && c.n == 0 {
+			continue // nothing left to wait for
+		}
+		g := verdictGlyph(c.v)
+		st := s.verdict(c.v)
+		words = append(words, st.Render(fmt.Sprintf("%s %d %s", g.Sym, c.n, g.Word)))
+		bare = append(bare, st.Render(fmt.Sprintf("%s %d", g.Sym, c.n)))
+	}
+	short := strings.Join(bare, " ")
+	right := m.viewState(m.width - ansi.StringWidth(short) - 2)
+	left := short
+	for _, l := range []string{strings.Join(words, "  "), strings.Join(words, " ")} {
+		if ansi.StringWidth(l)+2+ansi.StringWidth(right) <= m.width {
+			left = l
+			break
+		}
+	}
+	return joinEnds(left, s.Muted.Render(right), m.width)
+}
+
+// viewState says which rows are shown: sort, broken-only, filter, in at
+// most limit cells; the filter text is what gets cut.
+func (m Model) viewState(limit int) string {
 	st := []string{"sort " + m.sort.String()}
 	if m.brokenOnly {
 		st = append(st, "broken only")
@@ -215,21 +233,60 @@ func (m Model) viewState() string {
 	if n := countVerdict(m.report, inspect.VerdictNotBuilt); n > 0 && !m.showNotBuilt {
 		st = append(st, fmt.Sprintf("%d not built hidden (a)", n))
 	}
+	out := strings.Join(st, " · ")
 	if f := m.filter.Value(); f != "" && !m.filtering {
-		st = append(st, fmt.Sprintf("filter %q", f))
+		room := limit - ansi.StringWidth(out) - len(` · filter ""`)
+		if room < 2 {
+			room = 2
+		}
+		out += fmt.Sprintf(" · filter %q", ansi.Truncate(f, room, "…"))
 	}
-	return strings.Join(st, " · ")
+	return out
 }
 
-// statusLine is the filter input while typing, else the last message.
+// statusLine is the filter input while typing, else the message: the
+// selected row's own (a copy, a refusal), or the last general one. A long
+// message wraps to a second line and is cut after it.
 func (m Model) statusLine() string {
 	if m.filtering {
 		return m.filter.View()
 	}
-	if m.statusErr {
-		return m.styles.StatusErr.Render(m.status)
+	text, isErr := m.currentStatus()
+	style := m.styles.Status
+	if isErr {
+		style = m.styles.StatusErr
 	}
-	return m.styles.Status.Render(m.status)
+	lines := wrapLine(text, m.width, cutWord)
+	if len(lines) > 2 {
+		rest := lines[1]
+		for _, l := range lines[2:] {
+			rest += " " + strings.TrimSpace(l)
+		}
+		lines = []string{lines[0], cutLine(rest, m.width)}
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// currentStatus is the message the status line shows. A message about one
+// row (rowStatus) is shown only while that row is selected, so it never
+// sits under another row as if it were about it.
+func (m Model) currentStatus() (string, bool) {
+	if rs := m.rowStatus; rs.text != "" && rs.suffix == m.selected {
+		return rs.text, rs.err
+	}
+	return m.status, m.statusErr
+}
+
+// statusLines is how many lines the status line needs (one or two).
+func (m Model) statusLines() int {
+	if m.filtering {
+		return 1
+	}
+	text, _ := m.currentStatus()
+	return min(2, len(wrapLine(text, m.width, cutWord)))
 }
 
 // joinEnds puts left and right on one line of width w, right-aligned when

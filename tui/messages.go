@@ -55,8 +55,10 @@ type RepairDoneMsg struct {
 	Err     error
 }
 
-// ExportDoneMsg answers an export request with the files written.
+// ExportDoneMsg answers an export request with the files written and the
+// absolute directory they are in.
 type ExportDoneMsg struct {
+	Dir   string
 	Paths []string
 	Err   error
 }

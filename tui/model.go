@@ -29,6 +29,10 @@ type Model struct {
 	picker *runPicker
 	// showRelease shows the release pane (i) over the screen.
 	showRelease bool
+	release     releasePane
+	// showHelp shows the keys and the glyph legend (?) over the screen.
+	showHelp   bool
+	helpScreen helpScreen
 
 	noColor       bool
 	width, height int
@@ -72,6 +76,7 @@ type Model struct {
 
 	status    string
 	statusErr bool
+	rowStatus rowStatus
 	// repairNote summarises the re-merges since the last inspection, kept
 	// in the status line once the re-inspection that follows them ends.
 	repairNote   string
@@ -228,6 +233,23 @@ func (m *Model) fixSelection() {
 	}
 }
 
+// setStatus sets the general message of the status line; it replaces any
+// row's message.
 func (m *Model) setStatus(s string, isErr bool) {
 	m.status, m.statusErr = s, isErr
+	m.rowStatus = rowStatus{}
+	m.layout() // a long message takes a second line
+}
+
+// setRowStatus sets a message about backend suffix: shown while that row
+// is selected, gone once another is.
+func (m *Model) setRowStatus(suffix, s string, isErr bool) {
+	m.rowStatus = rowStatus{suffix: suffix, text: s, err: isErr}
+	m.layout()
+}
+
+// rowStatus is a status message about one backend.
+type rowStatus struct {
+	suffix, text string
+	err          bool
 }

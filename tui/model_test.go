@@ -252,6 +252,10 @@ func TestRepairProgressOnRow(t *testing.T) {
 	}
 }
 
+// TestCopy: c copies the broken leg's digest, and after a re-merge every
+// cosign command (one per target); the status says the copy went by OSC 52
+// and how to make tmux pass it, and it belongs to its row: it is gone once
+// another row is selected, and back when the row is.
 func TestCopy(t *testing.T) {
 	t.Parallel()
 	m := started(t, newFake(), 80, 24)
@@ -260,14 +264,30 @@ func TestCopy(t *testing.T) {
 	if !ok || got != dg('3') {
 		t.Errorf("clipboard = %q, want the broken amd64 digest", got)
 	}
-	if !strings.Contains(m.status, "copied the amd64 digest") {
-		t.Errorf("status = %q", m.status)
+	if st, _ := m.currentStatus(); !strings.Contains(st, "copied the amd64 digest of -cpu-whisper") || !strings.Contains(st, "set-clipboard on") {
+		t.Errorf("status = %q", st)
+	}
+	m, _ = press(t, m, "down")
+	if st, _ := m.currentStatus(); strings.Contains(st, "copied") {
+		t.Errorf("status about -cpu-whisper stays under another row: %q", st)
+	}
+	if strings.Contains(stripped(m.View().Content), "copied") {
+		t.Error("the screen still shows the copy status of another row")
+	}
+	m, _ = press(t, m, "up")
+	if st, _ := m.currentStatus(); !strings.Contains(st, "copied the amd64 digest") {
+		t.Errorf("back on the row, status = %q", st)
 	}
 	m, _ = press(t, m, "r", "y")
-	_, msgs = press(t, m, "c")
+	m, msgs = press(t, m, "c")
 	got, _ = clipboard(msgs)
-	if got != "cosign sign --recursive quay.io/go-skynet/local-ai-backends@sha256:cafe" {
-		t.Errorf("clipboard after a repair = %q", got)
+	want := "cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 quay.io/go-skynet/local-ai-backends@sha256:cafe\n" +
+		"cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 docker.io/localai/localai-backends@sha256:cafe\n"
+	if got != want {
+		t.Errorf("clipboard after a repair = %q, want both targets' commands", got)
+	}
+	if st, _ := m.currentStatus(); !strings.Contains(st, "2 cosign commands") || !strings.Contains(st, "OSC 52") {
+		t.Errorf("status = %q", st)
 	}
 }
 
@@ -296,8 +316,40 @@ func TestExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "remerge-v4.2.2-20250512-073000.json")); err != nil {
 		t.Error(err)
 	}
-	if !strings.Contains(m.status, "exported") {
-		t.Errorf("status = %q", m.status)
+	if want := "exported remerge-v4.2.2-20250512-073000.md, remerge-v4.2.2-20250512-073000.json to " + dir; m.status != want {
+		t.Errorf("status = %q, want %q", m.status, want)
+	}
+}
+
+// TestExportRelativeDirAndSignFile: the status names the folder as an
+// absolute path even when the export dir is relative, and after a re-merge
+// the export writes every cosign command to a -sign.sh file: the fallback
+// for a terminal that ignores c's clipboard copy.
+func TestExportRelativeDirAndSignFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	at := time.Date(2025, 5, 12, 7, 30, 0, 0, time.UTC)
+	m := started(t, newFake(), 80, 24, WithExportDir("."), WithClock(func() time.Time { return at }))
+	m, _ = press(t, m, "down", "r", "y")
+	m, _ = press(t, m, "e")
+	abs, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(m.status, " to "+abs) && !strings.HasSuffix(m.status, " to "+dir) {
+		t.Errorf("status = %q, want it to end in the absolute folder %s", m.status, dir)
+	}
+	if !strings.Contains(m.status, "-sign.sh") {
+		t.Errorf("status = %q does not name the sign file", m.status)
+	}
+	sh, err := os.ReadFile(filepath.Join(dir, "remerge-v4.2.2-20250512-073000-sign.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, repo := range []string{"quay.io/go-skynet/local-ai-backends@sha256:cafe", "docker.io/localai/localai-backends@sha256:cafe"} {
+		if !strings.Contains(string(sh), "cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 "+repo+"\n") {
+			t.Errorf("sign file lacks the command for %s:\n%s", repo, sh)
+		}
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/go-skynet/remerge/inspect"
 )
 
@@ -14,25 +12,19 @@ import (
 // belong to no single backend (matrix mistakes, a failed tag listing, a
 // registry that failed or denied its probes). Without it those would only
 // reach the export.
-type releasePane struct{}
+type releasePane struct{ modal }
 
-// Render draws the pane for a screen of width x height.
-func (releasePane) Render(r *inspect.Report, width, height int, s *Styles) string {
-	w := min(width-2, 100)
-	inner := max(10, w-4)
-	var lines []string
-	add := func(l string) {
-		lines = append(lines, hangingWrap(l, inner)...)
-	}
+// box lays the pane out for a screen of width x height.
+func (releasePane) box(r *inspect.Report, width, height int, s *Styles) modalBox {
 	if r == nil {
-		add(s.Muted.Render("nothing inspected yet"))
-		return s.Dialog.Width(w).Render(strings.Join(lines, "\n"))
+		return layoutModal(width, height, 100, "Release", []string{s.Muted.Render("nothing inspected yet")})
 	}
-	add(s.DialogTitle.Render("Release " + releaseTitle(r.Release)))
+	var lines []string
+	add := func(l string) { lines = append(lines, l) }
 	if r.Release.RunNote != "" {
 		add(s.Muted.Render("run: " + r.Release.RunNote))
+		add("")
 	}
-	add("")
 	add(s.Section.Render("Repos"))
 	for _, rp := range r.Repos {
 		role := string(rp.Role)
@@ -58,13 +50,13 @@ func (releasePane) Render(r *inspect.Report, width, height int, s *Styles) strin
 	for _, p := range r.Problems {
 		add("  • " + p)
 	}
-	// Keep the box on screen: the export (e) has everything.
-	if limit := max(4, height-4); len(lines) > limit {
-		more := len(lines) - limit + 1
-		lines = append(lines[:limit-1], s.Muted.Render(fmt.Sprintf("… %d more lines: e exports the whole report", more)))
-	}
-	lines = append(lines, "", s.Muted.Render("i/esc close"))
-	return s.Dialog.Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+	return layoutModal(width, height, 100, "Release "+releaseTitle(r.Release), lines)
+}
+
+// Render draws the pane for a screen of width x height; it scrolls like a
+// dialog, and e exports the whole report.
+func (p releasePane) Render(r *inspect.Report, width, height int, s *Styles) string {
+	return p.render(p.box(r, width, height, s), s.Muted.Render("i/esc close • e export"), s)
 }
 
 // releaseTitle is "v4.2.2 · run 25745181433 · sha 8521af1".

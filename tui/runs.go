@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/go-skynet/remerge/inspect"
 )
@@ -83,11 +82,7 @@ func (p *runPicker) Render(width, height int, km KeyMap, s *Styles) string {
 	h := help.New()
 	h.Styles = s.Help
 	lines = append(lines, "", h.ShortHelpView(pickerKeys{KeyMap: km, canSelect: p.canSelect()}.ShortHelp()))
-	var wrapped []string
-	for _, l := range lines {
-		wrapped = append(wrapped, strings.Split(lipgloss.Wrap(l, inner, ""), "\n")...)
-	}
-	return s.Dialog.Width(w).Render(strings.Join(wrapped, "\n"))
+	return s.Dialog.Width(w).Render(strings.Join(wrapLines(lines, inner, cutWord), "\n"))
 }
 
 // rows are at most n lines of runs around the cursor: id, anchor count,

@@ -67,9 +67,13 @@ type Progress struct {
 type Outcome struct {
 	Suffix string
 	OK     bool
-	// Text is the human summary, including the "unsigned: cosign sign
-	// --recursive ..." line that the c key copies.
+	// Text is the human summary, including the "unsigned: sign it with:
+	// cosign sign ..." line of every list published unsigned.
 	Text string
+	// Commands are the cosign commands that sign what was published, one
+	// per target, in target order: c copies them all, e writes them to a
+	// file.
+	Commands []string
 }
 
 // maxBatch bounds how many queued messages one listen call delivers, so that

@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
 )
 
 // palette is the handful of colours every style is built from. Components
@@ -102,69 +103,18 @@ func buildStyles(p palette, colour bool) Styles {
 	return s
 }
 
-// glyph is how one state is drawn: a symbol that alone tells states apart
-// without colour, a word for wide layouts and an abbreviation for compact
-// ones.
-type glyph struct {
-	Sym, Word, Short string
-}
-
-var verdictGlyphs = map[inspect.Verdict]glyph{
-	inspect.VerdictOK:           {"✓", "ok", "ok"},
-	inspect.VerdictRepairable:   {"↻", "repairable", "repair"},
-	inspect.VerdictUnrepairable: {"✗", "unrepairable", "unrep"},
-	inspect.VerdictConflict:     {"⚠", "conflict", "confl"},
-	inspect.VerdictUnknown:      {"?", "unknown", "unknwn"},
-	inspect.VerdictPending:      {"…", "pending", "pend"},
-	inspect.VerdictNotBuilt:     {"–", "not built", "n/built"},
-}
-
-var cellGlyphs = map[inspect.CellState]glyph{
-	inspect.CellPresent: {"●", "present", "pres"},
-	inspect.CellMissing: {"○", "missing", "miss"},
-	inspect.CellDenied:  {"⊘", "denied", "deny"},
-	inspect.CellError:   {"!", "error", "err"},
-	inspect.CellPending: {"·", "pending", "pend"},
-	inspect.CellUnknown: {"-", "unknown", "unkn"},
-}
-
-var tagGlyphs = map[inspect.TagState]glyph{
-	inspect.TagComplete: {"✓", "complete", "compl"},
-	inspect.TagPartial:  {"◐", "partial", "part"},
-	inspect.TagStale:    {"↺", "stale", "stale"},
-	inspect.TagDangling: {"⚯", "dangling", "dangl"},
-	inspect.TagMissing:  {"○", "missing", "miss"},
-	inspect.TagPending:  {"·", "pending", "pend"},
-	inspect.TagDenied:   {"⊘", "denied", "deny"},
-	inspect.TagError:    {"!", "error", "err"},
-	inspect.TagBroken:   {"✗", "broken", "broken"},
-}
+// The glyphs are internal/glyphs', shared with the CLI's table and
+// markdown so a symbol means one thing on every face.
+var (
+	verdictGlyph = glyphs.Verdict
+	cellGlyph    = glyphs.Cell
+	tagGlyph     = glyphs.Tag
+)
 
 // staleMark flags a target whose user-facing tag (latest or branch) is not
 // complete (stale, missing, dangling, partial, unreadable): the users' side
 // of the failure. See userFacingBroken.
-const staleMark = "⚑"
-
-func verdictGlyph(v inspect.Verdict) glyph {
-	if g, ok := verdictGlyphs[v]; ok {
-		return g
-	}
-	return verdictGlyphs[inspect.VerdictPending]
-}
-
-func cellGlyph(c inspect.CellState) glyph {
-	if g, ok := cellGlyphs[c]; ok {
-		return g
-	}
-	return cellGlyphs[inspect.CellPending]
-}
-
-func tagGlyph(t inspect.TagState) glyph {
-	if g, ok := tagGlyphs[t]; ok {
-		return g
-	}
-	return tagGlyphs[inspect.TagPending]
-}
+var staleMark = glyphs.UserFacing.Sym
 
 // verdict is the style of a verdict.
 func (s Styles) verdict(v inspect.Verdict) lipgloss.Style {

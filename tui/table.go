@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -55,13 +56,15 @@ func (t *table) follow(cursor, n int) {
 }
 
 // columns are the widths of one render. kind is 0 when the kind column is
-// dropped; compact abbreviates verdicts, tag states and repo labels so that
-// 80 columns suffice.
+// dropped; verdWords and tagWords say whether verdicts and tag states are
+// written out or drawn as their symbol alone (the ? legend explains it).
+// Words are never abbreviated: a cut word reads as a typo.
 type columns struct {
-	compact            bool
 	suffix, kind, verd int
+	verdWords          bool
 	repo               []int // one per repo, within a leg group
-	target             int
+	target             []int // one per target
+	tagWords           bool
 }
 
 func (c columns) legWidth() int {
@@ -72,59 +75,86 @@ func (c columns) legWidth() int {
 	return max(w-1, 0)
 }
 
-// columns picks the widest layout that keeps the longest suffix whole:
-// full words when they fit, else compact columns, widening the repo
-// columns again as far as the room allows.
+func (c columns) targetsWidth() int {
+	w := 0
+	for _, t := range c.target {
+		w += t + 1
+	}
+	return max(w-1, 0)
+}
+
+// fixed is the width of everything but the suffix column.
+func (c columns) fixed() int {
+	kind := 0
+	if c.kind > 0 {
+		kind = c.kind + 1
+	}
+	return 2 + 1 + kind + c.verd + 1 + 2*(c.legWidth()+2) + c.targetsWidth()
+}
+
+// columns picks the first layout, richest first, that keeps the longest
+// suffix whole (the suffix is the backend's identity): the kind column
+// goes first, then the repo labels shrink, then tag states and verdicts
+// fall back to their symbols. Target names stay whole while anything else
+// can give way.
 func (t *table) columns(d tableData) columns {
 	longest := 8
 	for _, b := range d.Rows {
 		longest = max(longest, ansi.StringWidth(b.Suffix))
 	}
-	longest = min(longest, 36)
-	fixed := func(c columns) int {
-		return 2 + 1 + c.kind + 1 + c.verd + 1 + 2*(c.legWidth()+2) + len(d.Targets)*(c.target+1)
-	}
-	repoCols := func(limit int) []int {
-		var out []int
+	build := func(kind int, verdWords bool, repoLimit int, tagWords bool, targetLimit int) columns {
+		c := columns{kind: kind, verd: 14, verdWords: verdWords, tagWords: tagWords}
+		if !verdWords {
+			c.verd = 2 // "✓ ", "⟳ ": a symbol, and the job glyphs
+		}
 		for _, rp := range d.Repos {
-			out = append(out, max(1, min(limit, ansi.StringWidth(shortRepo(rp)))))
+			c.repo = append(c.repo, max(1, min(repoLimit, ansi.StringWidth(shortRepo(rp)))))
 		}
-		return out
-	}
-	for _, c := range []columns{
-		{kind: 9, verd: 14, target: 12, repo: repoCols(9)},
-		{verd: 14, target: 12, repo: repoCols(9)},
-	} {
-		if room := t.width - fixed(c) + boolInt(c.kind == 0); room >= longest {
-			c.suffix = min(36, room)
-			return c
+		for _, tg := range d.Targets {
+			w := 3 // "✓ ⚑"
+			if tagWords {
+				w = 12 // "⚯ dangling ⚑"
+			}
+			c.target = append(c.target, max(w, min(targetLimit, ansi.StringWidth(shortRepo(tg)))))
 		}
+		return c
 	}
-	cp := columns{compact: true, verd: 8, target: 5}
-	for limit := 9; limit >= 3; limit-- {
-		cp.repo = repoCols(limit)
-		if t.width-fixed(cp)+1 >= longest {
-			break
+	type try struct {
+		kind      int
+		verdWords bool
+		repoLimit int
+		tagWords  bool
+		tgtLimit  int
+	}
+	tries := []try{
+		{9, true, 9, true, 16},
+		{0, true, 9, true, 16},
+		{0, true, 3, true, 16},
+		{0, true, 3, false, 16},
+		{0, false, 3, false, 16},
+		{0, false, 1, false, 5},
+	}
+	for i, tr := range tries {
+		c := build(tr.kind, tr.verdWords, tr.repoLimit, tr.tagWords, tr.tgtLimit)
+		if t.width-c.fixed() < longest {
+			continue
 		}
+		// Widen the repo labels again as far as the room allows.
+		for lim := 9; lim > tr.repoLimit; lim-- {
+			if w := build(tr.kind, tr.verdWords, lim, tr.tagWords, tr.tgtLimit); t.width-w.fixed() >= longest {
+				c = w
+				break
+			}
+		}
+		c.suffix = longest
+		if i < 2 {
+			c.suffix = min(t.width-c.fixed(), max(longest, 36)) // wide: spread out
+		}
+		return c
 	}
-	cp.suffix = max(8, min(longest, t.width-fixed(cp)+1))
-	// Spare room goes to the target columns so their labels read whole
-	// ("dockerhub", not "docke").
-	widest := cp.target
-	for _, tg := range d.Targets {
-		widest = max(widest, ansi.StringWidth(shortRepo(tg)))
-	}
-	for cp.target < widest && t.width-fixed(cp)+1-len(d.Targets) >= cp.suffix {
-		cp.target++
-	}
-	return cp
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	c := build(0, false, 1, false, 5)
+	c.suffix = max(8, t.width-c.fixed()) // a pathologically narrow screen
+	return c
 }
 
 // Render draws the header and the visible rows, exactly t.height lines.
@@ -153,25 +183,29 @@ func (t *table) header(d tableData, c columns, s *Styles) []string {
 		return pad(label+" "+strings.Repeat("─", max(0, w-ansi.StringWidth(label)-1)), w)
 	}
 	tags := "release tag"
-	if c.compact {
+	if c.targetsWidth() < len(tags)+2 {
 		tags = "tag"
 	}
 	l1 := lead + group("amd64", c.legWidth()) + "  " + group("arm64", c.legWidth()) + "  " +
-		group(tags, len(d.Targets)*(c.target+1)-1)
+		group(tags, c.targetsWidth())
 	var l2 strings.Builder
 	l2.WriteString("  " + pad("backend", c.suffix) + " ")
 	if c.kind > 0 {
 		l2.WriteString(pad("kind", c.kind) + " ")
 	}
-	l2.WriteString(pad("verdict", c.verd) + " ")
+	if c.verdWords {
+		l2.WriteString(pad("verdict", c.verd) + " ")
+	} else {
+		l2.WriteString(pad("", c.verd) + " ")
+	}
 	for g := 0; g < 2; g++ {
 		for i, rp := range d.Repos {
 			l2.WriteString(label(shortRepo(rp), c.repo[i]) + " ")
 		}
 		l2.WriteString(" ")
 	}
-	for _, tg := range d.Targets {
-		l2.WriteString(label(shortRepo(tg), c.target) + " ")
+	for i, tg := range d.Targets {
+		l2.WriteString(label(shortRepo(tg), c.target[i]) + " ")
 	}
 	return []string{s.ColumnHeader.Render(l1), s.ColumnHeader.Render(l2.String())}
 }
@@ -199,9 +233,6 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 	job, busy := d.Jobs[b.Suffix]
 	vg := verdictGlyph(b.Verdict)
 	vtext := vg.Sym + " " + vg.Word
-	if c.compact {
-		vtext = vg.Sym + " " + vg.Short
-	}
 	vstyle := s.verdict(b.Verdict)
 	switch {
 	case busy && job.Running:
@@ -214,6 +245,9 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		} else if done {
 			vtext, vstyle = "✗ failed", s.verdict(inspect.VerdictUnrepairable)
 		}
+	}
+	if !c.verdWords { // the symbol alone; the header counts say the words
+		vtext, _, _ = strings.Cut(vtext, " ")
 	}
 	out.WriteString(st(vstyle, pad(vtext, c.verd)) + " ")
 	for _, leg := range legSlots(b) {
@@ -229,18 +263,14 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 			continue
 		}
 		for i, rp := range d.Repos {
+			// Not probed for this kind (the anchor of a darwin image) draws
+			// as "-", never as pending, which would never resolve.
 			cell, ok := leg.Cells[rp.Repo]
-			if !ok {
-				// Not probed for this kind (the anchor of a darwin image):
-				// blank, since a pending glyph would never resolve.
-				out.WriteString(pad("", c.repo[i]) + " ")
-				continue
-			}
-			out.WriteString(st(s.cell(cell.State), pad(cellGlyph(cell.State).Sym, c.repo[i])) + " ")
+			out.WriteString(st(s.cell(cell.State), pad(glyphs.ProbedCell(cell, ok).Sym, c.repo[i])) + " ")
 		}
 		out.WriteString(" ")
 	}
-	for _, tg := range d.Targets {
+	for ti, tg := range d.Targets {
 		ts := b.Targets[tg.Name]
 		state := inspect.TagPending
 		if ts != nil && ts.State != "" {
@@ -248,18 +278,21 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		}
 		g := tagGlyph(state)
 		// The signature mark follows the state's symbol: "✓∅ complete".
-		sym, sep := g.Sym, " "
+		sym, marked := g.Sym, false
 		if m, ok := report.SignatureMark(ts); ok {
-			sym, sep = g.Sym+m.Sym, ""
+			sym, marked = g.Sym+m.Sym, true
 		}
-		text := sym + " " + g.Word
-		if c.compact {
-			text, sep = sym, " "
+		text, sep := sym+" "+g.Word, " "
+		if !c.tagWords {
+			text = sym
+			if marked {
+				sep = "" // symbols only: keep the column narrow
+			}
 		}
 		if userFacingBroken(b, tg.Name) {
 			text += sep + staleMark
 		}
-		out.WriteString(st(s.tag(state), pad(text, c.target)) + " ")
+		out.WriteString(st(s.tag(state), pad(text, c.target[ti])) + " ")
 	}
 	if busy && job.Running {
 		out.WriteString(st(s.Info, progressText(job.Progress)))

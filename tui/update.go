@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -100,7 +101,11 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.Err != nil {
 			m.setStatus("export failed: "+msg.Err.Error(), true)
 		} else {
-			m.setStatus("exported "+strings.Join(msg.Paths, " and "), false)
+			names := make([]string, len(msg.Paths))
+			for i, p := range msg.Paths {
+				names[i] = filepath.Base(p)
+			}
+			m.setStatus("exported "+strings.Join(names, ", ")+" to "+msg.Dir, false)
 		}
 		return m, nil
 	}
@@ -259,7 +264,7 @@ func (m *Model) noteRepair(suffix string, out Outcome) {
 	if !out.OK {
 		m.repairFailed = append(m.repairFailed, suffix)
 	}
-	if cosignCommand(out.Text) != "" {
+	if len(out.Commands) > 0 {
 		m.unsigned = true
 	}
 	if len(m.queue) > 0 || m.running > 0 {
@@ -271,7 +276,7 @@ func (m *Model) noteRepair(suffix string, out Outcome) {
 		note += " (failed: " + strings.Join(m.repairFailed, " ") + ")"
 	}
 	if m.unsigned {
-		note += "; new lists are unsigned (c copies the cosign command)"
+		note += "; new lists are unsigned (c copies the cosign commands, e writes them to a file)"
 	}
 	m.repairNote = note
 	m.repaired, m.repairFailed, m.unsigned = 0, nil, false

@@ -88,7 +88,7 @@ func TestNothingCheckedIsNeverFine(t *testing.T) {
 		name, host string
 		want       []string // on stderr
 	}{
-		{"registry down", "127.0.0.1:1", []string{"nothing could be checked", "127.0.0.1:1", "connection refused"}},
+		{"registry down", "127.0.0.1:1", []string{"nothing could be checked", "could not reach 127.0.0.1:1: connection refused"}},
 		{"wrong password", locked.Host, []string{"nothing could be checked", locked.Host}},
 	}
 	for _, tt := range tests {
@@ -122,5 +122,25 @@ func TestNothingCheckedIsNeverFine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunsUnreachable: runs against a registry that is down names the
+// cause once, in a person's words, without repeating its own prefix.
+func TestRunsUnreachable(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	p := filepath.Join(t.TempDir(), "remerge.yaml")
+	if err := os.WriteFile(p, []byte("anchor: 127.0.0.1:1/go-skynet/ci-cache\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runArgs(t, "runs", "--config", p, "--timeout", "5s")
+	if code != exitBroken {
+		t.Errorf("exit %d, want %d", code, exitBroken)
+	}
+	if n := strings.Count(stderr, "listing tags of"); n != 1 {
+		t.Errorf("stderr says %q %d times: %q", "listing tags of", n, stderr)
+	}
+	if !strings.Contains(stderr, "could not reach 127.0.0.1:1: connection refused") {
+		t.Errorf("stderr %q does not name the cause", stderr)
 	}
 }

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runArgs runs remerge in-process and returns exit code, stdout and stderr.
@@ -67,6 +71,12 @@ func TestUsageErrors(t *testing.T) {
 		{"root without release", []string{m}, []string{"--release"}},
 		{"repair missing release", []string{"repair", "--all", m}, []string{"--release"}},
 		{"inspect empty matrix", []string{"inspect", "--release", "v1", "--matrix", "testdata/empty-matrix.yml"}, []string{"testdata/empty-matrix.yml", "no backend"}},
+		{"repair suffix read as flags", []string{"repair", "--release", "v1", m, "-cpu-kokoro"}, []string{"-cpu-kokoro", "cpu-kokoro", "-- -cpu-kokoro"}},
+		{"inspect backend read as flags", []string{"inspect", "--release", "v1", m, "-cpu-a"}, []string{"-cpu-a", "-- -cpu-a"}},
+		{"release with a space", []string{"inspect", "--release", "v4.2.2 bad", m}, []string{`--release "v4.2.2 bad"`, "space"}},
+		{"release with ..", []string{"inspect", "--release", "v4..2", m}, []string{`--release "v4..2"`}},
+		{"release with a colon", []string{"repair", "--all", "--release", "v4:2", m}, []string{`--release "v4:2"`}},
+		{"release ending in .lock", []string{"tui", "--release", "main.lock", m}, []string{`--release "main.lock"`}},
 		{"repair empty matrix", []string{"repair", "--all", "--yes", "--release", "v1", "--matrix", "testdata/empty-matrix.yml"}, []string{"testdata/empty-matrix.yml", "no backend"}},
 	}
 	for _, tt := range tests {
@@ -109,6 +119,40 @@ func TestHelpExitsZero(t *testing.T) {
 				t.Errorf("code %d, stdout %q", code, stdout)
 			}
 		})
+	}
+}
+
+// TestHelpNamesArguments: pflag takes a back-quoted word in a usage string
+// as the argument's name, so a back-quoted command in a usage string turns
+// "--digests DIR" into "--digests gh run download ...". Every flag's
+// argument name must be one word.
+func TestHelpNamesArguments(t *testing.T) {
+	root := newRootCmd(newOptions(), io.Discard, io.Discard)
+	cmds := []*cobra.Command{root}
+	for i := 0; i < len(cmds); i++ {
+		cmds = append(cmds, cmds[i].Commands()...)
+	}
+	for _, c := range cmds {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if name, _ := pflag.UnquoteUsage(f); strings.ContainsAny(name, " '<*") {
+					t.Errorf("%s --%s: argument name %q", c.CommandPath(), f.Name, name)
+				}
+			})
+		}
+	}
+	_, stdout, _ := runArgs(t, "--help")
+	if !strings.Contains(stdout, "--digests DIR") {
+		t.Errorf("--help does not show --digests DIR:\n%s", stdout)
+	}
+}
+
+// TestReleaseRefNames: the refs LocalAI uses are accepted.
+func TestReleaseRefNames(t *testing.T) {
+	for _, ref := range []string{"v4.2.2", "master", "feature/x", "v4.2.2-rc1", "release_1"} {
+		if why := badRefName(ref); why != "" {
+			t.Errorf("badRefName(%q) = %q, want accepted", ref, why)
+		}
 	}
 }
 

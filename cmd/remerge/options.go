@@ -47,7 +47,9 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.release, "release", "", "release ref: a tag such as v4.2.2, or a branch")
 	fs.StringVar(&o.run, "run", "", "CI run id whose keepalive anchors give the expected digests")
 	fs.StringVar(&o.sha, "sha", "", "commit sha of the release (adds the sha-<7> tag)")
-	fs.StringVar(&o.digestsDir, "digests", "", "folder written by `gh run download <run> -p 'digests*'`")
+	// pflag reads a back-quoted word as the argument's name: keep the
+	// gh command free of back quotes, and name the argument DIR.
+	fs.StringVar(&o.digestsDir, "digests", "", "`DIR` written by gh run download <run> -p 'digests*' (one folder per artifact)")
 	fs.BoolVar(&o.deep, "deep", false, "also check that every present child's blobs are linked in its repo")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "most requests in flight per registry")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "per-request timeout (headers, and silence while reading a body)")
@@ -65,6 +67,11 @@ func (o *options) releaseRef(needRef bool) (inspect.Release, error) {
 	if needRef && o.release == "" {
 		return inspect.Release{}, usagef("--release is required (a tag such as v4.2.2, or a branch)")
 	}
+	if o.release != "" {
+		if why := badRefName(o.release); why != "" {
+			return inspect.Release{}, usagef("--release %q: not a git tag or branch name: %s", o.release, why)
+		}
+	}
 	if o.run != "" && !runIDPattern.MatchString(o.run) {
 		return inspect.Release{}, usagef("--run %q: want a CI run id (digits only)", o.run)
 	}
@@ -72,6 +79,45 @@ func (o *options) releaseRef(needRef bool) (inspect.Release, error) {
 		return inspect.Release{}, usagef("--sha %q: want 7 to 40 lowercase hex digits", o.sha)
 	}
 	return inspect.Release{Ref: o.release, Run: o.run, SHA: o.sha}, nil
+}
+
+// badRefName says why s is not a valid git ref name (the rules of git
+// check-ref-format for a branch or tag), or "" when it is one. The release
+// ref ends up in tag names and registry requests, so a typo such as
+// "v4.2.2 bad" must stop here, not as a 404 per backend.
+func badRefName(s string) string {
+	switch {
+	case s == "@":
+		return `"@" alone is not a ref`
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
+		return "starts or ends with /"
+	case strings.HasPrefix(s, "-"):
+		return "starts with -"
+	case strings.HasSuffix(s, "."):
+		return "ends with ."
+	case strings.Contains(s, ".."):
+		return `contains ".."`
+	case strings.Contains(s, "//"):
+		return `contains "//"`
+	case strings.Contains(s, "@{"):
+		return `contains "@{"`
+	}
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			return "contains a space"
+		case r < 0x20 || r == 0x7f:
+			return "contains a control character"
+		case strings.ContainsRune("~^:?*[\\", r):
+			return fmt.Sprintf("contains %q", r)
+		}
+	}
+	for _, part := range strings.Split(s, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return fmt.Sprintf("component %q starts with . or ends with .lock", part)
+		}
+	}
+	return ""
 }
 
 // config loads the config file (explicit, or ./remerge.yaml if present, or

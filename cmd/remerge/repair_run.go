@@ -156,7 +156,9 @@ func (s *repairSummary) plan(ctx context.Context, c *registry.Client, l *loaded,
 				noop = false
 				continue
 			}
-			fmt.Fprint(stdout, p.String())
+			if p.Refusal == "" { // a refusal is said once, in the closing summary
+				fmt.Fprint(stdout, p.String())
+			}
 			switch {
 			case p.Refusal != "":
 				s.add("%s in %s: %s", b.Suffix, t, p.Refusal)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"regexp"
 
 	"github.com/spf13/cobra"
 )
@@ -26,7 +27,7 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	o.addFlags(root.PersistentFlags())
 	o.tuiSign.addFlags(root.Flags())
 	root.AddCommand(
@@ -50,4 +51,19 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usagef("unknown command %q (try remerge --help)", args[0])
 	}
 	return usagef("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+}
+
+// shorthandSuffix matches pflag's complaint about a tag-suffix written
+// where a flag is expected: "unknown shorthand flag: 'c' in -cpu-kokoro".
+var shorthandSuffix = regexp.MustCompile(`^unknown shorthand flag: '.' in (-[A-Za-z0-9][A-Za-z0-9._-]*)$`)
+
+// flagError turns pflag's errors into usage errors (exit 2), and a
+// tag-suffix read as a cluster of short flags into the two ways to write
+// it, since "unknown shorthand flag: 'c'" does not say what went wrong.
+func flagError(err error) error {
+	if m := shorthandSuffix.FindStringSubmatch(err.Error()); m != nil {
+		arg := m[1]
+		return usagef("%s reads as a flag: write the tag-suffix as %s, or after -- (-- %s)", arg, arg[1:], arg)
+	}
+	return asUsage(err)
 }

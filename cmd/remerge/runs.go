@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
 )
 
 func newRunsCmd(o *options, stdout io.Writer) *cobra.Command {
@@ -34,7 +35,11 @@ number of legs each run anchored. Pass one of them to --run.`,
 			}
 			tags, err := c.Tags(cmd.Context(), repo)
 			if err != nil {
-				return fmt.Errorf("listing tags of %s: %w", cfg.Anchor, err)
+				// The client's error already names the repo; Classify
+				// keeps the cause (could not reach, denied) and drops the
+				// https-then-http story around it.
+				_, why := registry.Classify(err)
+				return fmt.Errorf("listing tags of %s: %s", cfg.Anchor, why)
 			}
 			runs := inspect.RunsInTags(tags)
 			if len(runs) == 0 {

@@ -38,7 +38,13 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'y', Text: "y"})
 	// Intermediate statuses (steps, "re-merged") may be coalesced by the
 	// renderer; the re-inspection's summary is the durable end state.
-	waitFor("re-merged 1 of 1; new lists are unsigned (c copies the cosign command) · inspected 3 backends: 1 need attention")
+	waitFor("re-merged 1 of 1; new lists are unsigned (c copies the cosign commands, e writes them to a file) · inspected 3 backends: 1 need attention")
+	// The detail pane shows the sign command on a line of its own, and c
+	// copies it (the status says the copy went by OSC 52).
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	waitFor("Sign  ←/→ scroll", "cosign sign --yes --recursive --registry-referrers-mode=oci-1-1 ")
+	tm.Send(tea.KeyPressMsg{Code: 'c', Text: "c"})
+	waitFor("copied the cosign command of -cpu-kokoro (by OSC 52")
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)

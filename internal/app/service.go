@@ -218,6 +218,9 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 			}))
 		if res != nil {
 			lines = append(lines, strings.TrimRight(res.String(), "\n"))
+			if res.Unsigned() {
+				out.Commands = append(out.Commands, res.CosignCommand())
+			}
 		}
 		if err != nil {
 			out.Text = strings.Join(lines, "\n")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -69,12 +70,39 @@ func Classify(err error) (Class, string) {
 		// which repeats in every cell of an unreachable registry.
 		var op *net.OpError
 		if errors.As(err, &op) {
-			return Other, oneLine(Redact(op.Error()))
+			return Other, oneLine(Redact(netText(op)))
 		}
 		return Other, oneLine(Redact(err.Error()))
 	}
 	class := classOf(terr)
 	return class, oneLine(Redact(registryText(terr)))
+}
+
+// netText says a failed connection in the words a person acts on: "could
+// not reach 127.0.0.1:1: connection refused", not Go's "dial tcp
+// 127.0.0.1:1: connect: connection refused". Other network failures (a read
+// that timed out, a reset) keep Go's text, which names the operation.
+func netText(op *net.OpError) string {
+	if op.Op != "dial" || op.Err == nil {
+		return op.Error()
+	}
+	addr := ""
+	if op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	cause := op.Err
+	var sys *os.SyscallError
+	if errors.As(cause, &sys) && sys.Err != nil {
+		cause = sys.Err
+	}
+	var dns *net.DNSError
+	if errors.As(cause, &dns) && dns.Name != "" && addr == "" {
+		addr = dns.Name
+	}
+	if addr == "" {
+		return "could not reach the registry: " + cause.Error()
+	}
+	return "could not reach " + addr + ": " + cause.Error()
 }
 
 func classOf(e *ggcrtransport.Error) Class {

@@ -214,7 +214,8 @@ func TestClassifyOtherErrors(t *testing.T) {
 }
 
 // TestClassifyUnreachableRegistry: a registry that refuses connections is
-// described by the refused dial alone, not by ggcr's ping story around it.
+// described by the refused dial alone, in a person's words ("could not
+// reach"), not by ggcr's ping story around it.
 func TestClassifyUnreachableRegistry(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -231,7 +232,7 @@ func TestClassifyUnreachableRegistry(t *testing.T) {
 	}
 	_, err = c.Head(testContext(t), ref)
 	class, text := Classify(err)
-	want := "dial tcp " + host + ": connect: connection refused"
+	want := "could not reach " + host + ": connection refused"
 	if class != Other || text != want {
 		t.Errorf("Classify = %v, %q; want other, %q (from %v)", class, text, want, err)
 	}

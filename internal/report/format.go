@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
 )
 
 // WriteJSON writes the report as one indented JSON document: the contract of
@@ -60,31 +61,8 @@ func normalized(r *inspect.Report) *inspect.Report {
 }
 
 // cellGlyph is the one-character picture of a cell used by the table and
-// markdown renderers; cellLegend explains them in the same order.
-func cellGlyph(c inspect.Cell, ok bool) string {
-	if !ok {
-		return "-"
-	}
-	switch c.State {
-	case inspect.CellPresent:
-		if len(c.MissingBlobs) > 0 {
-			return "◐"
-		}
-		return "●"
-	case inspect.CellMissing:
-		return "○"
-	case inspect.CellDenied:
-		return "⊘"
-	case inspect.CellError:
-		return "✕"
-	case inspect.CellPending:
-		return "·"
-	default:
-		return "?"
-	}
-}
-
-var cellLegends = []string{"● present", "◐ present, blobs missing", "○ missing", "⊘ denied", "✕ error", "· pending", "? unknown", "- not probed"}
+// markdown renderers, from the glyph set the TUI draws too.
+func cellGlyph(c inspect.Cell, ok bool) string { return glyphs.ProbedCell(c, ok).Sym }
 
 // reportLayout holds what every text renderer derives from a report: the
 // repo column order and the target names in config order.
@@ -198,8 +176,12 @@ func (l reportLayout) repoLegend() []string {
 // summaryLine is the one-line verdict count shared by every renderer.
 func summaryLine(r *inspect.Report) string {
 	s := r.Summary
-	line := fmt.Sprintf("%d backends: %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
-		len(r.Backends), s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)
+	noun := "backends"
+	if len(r.Backends) == 1 {
+		noun = "backend"
+	}
+	line := fmt.Sprintf("%d %s: %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
+		len(r.Backends), noun, s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)
 	if s.NotBuilt > 0 {
 		line += fmt.Sprintf(", %d not built in this run", s.NotBuilt)
 	}
@@ -233,9 +215,8 @@ func kindShort(k inspect.Kind) string {
 // columns (100 is a good default): a legend, one row per backend (suffix,
 // kind, verdict, per-repo cell glyphs per leg, release-tag state per target
 // with a latest marker), the problems of every broken backend, the
-// release-wide problems and a summary line. Suffixes too long for the width
-// are elided in the middle, where LocalAI suffixes repeat themselves least
-// informatively.
+// release-wide problems and a summary line. A suffix is never cut (see
+// rows).
 func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	if width <= 0 {
 		width = 100
@@ -247,56 +228,14 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	if len(l.repos) > 0 {
 		tw.items("repos: ", l.repoLegend(), width)
 	}
-	tw.items("cells: ", cellLegends, width)
+	tw.items("cells: ", glyphs.CellLegend(), width)
 	if len(l.targets) > 0 {
 		tw.line("targets: release-tag state; L latest on this release, L! latest stale or missing")
 		tw.items("signatures: ", SignatureLegend, width)
 	}
 	tw.line("")
 
-	header := []string{"SUFFIX", "KIND", "VERDICT", "LEGS"}
-	for _, t := range l.targets {
-		header = append(header, strings.ToUpper(t))
-	}
-	rows := [][]string{header}
-	for _, b := range r.Backends {
-		row := []string{b.Suffix, kindShort(b.Kind), string(b.Verdict), l.legs(b)}
-		for _, t := range l.targets {
-			row = append(row, l.target(b, t))
-		}
-		rows = append(rows, row)
-	}
-	widths := make([]int, len(header))
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	// Shrink the suffix column (never below its header or 11) to fit.
-	rest := 0
-	for i := 1; i < len(widths); i++ {
-		rest += widths[i] + 2
-	}
-	if widths[0]+rest > width {
-		widths[0] = max(width-rest, 11, len(header[0]))
-	}
-	if len(r.Backends) == 0 {
-		rows = nil
-		tw.line("no backends")
-	}
-	for _, row := range rows {
-		cells := make([]string, len(row))
-		for i, c := range row {
-			if i == 0 {
-				c = elide(c, widths[0])
-			}
-			if i < len(row)-1 {
-				c += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-			}
-			cells[i] = c
-		}
-		tw.line(strings.Join(cells, "  "))
-	}
+	tw.rows(tableRows(r, l), width)
 
 	first := true
 	for _, b := range r.Backends {
@@ -329,15 +268,75 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	return tw.err
 }
 
-// elide shortens s to at most n runes by replacing its middle with "…".
-func elide(s string, n int) string {
-	rs := []rune(s)
-	if len(rs) <= n || n < 3 {
-		return s
+// tableRows are the header and one row per backend: suffix, kind,
+// verdict, legs, then one release-tag state per target.
+func tableRows(r *inspect.Report, l reportLayout) [][]string {
+	header := []string{"SUFFIX", "KIND", "VERDICT", "LEGS"}
+	for _, t := range l.targets {
+		header = append(header, strings.ToUpper(t))
 	}
-	head := (n - 1) / 2
-	tail := n - 1 - head
-	return string(rs[:head]) + "…" + string(rs[len(rs)-tail:])
+	rows := [][]string{header}
+	for _, b := range r.Backends {
+		row := []string{b.Suffix, kindShort(b.Kind), string(b.Verdict), l.legs(b)}
+		for _, t := range l.targets {
+			row = append(row, l.target(b, t))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// rows writes the table within width. The suffix is the backend's
+// identity, so it is never cut: the kind column goes first, and a suffix
+// still too long for its column gets a line of its own, the row's other
+// columns following on the next line in their places.
+func (t *textWriter) rows(rows [][]string, width int) {
+	if len(rows) <= 1 {
+		t.line("no backends")
+		return
+	}
+	widthsOf := func(rows [][]string) []int {
+		w := make([]int, len(rows[0]))
+		for _, row := range rows {
+			for i, c := range row {
+				w[i] = max(w[i], utf8.RuneCountInString(c))
+			}
+		}
+		return w
+	}
+	rest := func(w []int) int {
+		n := 0
+		for _, c := range w[1:] {
+			n += c + 2
+		}
+		return n
+	}
+	widths := widthsOf(rows)
+	if widths[0]+rest(widths) > width {
+		for i, row := range rows { // drop KIND
+			rows[i] = append([]string{row[0]}, row[2:]...)
+		}
+		widths = widthsOf(rows)
+	}
+	col := max(min(widths[0], width-rest(widths)), 12, len(rows[0][0]))
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			w := widths[i]
+			if i == 0 {
+				w = col
+				if utf8.RuneCountInString(c) > col {
+					t.line(c) // the whole suffix, on its own line
+					c = ""
+				}
+			}
+			if i < len(row)-1 {
+				c += strings.Repeat(" ", max(0, w-utf8.RuneCountInString(c)))
+			}
+			cells[i] = c
+		}
+		t.line(strings.Join(cells, "  "))
+	}
 }
 
 // textWriter writes lines and remembers the first error, so renderers read

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
 )
 
 // WriteMarkdown writes the report for a GitHub step summary: a heading with
@@ -35,7 +36,7 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 
 	if len(broken) > 0 || len(ok) > 0 {
 		tw.line("Legs show one cell per repo, in order: " + mdEscape(strings.Join(l.repoLegend(), ", ")) + ".  ")
-		tw.line("Cells: " + mdEscape(strings.Join(cellLegends, "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.  ")
+		tw.line("Cells: " + mdEscape(strings.Join(glyphs.CellLegend(), "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.")
 		tw.line("Signatures: " + mdEscape(strings.Join(SignatureLegend, "; ")) + ".")
 		tw.line("")
 	}

@@ -1,0 +1,72 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/go-skynet/remerge/internal/glyphs"
+)
+
+// helpScreen is the ? screen: every key, then the legend of every glyph
+// the table draws (the same glyphs as the CLI's table, from
+// internal/glyphs). It is a modal, so it fits and scrolls at 80x24 like
+// the other boxes.
+type helpScreen struct{ modal }
+
+// box lays the help out for a screen of width x height.
+func (h helpScreen) box(m *Model) modalBox {
+	inner := modalInner(m.width, 100)
+	hm := m.help
+	hm.SetWidth(inner)
+	body := strings.Split(hm.FullHelpView(m.keys.FullHelp()), "\n")
+	body = append(body, "", m.styles.Section.Render("Glyphs"))
+	body = append(body, legendLine("verdicts ", glyphs.VerdictLegend()))
+	body = append(body, legendLine("cells    ", glyphs.CellLegend()))
+	body = append(body, legendLine("tags     ", glyphs.TagLegend()))
+	body = append(body, legendLine("         ", []string{glyphs.UserFacing.Legend()}))
+	body = append(body, m.styles.Muted.Render("Narrow screens show verdicts and tag states as their symbol alone."))
+	return layoutModal(m.width, m.height, 100, "Keys and glyphs", body)
+}
+
+// Render draws the help over a screen.
+func (h helpScreen) Render(m *Model) string {
+	return h.render(h.box(m), m.styles.Muted.Render("?/esc close"), &m.styles)
+}
+
+// legendLine joins legend items so that wrapping never separates a glyph
+// from its word: inside an item the spaces are no-break spaces.
+func legendLine(prefix string, items []string) string {
+	glued := make([]string, len(items))
+	for i, it := range items {
+		glued[i] = strings.ReplaceAll(it, " ", "\u00a0")
+	}
+	return prefix + strings.Join(glued, "  ")
+}
+
+// shortHelpView is the one-line help, fitted to the width by dropping
+// entries in shortHelpDrop's order: "? help" and "q quit" stay visible on
+// any screen.
+func (m Model) shortHelpView() string {
+	bindings := m.keys.ShortHelp()
+	h := m.help
+	h.SetWidth(0) // measure untruncated
+	for _, drop := range m.keys.shortHelpDrop() {
+		if ansi.StringWidth(h.ShortHelpView(bindings)) <= m.width {
+			break
+		}
+		bindings = without(bindings, drop)
+	}
+	return cutLine(h.ShortHelpView(bindings), m.width)
+}
+
+func without(bs []key.Binding, drop key.Binding) []key.Binding {
+	out := bs[:0:0]
+	for _, b := range bs {
+		if b.Help() != drop.Help() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
