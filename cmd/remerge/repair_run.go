@@ -53,8 +53,10 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return f.finish(stdout, l.rel, s)
 	}
 	// One listing per target at most, shared by every plan, and only when
-	// an image's labels cannot say whether latest may move.
-	repairOpts = append(repairOpts, repair.WithTagLister(&inspect.TagLister{}))
+	// an image's labels cannot say whether latest may move; one writer
+	// (pings, tokens) for every re-merge; and the report is seconds old,
+	// so the plans take what it saw missing as missing.
+	repairOpts = append(repairOpts, repair.WithTagLister(&inspect.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true))
 	r := &pairRunner{c: c, l: l, opts: repairOpts, out: newRepairOutput(stdout, stderr, isTerminal(stdout))}
 
 	switch {
