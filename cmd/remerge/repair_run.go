@@ -14,11 +14,16 @@ import (
 	"github.com/go-skynet/remerge/repair"
 )
 
-// pairsInFlight bounds the (backend, target) pairs planned or executed at
-// once. The registries' own bound is the client's per-registry limit; this
-// only keeps enough pairs going to fill it (a pair spends much of its time
-// on one request at a time) without holding hundreds of plans' bytes.
-const pairsInFlight = 32
+// pairsPerSlot is how many (backend, target) pairs are planned or
+// executed at once per slot of the per-registry limit (--concurrency). The
+// registries' own bound is that limit; this only keeps enough pairs going
+// to fill it: a pair has one request in flight at a time, and half of the
+// pairs are on each target's registry, so a limit of 16 needs well over 32
+// pairs to stay busy. At least minPairsInFlight.
+const (
+	pairsPerSlot     = 4
+	minPairsInFlight = 32
+)
 
 // runRepair is the body of `remerge repair` once its flags are valid:
 // reconcile the audit log, inspect the selected backends, plan every
@@ -57,7 +62,8 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	// (pings, tokens) for every re-merge; and the report is seconds old,
 	// so the plans take what it saw missing as missing.
 	repairOpts = append(repairOpts, repair.WithTagLister(&inspect.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true))
-	r := &pairRunner{c: c, l: l, opts: repairOpts, out: newRepairOutput(stdout, stderr, isTerminal(stdout))}
+	r := &pairRunner{c: c, l: l, opts: repairOpts, out: newRepairOutput(stdout, stderr, isTerminal(stdout)),
+		inFlight: max(minPairsInFlight, pairsPerSlot*o.concurrency)}
 
 	switch {
 	case f.dryRun:
@@ -140,13 +146,15 @@ func actionable(pairs []*pair) []*pair {
 // pairRunner plans and executes pairs on a bounded pool of workers, all
 // through one client.
 type pairRunner struct {
-	c    *registry.Client
-	l    *loaded
-	opts []repair.Option
-	out  *repairOutput
+	// inFlight is the most pairs worked on at once.
+	inFlight int
+	c        *registry.Client
+	l        *loaded
+	opts     []repair.Option
+	out      *repairOutput
 }
 
-// run calls fn on every pair, pairsInFlight at a time, with the live
+// run calls fn on every pair, inFlight at a time, with the live
 // display (or nothing, off a terminal) counting them. No new pair starts
 // once ctx is cancelled.
 func (r *pairRunner) run(ctx context.Context, phase string, pairs []*pair, fn func(context.Context, *pair)) {
@@ -154,7 +162,7 @@ func (r *pairRunner) run(ctx context.Context, phase string, pairs []*pair, fn fu
 	defer r.out.end()
 	next := make(chan *pair)
 	var wg sync.WaitGroup
-	for range min(pairsInFlight, len(pairs)) {
+	for range min(r.inFlight, len(pairs)) {
 		wg.Go(func() {
 			for p := range next {
 				if ctx.Err() == nil {
