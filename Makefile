@@ -82,7 +82,7 @@ run: build ## build, then open the demo (loopback registries, a broken release)
 # behind a latency proxy, the crane loop doing the same HEADs, and a
 # same-registry re-merge; it writes bench/results.md (see bench/README.md).
 bench: tools ## measure inspect vs the bound and a crane loop, a re-merge; write bench/results.md
-	$(GO) test ./bench -run '^TestResults$$' -count=1 -timeout 20m -v -args -results bench/results.md
+	$(GO) test ./bench -run '^TestResults$$' -count=1 -timeout 45m -v -args -results bench/results.md
 
 lint: ## gofmt check, go vet, staticcheck when it resolves
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \

@@ -41,8 +41,10 @@ type fixture struct {
 	cfg     inspect.Config
 	cfgPath string
 	rel     scenario.Release
-	remerge string // path of the built remerge binary
-	crane   string // path of the built crane binary
+	// backends are the release's backends, as seeded.
+	backends []scenario.Backend
+	remerge  string // path of the built remerge binary
+	crane    string // path of the built crane binary
 	// dockerConfig is an empty Docker config dir: no credentials are read
 	// from the machine running the benchmark.
 	dockerConfig string
@@ -52,21 +54,28 @@ type fixture struct {
 // newFixture starts the registries and proxies, seeds the release and
 // builds remerge and crane. Close undoes all of it.
 func newFixture(ctx context.Context) (f *fixture, err error) {
+	return newFixtureOf(ctx, scenario.Generated(genBackends, genPairs), nil)
+}
+
+// newFixtureOf is newFixture over other backends; with from, it reuses
+// from's binaries instead of building them again. regOpts go to both
+// registries.
+func newFixtureOf(ctx context.Context, backends []scenario.Backend, from *fixture, regOpts ...testreg.Option) (f *fixture, err error) {
 	dir, err := os.MkdirTemp("", "remerge-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("creating bench dir: %w", err)
 	}
-	f = &fixture{dir: dir, rel: scenario.DefaultRelease()}
+	f = &fixture{dir: dir, rel: scenario.DefaultRelease(), backends: backends}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, f.Close())
 			f = nil
 		}
 	}()
-	if f.quay, err = testreg.New(); err != nil {
+	if f.quay, err = testreg.New(regOpts...); err != nil {
 		return f, fmt.Errorf("starting quay registry: %w", err)
 	}
-	if f.hub, err = testreg.New(); err != nil {
+	if f.hub, err = testreg.New(regOpts...); err != nil {
 		return f, fmt.Errorf("starting hub registry: %w", err)
 	}
 	if f.quayProxy, err = testreg.NewFaultProxy(f.quay.Host); err != nil {
@@ -81,6 +90,10 @@ func newFixture(ctx context.Context) (f *fixture, err error) {
 	f.dockerConfig = filepath.Join(dir, "docker")
 	if err := os.MkdirAll(f.dockerConfig, 0o755); err != nil {
 		return f, fmt.Errorf("creating docker config dir: %w", err)
+	}
+	if from != nil {
+		f.remerge, f.crane = from.remerge, from.crane
+		return f, nil
 	}
 	if f.remerge, err = goBuild(ctx, dir, "remerge", "./cmd/remerge"); err != nil {
 		return f, err
@@ -99,7 +112,7 @@ func (f *fixture) seed(ctx context.Context) error {
 	if err := os.MkdirAll(seedDir, 0o755); err != nil {
 		return fmt.Errorf("creating release dir: %w", err)
 	}
-	s, err := scenario.Seed(ctx, seedDir, f.quay.Registry, f.hub.Registry, f.rel, scenario.Generated(genBackends, genPairs), testreg.ImageOptions{}, scenario.WriterSteps())
+	s, err := scenario.Seed(ctx, seedDir, f.quay.Registry, f.hub.Registry, f.rel, f.backends, testreg.ImageOptions{}, scenario.WriterSteps())
 	if err != nil {
 		return fmt.Errorf("seeding release: %w", err)
 	}

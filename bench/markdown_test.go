@@ -45,6 +45,7 @@ func (m *measurement) markdown() string {
 	m.writeSensitivity(&b)
 	m.writeRemerge(&b)
 	m.writeThrottle(&b)
+	m.writeMorning(&b)
 	return b.String()
 }
 

@@ -38,7 +38,10 @@ type measurement struct {
 	// throttle is the inspect and re-merge again with quay.io-style
 	// throttling on both proxies.
 	throttle *throttleRun
-	total    time.Duration
+	// morning is the morning-after release: inspect and repair --all,
+	// without and with tag history.
+	morning *morningRun
+	total   time.Duration
 }
 
 // TestResults runs the whole measurement once and writes results.md. It
@@ -139,6 +142,9 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 	}
 	logf("re-merge at %s: %s clean, %s throttled (%d 429s)", last, rr.wall().Round(time.Millisecond),
 		tr.remerge.wall().Round(time.Millisecond), tr.remerge.throttled)
+	if m.morning, err = measureMorning(ctx, f, logf); err != nil {
+		return nil, err
+	}
 	m.total = time.Since(m.started)
 	return m, nil
 }
@@ -195,6 +201,7 @@ func (m *measurement) targets() []target {
 		})
 	}
 	out = append(out, m.throttleTargets()...)
+	out = append(out, m.morningTargets()...)
 	if rr := m.remerge; rr != nil {
 		out = append(out, target{
 			name:     "re-merge of a same-registry backend moves no layer bytes",

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -207,8 +208,9 @@ func (a auditLog) outcome(id string, r *Result, err error) AuditEntry {
 // AppendAudit appends one JSON line to the log at path and syncs it to
 // disk before returning, so an intent is on disk before the write it
 // announces. The file is opened O_APPEND and the line written in one
-// write, so concurrent repairs (two terminals) interleave whole lines,
-// never halves.
+// write, under a lock within this process, so concurrent re-merges (of
+// one repair --all, or of two terminals) interleave whole lines, never
+// halves. It is safe for concurrent use.
 func AppendAudit(path string, e AuditEntry) error { return appendAudit(path, e, true) }
 
 // appendAudit is AppendAudit with the sync optional: an intent must be on
@@ -224,11 +226,20 @@ func appendAudit(path string, e AuditEntry, sync bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating audit log directory: %w", err)
 	}
+	// One process writes many lines at once (repair --all executes pairs
+	// concurrently): the lock makes each line one uninterrupted write in
+	// this process whatever the platform's O_APPEND promises, and
+	// O_APPEND keeps lines of another process whole. The sync is left
+	// outside it, so one pair's fsync does not hold up another's line.
+	auditMu.Lock()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
+		auditMu.Unlock()
 		return fmt.Errorf("opening audit log: %w", err)
 	}
-	if _, err := f.Write(line); err != nil {
+	_, err = f.Write(line)
+	auditMu.Unlock()
+	if err != nil {
 		_ = f.Close()
 		return fmt.Errorf("appending to audit log %s: %w", path, err)
 	}
@@ -243,6 +254,9 @@ func appendAudit(path string, e AuditEntry, sync bool) error {
 	}
 	return nil
 }
+
+// auditMu serialises this process's appends to audit logs.
+var auditMu sync.Mutex
 
 // newAuditID names one re-merge: 16 random hex digits.
 func newAuditID() string {

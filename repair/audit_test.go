@@ -3,9 +3,13 @@ package repair
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +189,39 @@ func TestReconcileWithoutLog(t *testing.T) {
 	recs, err := Reconcile(context.Background(), w.c, WithAudit(w.audit))
 	if err != nil || len(recs) != 0 {
 		t.Errorf("Reconcile = %v, %v", recs, err)
+	}
+}
+
+// repair --all executes many re-merges at once, each appending its own
+// lines to one log: every line must come out whole and none lost, also
+// when lines are long (a write of a large line is where an unlocked
+// writer or a buffered one would split).
+func TestConcurrentAppendsKeepLinesWhole(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	const writers, each = 16, 20
+	long := strings.Repeat("x", 16<<10)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				e := AuditEntry{Event: EventOutcome, ID: fmt.Sprintf("%d-%d", w, i), Error: long, Backend: "-cpu-kokoro"}
+				if err := appendAudit(path, e, i%8 == 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, e := range auditLines(t, path) {
+		if seen[e.ID] || e.Error != long {
+			t.Fatalf("line %s repeated or cut (error field %d bytes)", e.ID, len(e.Error))
+		}
+		seen[e.ID] = true
+	}
+	if len(seen) != writers*each {
+		t.Errorf("%d lines in the log, want %d", len(seen), writers*each)
 	}
 }

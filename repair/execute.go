@@ -111,7 +111,8 @@ func (r *Result) String() string {
 
 // Execute carries out a plan made by NewPlan. Order: per child, check its
 // blobs in the target and mount or copy the missing ones, then put the child
-// manifest by digest; then check every child is in the target (a list is
+// manifest by digest (a plan made seconds ago stands for these checks: see
+// blobCheckFresh); then check every child is in the target (a list is
 // never written over an absent child); then put the list by digest; then
 // move the tags, each re-read first so a tag changed since the plan is not
 // overwritten (unless WithForce); then read every tag back.
@@ -218,7 +219,7 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 	if err != nil {
 		return err
 	}
-	w, err := newWriter(ctx, c)
+	w, err := o.session.writer(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -234,8 +235,15 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 			st.max++
 		}
 	}
+	// The plan's blob check stands when it is fresh (repair --yes plans
+	// and executes at once); a plan kept longer (a confirmation, a TUI
+	// dialog) is checked again.
+	// Once executed, a plan's look at the world is spent: executing it
+	// again checks everything afresh.
+	fresh := !p.checked.IsZero() && time.Since(p.checked) < blobCheckFresh
+	p.checked = time.Time{}
 	for _, l := range p.Legs {
-		if err := copyLeg(ctx, c, w, dst, l, st, r); err != nil {
+		if err := copyLeg(ctx, c, w, dst, l, fresh, st, r); err != nil {
 			return err
 		}
 	}
@@ -282,17 +290,28 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 	return nil
 }
 
+// blobCheckFresh is how long the plan's look at the target's blobs stands
+// in for Execute's own: a few seconds between planning and executing
+// cannot lose a blob link that a registry's GC takes hours to reap, and a
+// link lost anyway makes the child's PUT fail, never a list over it.
+const blobCheckFresh = 30 * time.Second
+
 // copyLeg makes the target hold one child: its blobs, then its manifest.
-func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, l LegPlan, st *steps, r *Result) error {
+// With fresh the blobs the plan found missing are the ones copied and the
+// manifest is put without asking first; otherwise each is checked again.
+func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, l LegPlan, fresh bool, st *steps, r *Result) error {
 	if err := st.next(ctx, "%s: check %d blobs in the target", l.PlatformTag, len(l.Blobs)); err != nil {
 		return err
 	}
 	var missing []Blob
 	var total int64
 	for _, b := range l.Blobs {
-		found, err := c.BlobExists(ctx, dst, b.Digest)
-		if err != nil {
-			return err
+		found := !b.Missing
+		if !fresh {
+			var err error
+			if found, err = c.BlobExists(ctx, dst, b.Digest); err != nil {
+				return err
+			}
 		}
 		if !found {
 			missing = append(missing, b)
@@ -325,10 +344,18 @@ func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Reposi
 	if err := st.next(ctx, "%s: put manifest %s", l.PlatformTag, short(l.Digest)); err != nil {
 		return err
 	}
-	d, err := headManifest(ctx, c, dst.Digest(l.Digest))
-	if err != nil || d != nil {
-		return err
+	if l.Kind == SourceTarget {
+		// In the target at plan time; the next step reads it again.
+		return nil
 	}
+	if !fresh {
+		// A plan kept a while may have been carried out meanwhile.
+		if d, err := headManifest(ctx, c, dst.Digest(l.Digest)); err != nil || d != nil {
+			return err
+		}
+	}
+	// Fresh: absent a moment ago, and a PUT of the same bytes under the
+	// same digest changes nothing if it came back meanwhile.
 	if err := w.putManifest(ctx, dst.Digest(l.Digest), l.Raw, l.MediaType); err != nil {
 		return fmt.Errorf("%s child: %w", l.PlatformTag, err)
 	}

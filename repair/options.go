@@ -19,6 +19,8 @@ type options struct {
 	user      string
 	tags      *inspect.TagLister
 	signer    *Signer // WithSign
+	session   *Session
+	fresh     bool
 }
 
 func makeOptions(opts []Option) options {
@@ -56,6 +58,22 @@ func WithTagLister(l *inspect.TagLister) Option {
 			o.tags = l
 		}
 	}
+}
+
+// WithSession shares one Session between the plans and executions of a
+// run: see Session.
+func WithSession(s *Session) Option {
+	return func(o *options) { o.session = s }
+}
+
+// WithFreshReport tells NewPlan the report was taken just now (the CLI
+// inspects right before it plans): a cell the report found missing in the
+// target is taken as missing without asking again. A cell found present
+// is always confirmed by reading the child, fresh report or not; without
+// this option a missing cell is asked again, because a report kept on
+// screen may predate a re-merge that brought the child back.
+func WithFreshReport(fresh bool) Option {
+	return func(o *options) { o.fresh = fresh }
 }
 
 // WithAudit sets the audit log path; empty keeps the default

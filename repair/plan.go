@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -118,6 +119,9 @@ type Plan struct {
 	// Warnings are findings that do not stop the plan (e.g. a config whose
 	// platform is not the matrix's).
 	Warnings []string
+
+	// checked is when the plan read the target's blobs.
+	checked time.Time
 }
 
 // NewPlan works out how to re-merge backend b of release rel into the target
@@ -138,9 +142,10 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: target %s: %w", b.Suffix, t.Repo, err)
 	}
+	p.checked = time.Now()
 	var children []manifest.Child
 	for _, leg := range b.Legs {
-		lp, child, why, err := planLeg(ctx, c, cfg, dst, t.Repo, leg)
+		lp, child, why, err := planLeg(ctx, c, cfg, dst, t.Repo, leg, o.fresh)
 		if err != nil {
 			return nil, fmt.Errorf("planning %s %s: %w", b.Suffix, leg.PlatformTag, err)
 		}
@@ -161,7 +166,7 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: %w", b.Suffix, err)
 	}
-	if err := planTags(ctx, c, cfg, rel, p, dst, o); err != nil {
+	if err := planTags(ctx, c, cfg, rel, p, dst, b.Targets[t.Name], o); err != nil {
 		return nil, fmt.Errorf("planning %s tags in %s: %w", b.Suffix, t.Repo, err)
 	}
 	p.NoOp = p.Refusal == "" && p.healthy()
@@ -245,16 +250,14 @@ func repoHost(c *registry.Client, repo string) string {
 // config. why is a refusal (the child is present nowhere usable). A source
 // that fails to answer is passed over for the next one that holds the
 // child; only when none answers is the error returned.
-func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg) (LegPlan, manifest.Child, string, error) {
+func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg, fresh bool) (LegPlan, manifest.Child, string, error) {
 	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
-	// The target is asked live rather than trusted from the report: a report
-	// taken before a repair must not make the next plan redo it.
-	inTarget, err := headManifest(ctx, c, dst.Digest(leg.Digest))
+	inTarget, err := legInTarget(ctx, c, dst, leg.Cells[targetRepo], leg.Digest, fresh)
 	if err != nil {
 		return lp, manifest.Child{}, "", err
 	}
 	var sources []string
-	if inTarget != nil {
+	if inTarget {
 		sources = append(sources, targetRepo)
 	}
 	sources = append(sources, candidates(cfg, targetRepo, leg, dst.RegistryStr(), c)...)
@@ -286,6 +289,23 @@ func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst na
 		return lp, manifest.Child{}, "", errors.Join(errs...)
 	}
 	return lp, manifest.Child{}, fmt.Sprintf("%s child %s is in the target but blobs %v are lost there and no other repository holds the child", leg.PlatformTag, short(leg.Digest), lost), nil
+}
+
+// legInTarget says whether the target holds a leg's child, from the
+// report when it can: a child the report saw there is read from there
+// next (that GET confirms it, and a child gone since is passed over for
+// the next source), and with a fresh report a child it did not see is not
+// asked for again. Otherwise the target is asked: a report taken before a
+// repair must not make the next plan redo it.
+func legInTarget(ctx context.Context, c *registry.Client, dst name.Repository, cell inspect.Cell, digest string, fresh bool) (bool, error) {
+	switch {
+	case cell.State == inspect.CellPresent:
+		return true, nil
+	case cell.State == inspect.CellMissing && fresh:
+		return false, nil
+	}
+	d, err := headManifest(ctx, c, dst.Digest(digest))
+	return d != nil, err
 }
 
 // readSource reads a leg's child from one source repo: its manifest, its

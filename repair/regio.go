@@ -84,6 +84,37 @@ func newWriter(ctx context.Context, c *registry.Client) (*writer, error) {
 	return &writer{c: c, pusher: p}, nil
 }
 
+// Session is what the re-merges of one run (repair --all) share instead
+// of setting it up each on its own: one registry writer, so a target repo
+// is pinged and its push token fetched once per run rather than once per
+// re-merge. Its memory of finished uploads lives as long as the run, so
+// use a new Session for each run. The zero value is ready to use and safe
+// for concurrent use.
+type Session struct {
+	mu sync.Mutex
+	c  *registry.Client
+	w  *writer
+}
+
+// writer is the session's writer for client c, made on first use; a
+// session used with another client gets a writer of its own.
+func (s *Session) writer(ctx context.Context, c *registry.Client) (*writer, error) {
+	if s == nil {
+		return newWriter(ctx, c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w != nil && s.c == c {
+		return s.w, nil
+	}
+	w, err := newWriter(context.WithoutCancel(ctx), c)
+	if err != nil {
+		return nil, err
+	}
+	s.c, s.w = c, w
+	return w, nil
+}
+
 func (w *writer) opts(ctx context.Context) []remote.Option {
 	return append(w.c.BaseOptions(ctx), remote.Reuse(w.pusher), remote.Reuse(w.c.Puller()))
 }

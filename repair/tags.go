@@ -22,7 +22,11 @@ import (
 // or not: the image under it says by its labels which release it is, and
 // only when they cannot tell is the target's tag listing read, at most once
 // per TagLister.
-func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, p *Plan, dst name.Repository, o options) error {
+//
+// What the report already judged is not read again: a latest tag whose
+// fresh HEAD names the digest the report found stale, with labels, is
+// judged from the report (its list and labels are not fetched again).
+func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, p *Plan, dst name.Repository, seen *inspect.TargetStatus, o options) error {
 	want := make([]manifest.Expected, 0, len(p.Legs))
 	for _, l := range p.Legs {
 		want = append(want, manifest.Expected{Digest: l.Digest, Platform: l.Platform})
@@ -40,8 +44,14 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			p.Tags = append(p.Tags, tm)
 			continue
 		}
-		m, j, err := judgePublished(ctx, c, dst, tm.From, want)
-		if err != nil {
+		var (
+			m    manifest.Manifest
+			j    manifest.Judgement
+			prov *manifest.Provenance
+		)
+		if st, ok := reported(seen, r, tm.From); ok {
+			j, prov = manifest.Judgement{State: manifest.Stale, Form: st.Form, Reason: st.Reason, Foreign: true}, st.Provenance
+		} else if m, j, err = judgePublished(ctx, c, dst, tm.From, want); err != nil {
 			return err
 		}
 		switch {
@@ -50,11 +60,14 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		case j.State == manifest.Unknown:
 			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
 		case r.Role == inspect.RoleLatest && j.Foreign:
-			prov, err := inspect.ReadProvenance(ctx, c, dst, m)
-			if err != nil && !isNotFound(err) {
-				return fmt.Errorf("reading what %s holds: %w", r.Tag, err)
+			if prov == nil {
+				read, err := inspect.ReadProvenance(ctx, c, dst, m)
+				if err != nil && !isNotFound(err) {
+					return fmt.Errorf("reading what %s holds: %w", r.Tag, err)
+				}
+				prov = &read
 			}
-			newer, what, err := cfg.Newer(ctx, c, o.tags, dst, rel, p.Suffix, prov)
+			newer, what, err := cfg.Newer(ctx, c, o.tags, dst, rel, p.Suffix, *prov)
 			if err != nil {
 				return fmt.Errorf("deciding whether %s may move: %w", r.Tag, err)
 			}
@@ -84,6 +97,19 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		p.Tags = append(p.Tags, tm)
 	}
 	return nil
+}
+
+// reported returns the report's judgement of tag r when it can stand for
+// a new one: latest, still naming the digest the report judged stale
+// (other digests: no child of this release, so none to ask about), with
+// the labels the report read from it.
+func reported(seen *inspect.TargetStatus, r inspect.TagRef, digest string) (inspect.TagStatus, bool) {
+	if seen == nil || r.Role != inspect.RoleLatest {
+		return inspect.TagStatus{}, false
+	}
+	st, ok := seen.Tags[r.Tag]
+	ok = ok && st.Digest == digest && st.State == inspect.TagStale && st.Provenance != nil && !st.Provenance.Empty()
+	return st, ok
 }
 
 // judgePublished reads what a tag points to in dst and judges it against

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,4 +145,104 @@ func TestRunsUnreachable(t *testing.T) {
 	if !strings.Contains(stderr, "could not reach 127.0.0.1:1: connection refused") {
 		t.Errorf("stderr %q does not name the cause", stderr)
 	}
+}
+
+// repair --all --yes off a terminal runs its pairs concurrently and prints
+// one block per (backend, target): a block's lines all name its own pair,
+// its steps count up without a gap, and every repairable backend is healed
+// (exit 1 only for the lost one, which is named in the summary).
+func TestRepairAllConcurrentBlocks(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	var backends []scenario.Backend
+	for i, fate := range []scenario.Fate{scenario.Reaped, scenario.HubSkipped, scenario.Reaped, scenario.CrossOnly, scenario.HubSkipped, scenario.Reaped, scenario.Healthy, scenario.Lost} {
+		kind := inspect.KindMultiarch
+		if i%3 == 2 {
+			kind = inspect.KindSingle
+		}
+		backends = append(backends, scenario.Backend{Suffix: fmt.Sprintf("-cpu-b%d", i), Kind: kind, Fate: fate})
+	}
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	rel := []string{"--config", f.ConfigPath, "--release", f.Release.Ref, "--sha", f.Release.SHA, "--digests", f.DigestsDir}
+
+	code, stdout, stderr := runArgs(t, append([]string{"repair", "--all", "--yes", "--audit", audit}, rel...)...)
+	if code != exitBroken {
+		t.Fatalf("exit %d, want %d (the lost backend stays broken); stderr %q\n%s", code, exitBroken, stderr, stdout)
+	}
+	body, summary, ok := strings.Cut(stdout, "\nleft broken:\n")
+	if !ok || strings.Contains(summary, "-cpu-b0") || !strings.Contains(summary, "-cpu-b7: unrepairable") {
+		t.Errorf("closing summary should name only the lost backend:\n%s", summary)
+	}
+	blocks := repairBlocks(t, body)
+	published := map[string]bool{}
+	for _, b := range blocks {
+		step := 0
+		for _, line := range b.lines {
+			if m := stepLine.FindStringSubmatch(line); m != nil {
+				if n, _ := strconv.Atoi(m[1]); n != step+1 {
+					t.Errorf("block %s in %s: step %d after %d: steps of pairs interleaved:\n%s", b.suffix, b.target, n, step, strings.Join(b.lines, "\n"))
+				}
+				step++
+			}
+			for _, other := range backends {
+				if other.Suffix != b.suffix && strings.Contains(line+" ", other.Suffix+" ") {
+					t.Errorf("block %s in %s has a line of %s: %q", b.suffix, b.target, other.Suffix, line)
+				}
+			}
+			if strings.HasPrefix(line, b.suffix+" "+f.Release.Ref+" in "+b.target+": published") {
+				published[b.suffix+" "+b.target] = true
+			}
+		}
+	}
+	for _, want := range []string{"-cpu-b0 quay", "-cpu-b1 quay", "-cpu-b1 dockerhub", "-cpu-b3 quay", "-cpu-b4 dockerhub", "-cpu-b5 quay"} {
+		if !published[want] {
+			t.Errorf("no block says %s was published:\n%s", want, stdout)
+		}
+	}
+
+	code, stdout, _ = runArgs(t, append([]string{"inspect", "--format", "json"}, rel...)...)
+	if code != exitBroken || !strings.Contains(stdout, `"repairable": 0`) || !strings.Contains(stdout, `"unrepairable": 1`) {
+		t.Errorf("inspect afterwards: exit %d, want every repairable backend healed\n%s", code, stdout)
+	}
+	intents := strings.Count(readFile(t, audit), `"event":"intent"`)
+	if outcomes := strings.Count(readFile(t, audit), `"event":"outcome"`); intents == 0 || outcomes < intents {
+		t.Errorf("audit log: %d intents, %d outcomes; want every intent closed", intents, outcomes)
+	}
+}
+
+var (
+	stepLine  = regexp.MustCompile(`^  \[(\d+)/\d+\] `)
+	planLine  = regexp.MustCompile(`^re-merge (\S+) \(\S+\) into (\S+) `)
+	blockLine = regexp.MustCompile(`^re-merging (\S+) into (\S+):$`)
+)
+
+// repairBlock is one pair's block of repair output.
+type repairBlock struct {
+	suffix, target string
+	lines          []string
+}
+
+// repairBlocks splits repair output into blocks at each plan's first line,
+// checking that a block's "re-merging" line names the block's own pair.
+func repairBlocks(t *testing.T, out string) []repairBlock {
+	t.Helper()
+	var blocks []repairBlock
+	for _, line := range strings.Split(out, "\n") {
+		if m := planLine.FindStringSubmatch(line); m != nil {
+			blocks = append(blocks, repairBlock{suffix: m[1], target: m[2]})
+			continue
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		b := &blocks[len(blocks)-1]
+		if m := blockLine.FindStringSubmatch(line); m != nil && (m[1] != b.suffix || m[2] != b.target) {
+			t.Errorf("block of %s in %s goes on with the re-merge of %s in %s", b.suffix, b.target, m[1], m[2])
+		}
+		b.lines = append(b.lines, line)
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("no plan blocks in:\n%s", out)
+	}
+	return blocks
 }

@@ -6,21 +6,32 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/repair"
 )
 
+// pairsPerSlot is how many (backend, target) pairs are planned or
+// executed at once per slot of the per-registry limit (--concurrency). The
+// registries' own bound is that limit; this only keeps enough pairs going
+// to fill it: a pair has one request in flight at a time, and half of the
+// pairs are on each target's registry, so a limit of 16 needs well over 32
+// pairs to stay busy. At least minPairsInFlight.
+const (
+	pairsPerSlot     = 4
+	minPairsInFlight = 32
+)
+
 // runRepair is the body of `remerge repair` once its flags are valid:
-// reconcile the audit log, inspect the selected backends, plan each
-// (backend, target), print the plans, and unless --dry-run ask, execute,
-// and report what is still broken. It returns errBroken (exit 1) unless
-// every backend it answers for is ok afterwards: with --all the whole
-// release, else the named backends.
+// reconcile the audit log, inspect the selected backends, plan every
+// (backend, target) pair, and unless --dry-run ask, execute, and report
+// what is still broken. Pairs are planned and executed concurrently, all
+// through one client, so its per-registry limits hold for the whole run.
+// It returns errBroken (exit 1) unless every backend it answers for is ok
+// afterwards: with --all the whole release, else the named backends.
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
 	c := o.client(l.cfg)
 	defer c.Close()
@@ -39,24 +50,51 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return fmt.Errorf("repair %s: nothing could be checked, nothing was re-merged: %s", describeRelease(l.rel), why)
 	}
 
-	s := &repairSummary{}
-	plans := s.plan(ctx, c, l, f, rep, repairOpts, stdout, stderr)
-	if len(plans) == 0 {
+	s := &repairSummary{rep: rep, f: f, cfg: l.cfg}
+	pairs := s.selectPairs()
+	if len(pairs) == 0 {
+		s.collect(pairs)
 		fmt.Fprintln(stdout, "nothing to re-merge")
 		return f.finish(stdout, l.rel, s)
 	}
-	if f.dryRun {
-		for _, p := range plans {
-			if !p.NoOp {
-				fmt.Fprintf(stdout, "\n%s in %s would publish:\n%s\n", p.Suffix, p.Target, p.ListJSON())
+	// One listing per target at most, shared by every plan, and only when
+	// an image's labels cannot say whether latest may move; one writer
+	// (pings, tokens) for every re-merge; and the report is seconds old,
+	// so the plans take what it saw missing as missing.
+	repairOpts = append(repairOpts, repair.WithTagLister(&inspect.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true))
+	r := &pairRunner{c: c, l: l, f: f, opts: repairOpts, out: newRepairOutput(stdout, stderr, isTerminal(stdout)),
+		inFlight: max(minPairsInFlight, pairsPerSlot*o.concurrency)}
+
+	switch {
+	case f.dryRun:
+		r.run(ctx, "planning", pairs, r.planOnly(true))
+	case f.yes:
+		r.run(ctx, "re-merging", pairs, r.planAndExecute)
+	default:
+		// A person says yes to every plan at once, so all of them are shown
+		// first, in order.
+		r.run(ctx, "planning", pairs, r.planOnly(false))
+		for _, p := range pairs {
+			if p.plan != nil && p.plan.Refusal == "" { // a refusal is said once, in the closing summary
+				fmt.Fprint(stdout, p.plan.String())
 			}
-			f.signFlags.dryRun(stdout, p)
 		}
-		fmt.Fprintf(stdout, "dry run: %d re-merge(s) planned, nothing written\n", len(plans))
-		return errBroken // nothing was fixed
 	}
-	if !f.yes {
-		ok, err := confirm(stdout, fmt.Sprintf("Re-merge %d backend/target pair(s)?", len(plans)))
+	if ctx.Err() != nil {
+		return fmt.Errorf("repair %s: interrupted: %w", describeRelease(l.rel), ctx.Err())
+	}
+	todo := actionable(pairs)
+	switch {
+	case f.dryRun:
+		s.collect(pairs)
+		fmt.Fprintf(stdout, "dry run: %d re-merge(s) planned, nothing written\n", len(todo))
+		return errBroken // nothing was fixed
+	case len(todo) == 0:
+		s.collect(pairs)
+		fmt.Fprintln(stdout, "nothing to re-merge")
+		return f.finish(stdout, l.rel, s)
+	case !f.yes:
+		ok, err := confirm(stdout, fmt.Sprintf("Re-merge %d backend/target pair(s)?", len(todo)))
 		if err != nil {
 			return err
 		}
@@ -64,28 +102,166 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			fmt.Fprintln(stdout, "aborted: nothing written")
 			return errBroken
 		}
-	}
-	for _, p := range plans {
-		if p.NoOp {
-			fmt.Fprintf(stdout, "\nsigning %s in %s:\n", p.Suffix, p.Target)
-		} else {
-			fmt.Fprintf(stdout, "\nre-merging %s into %s:\n", p.Suffix, p.Target)
-		}
-		res, err := repair.Execute(ctx, c, p, append(repairOpts, repair.WithEvents(progressPrinter(stdout)))...)
-		if res != nil {
-			fmt.Fprint(stdout, res.String())
-		}
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return fmt.Errorf("repair %s in %s: interrupted: %w", p.Suffix, p.Target, err)
-		case err != nil:
-			fmt.Fprintf(stderr, "remerge: repair %s in %s: %s\n", p.Suffix, p.Target, oneLine(err.Error()))
-			s.add("%s in %s: failed: %s", p.Suffix, p.Target, oneLine(err.Error()))
-		case !res.NoOp && !res.Verified:
-			s.add("%s in %s: published, but the tags did not read back as %s", p.Suffix, p.Target, p.ListDigest)
+		r.run(ctx, "re-merging", todo, r.execute)
+		if ctx.Err() != nil {
+			return fmt.Errorf("repair %s: interrupted: %w", describeRelease(l.rel), ctx.Err())
 		}
 	}
+	s.collect(pairs)
 	return f.finish(stdout, l.rel, s)
+}
+
+// pair is one (backend, target) of a repair run and what became of it.
+type pair struct {
+	// order is the pair's place in the report (backend, then target): the
+	// order plans are shown in and summary lines are written in.
+	order  int
+	b      *inspect.BackendReport
+	target string
+
+	// sign: --sign signs this pair's published list even when nothing
+	// needs re-merging (a complete list found unsigned).
+	sign bool
+
+	plan    *repair.Plan
+	planErr error
+	res     *repair.Result
+	execErr error
+	// log is the pair's own step lines, printed in one block with its
+	// result so that concurrent pairs never interleave.
+	log strings.Builder
+}
+
+// writes reports whether the pair's plan will write something.
+func (p *pair) writes() bool {
+	return p.planErr == nil && p.plan != nil && p.plan.Refusal == "" && (!p.plan.NoOp || p.sign)
+}
+
+func actionable(pairs []*pair) []*pair {
+	var out []*pair
+	for _, p := range pairs {
+		if p.writes() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pairRunner plans and executes pairs on a bounded pool of workers, all
+// through one client.
+type pairRunner struct {
+	// inFlight is the most pairs worked on at once.
+	inFlight int
+	c        *registry.Client
+	l        *loaded
+	f        repairFlags
+	opts     []repair.Option
+	out      *repairOutput
+}
+
+// run calls fn on every pair, inFlight at a time, with the live
+// display (or nothing, off a terminal) counting them. No new pair starts
+// once ctx is cancelled.
+func (r *pairRunner) run(ctx context.Context, phase string, pairs []*pair, fn func(context.Context, *pair)) {
+	r.out.begin(phase, len(pairs))
+	defer r.out.end()
+	next := make(chan *pair)
+	var wg sync.WaitGroup
+	for range min(r.inFlight, len(pairs)) {
+		wg.Go(func() {
+			for p := range next {
+				if ctx.Err() == nil {
+					fn(ctx, p)
+				}
+				r.out.pairDone(p.failed())
+			}
+		})
+	}
+	for _, p := range pairs {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+}
+
+func (p *pair) failed() bool {
+	return p.planErr != nil || p.execErr != nil
+}
+
+func (r *pairRunner) plan(ctx context.Context, p *pair) {
+	p.plan, p.planErr = repair.NewPlan(ctx, r.c, r.l.cfg, r.l.rel, p.b, p.target, r.opts...)
+	if p.planErr != nil && ctx.Err() == nil {
+		r.out.errorf("remerge: %s\n", oneLine(p.planErr.Error()))
+	}
+}
+
+// planOnly plans a pair; with print (the dry run) its plan and the bytes
+// it would publish are printed as one block as soon as it is planned.
+func (r *pairRunner) planOnly(print bool) func(context.Context, *pair) {
+	return func(ctx context.Context, p *pair) {
+		r.plan(ctx, p)
+		if !print || p.plan == nil {
+			return
+		}
+		if p.plan.Refusal != "" {
+			return // said once, in the closing summary
+		}
+		var text strings.Builder
+		text.WriteString(p.plan.String())
+		if p.writes() && !p.plan.NoOp {
+			fmt.Fprintf(&text, "\n%s in %s would publish:\n%s\n", p.plan.Suffix, p.plan.Target, p.plan.ListJSON())
+		}
+		r.f.signFlags.dryRun(&text, p.plan)
+		r.out.block(text.String(), text.String())
+	}
+}
+
+// planAndExecute is --yes: each pair is executed as soon as it is planned,
+// and printed in one block, plan and result.
+func (r *pairRunner) planAndExecute(ctx context.Context, p *pair) {
+	r.plan(ctx, p)
+	if p.plan == nil {
+		return
+	}
+	if !p.writes() {
+		if p.plan.Refusal == "" { // a refusal is said once, in the closing summary
+			r.out.block(p.plan.String(), "")
+		}
+		return
+	}
+	r.exec(ctx, p)
+	r.out.block(p.plan.String()+p.log.String(), p.resultText())
+}
+
+// execute is a pair whose plan was confirmed (and shown already).
+func (r *pairRunner) execute(ctx context.Context, p *pair) {
+	r.exec(ctx, p)
+	r.out.block(p.log.String(), p.resultText())
+}
+
+func (r *pairRunner) exec(ctx context.Context, p *pair) {
+	verb := "re-merging %s into %s:"
+	if p.plan.NoOp {
+		verb = "signing %s in %s:"
+	}
+	fmt.Fprintf(&p.log, "\n"+verb+"\n", p.plan.Suffix, p.plan.Target)
+	progress := progressPrinter(&p.log, r.out.addBytes)
+	p.res, p.execErr = repair.Execute(ctx, r.c, p.plan, append(slices.Clip(r.opts), repair.WithEvents(progress))...)
+	if p.res != nil {
+		p.log.WriteString(p.res.String())
+	}
+	if p.execErr != nil && ctx.Err() == nil {
+		r.out.errorf("remerge: repair %s in %s: %s\n", p.plan.Suffix, p.plan.Target, oneLine(p.execErr.Error()))
+	}
+}
+
+// resultText is what a terminal shows of an executed pair: its result,
+// without the step lines the live display stands for.
+func (p *pair) resultText() string {
+	if p.res == nil {
+		return fmt.Sprintf("%s in %s: failed: %s\n", p.plan.Suffix, p.plan.Target, oneLine(p.execErr.Error()))
+	}
+	return p.res.String()
 }
 
 // reconcileAudit settles the audit log's re-merges left open by a run that
@@ -120,104 +296,4 @@ func listOrNone(l []string) string {
 		return "none"
 	}
 	return strings.Join(l, ", ")
-}
-
-// repairSummary collects, per backend and target, what repair leaves
-// broken and why; it is the closing summary, so a long plan listing does
-// not hide it, and its emptiness is the exit code.
-type repairSummary struct {
-	left []string
-}
-
-func (s *repairSummary) add(format string, args ...any) {
-	s.left = append(s.left, fmt.Sprintf(format, args...))
-}
-
-// plan decides, per backend of the report, what to do: leave it alone
-// (with the reason), or plan it in each selected target. It returns the
-// plans that will write something.
-func (s *repairSummary) plan(ctx context.Context, c *registry.Client, l *loaded, f repairFlags, rep *inspect.Report, opts []repair.Option, stdout, stderr io.Writer) []*repair.Plan {
-	var plans []*repair.Plan
-	targets := f.targetNames(l.cfg)
-	for _, b := range rep.Backends {
-		if why := whyLeftAlone(b, f.force); why != "" {
-			s.add("%s: %s", b.Suffix, why)
-			continue
-		}
-		if b.Verdict == inspect.VerdictOK && f.all && !f.wantsAny(b) {
-			continue
-		}
-		noop := true
-		for _, t := range targets {
-			p, err := repair.NewPlan(ctx, c, l.cfg, l.rel, b, t, opts...)
-			if err != nil {
-				fmt.Fprintf(stderr, "remerge: %s\n", oneLine(err.Error()))
-				s.add("%s in %s: could not plan: %s", b.Suffix, t, oneLine(err.Error()))
-				noop = false
-				continue
-			}
-			if p.Refusal == "" { // a refusal is said once, in the closing summary
-				fmt.Fprint(stdout, p.String())
-			}
-			switch {
-			case p.Refusal != "":
-				s.add("%s in %s: %s", b.Suffix, t, p.Refusal)
-				noop = false
-			case !p.NoOp:
-				plans = append(plans, p)
-				noop = false
-			case f.wants(b, t):
-				plans = append(plans, p) // healthy but unsigned: --sign signs it
-			}
-		}
-		if noop && b.Verdict != inspect.VerdictOK {
-			s.add("%s: inspect judged it %s (%s), but no selected target needs a change", b.Suffix, b.Verdict, orNone(strings.Join(b.Problems, "; ")))
-		}
-		s.otherTargets(b, f, l.cfg)
-	}
-	return plans
-}
-
-// otherTargets: with --target, a backend broken in a target not selected
-// stays broken there.
-func (s *repairSummary) otherTargets(b *inspect.BackendReport, f repairFlags, cfg inspect.Config) {
-	if len(f.targets) == 0 || b.Verdict == inspect.VerdictOK {
-		return
-	}
-	for _, t := range cfg.Targets {
-		if slices.Contains(f.targets, t.Name) {
-			continue
-		}
-		if ts := b.Targets[t.Name]; ts != nil && ts.State != inspect.TagComplete {
-			s.add("%s in %s: not selected (--target); its release tag is %s", b.Suffix, t.Name, ts.State)
-		}
-	}
-}
-
-// close prints what is left broken and why; errBroken (exit 1) when
-// anything is.
-func (s *repairSummary) close(w io.Writer) error {
-	if len(s.left) == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\nleft broken:\n")
-	for _, l := range s.left {
-		fmt.Fprintf(w, "  %s\n", l)
-	}
-	return errBroken
-}
-
-// progressPrinter prints each step, and each cross-registry copy once it
-// completes (a byte count per leg, not a line per chunk).
-func progressPrinter(w io.Writer) func(repair.Event) {
-	return func(e repair.Event) {
-		switch e := e.(type) {
-		case repair.StepEvent:
-			fmt.Fprintf(w, "  [%d/%d] %s\n", e.Index, e.Total, e.Text)
-		case repair.BytesEvent:
-			if e.Total > 0 && e.Done == e.Total {
-				fmt.Fprintf(w, "        %s: copied %s from the other registry\n", e.Leg, humanize.IBytes(uint64(e.Done)))
-			}
-		}
-	}
 }

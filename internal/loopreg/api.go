@@ -188,3 +188,12 @@ func (r *Registry) Snapshot() (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// Checkpoint records the registry's whole storage and returns a function
+// that puts it back, so a benchmark can measure a destructive run (a
+// repair) twice on the same state without seeding twice. Restore only
+// while no request is in flight.
+func (r *Registry) Checkpoint() (restore func()) {
+	files, children := r.driver.checkpoint()
+	return func() { r.driver.restore(files, children) }
+}

@@ -398,3 +398,35 @@ func (w *memWriter) Commit(context.Context) error {
 	return nil
 
 }
+
+// checkpoint copies the driver's state; restore puts a copy back. Files
+// are deep-copied, so writes after the checkpoint (appends into a
+// chunk's spare room included) never reach it.
+func (d *memDriver) checkpoint() (files map[string]*memFile, children map[string]map[string]struct{}) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return copyState(d.files, d.children)
+}
+
+func (d *memDriver) restore(files map[string]*memFile, children map[string]map[string]struct{}) {
+	files, children = copyState(files, children)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.files, d.children = files, children
+}
+
+func copyState(files map[string]*memFile, children map[string]map[string]struct{}) (map[string]*memFile, map[string]map[string]struct{}) {
+	fs := make(map[string]*memFile, len(files))
+	for p, f := range files {
+		fs[p] = &memFile{chunks: [][]byte{bytes.Join(f.bytesFrom(0), nil)}, size: f.size, mod: f.mod}
+	}
+	cs := make(map[string]map[string]struct{}, len(children))
+	for dir, entries := range children {
+		m := make(map[string]struct{}, len(entries))
+		for e := range entries {
+			m[e] = struct{}{}
+		}
+		cs[dir] = m
+	}
+	return fs, cs
+}

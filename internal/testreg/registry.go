@@ -9,8 +9,10 @@ package testreg
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"go.uber.org/goleak"
@@ -33,7 +35,10 @@ type Registry struct {
 // Option configures New.
 type Option func(*options)
 
-type options struct{ user, pass string }
+type options struct {
+	user, pass string
+	tagPage    int
+}
 
 // The seeding types and helpers, under the names tests have always used.
 type (
@@ -70,6 +75,30 @@ func WithAuth(user, pass string) Option {
 	return func(o *options) { o.user, o.pass = user, pass }
 }
 
+// WithTagPage makes the registry list tags n a page at most, asked or
+// not, with a Link header to the next page, as quay.io (50-100) does;
+// distribution alone lists every tag at once unless the client asks for
+// a page size.
+func WithTagPage(n int) Option {
+	return func(o *options) { o.tagPage = n }
+}
+
+// tagPages caps the n of every tag listing at page.
+func tagPages(page int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if Classify(r.URL.Path) == KindTags {
+				q := r.URL.Query()
+				if n, err := strconv.Atoi(q.Get("n")); err != nil || n <= 0 || n > page {
+					q.Set("n", strconv.Itoa(page))
+					r.URL.RawQuery = q.Encode()
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // New starts a counted registry. Call Close to stop it.
 func New(opts ...Option) (*Registry, error) {
 	var o options
@@ -78,6 +107,9 @@ func New(opts ...Option) (*Registry, error) {
 	}
 	r := &Registry{rec: newRecorder()}
 	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap)}
+	if o.tagPage > 0 {
+		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
+	}
 	if o.user != "" {
 		path, err := r.writeHtpasswd(o.user, o.pass)
 		if err != nil {

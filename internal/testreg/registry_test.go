@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"go.uber.org/goleak"
 )
 
@@ -333,4 +335,36 @@ func doPlain(t *testing.T, req *http.Request) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// WithTagPage serves at most n tags a page, asked for more or not asking,
+// and a client following the Link header gets them all.
+func TestTagPages(t *testing.T) {
+	ctx := context.Background()
+	r := Start(t, WithTagPage(2))
+	img, err := r.PushImage(ctx, "a/b", amd64, ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"t1", "t2", "t3", "t4", "t5"} {
+		if err := r.Tag(ctx, "a/b", tag, img.Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := r.Tags(ctx, "a/b")
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first page: %v (%v), want 2 tags", first, err)
+	}
+	r.ResetStats()
+	repo, err := name.NewRepository(r.Repo("a/b"), name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := remote.List(repo, remote.WithContext(ctx))
+	if err != nil || len(all) != 5 {
+		t.Fatalf("following the pages: %v (%v), want 5 tags", all, err)
+	}
+	if pages := r.Stats().Requests(http.MethodGet, KindTags); pages != 3 {
+		t.Errorf("%d pages for 5 tags, want 3", pages)
+	}
 }
