@@ -12,7 +12,7 @@ import (
 // confirmDialog asks before a re-merge writes anything. It never acts by
 // itself: Update returns a typed action that the root model carries out.
 type confirmDialog struct {
-	// Suffixes are the backends to re-merge, one after the other.
+	// Suffixes are the backends to re-merge, side by side.
 	Suffixes []string
 	// All is true for "re-merge every repairable backend".
 	All bool
@@ -59,7 +59,7 @@ func (d *confirmDialog) box(width, height int, p *planState, s *Styles) modalBox
 	var body []string
 	if d.All {
 		title = fmt.Sprintf("Re-merge %d repairable backend(s)?", len(d.Suffixes))
-		body = append(body, "They run one after the other; the release is re-inspected at the end.")
+		body = append(body, "They run side by side, up to 8 at once; each row shows its own end, and the release is re-inspected after the last.")
 		list := strings.Join(d.Suffixes, " ")
 		if len(d.Suffixes) == 0 {
 			list = "(no repairable backend)"
