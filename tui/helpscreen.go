@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // helpScreen is the ? screen: every key, then the legend of every glyph
@@ -26,6 +27,8 @@ func (h helpScreen) box(m *Model) modalBox {
 	body = append(body, legendLine("cells    ", glyphs.CellLegend()))
 	body = append(body, legendLine("tags     ", glyphs.TagLegend()))
 	body = append(body, legendLine("         ", []string{glyphs.UserFacing.Legend()}))
+	body = append(body, legendLine("signed   ", report.SignatureLegend))
+	body = append(body, m.styles.Muted.Render("A signature mark follows a complete release tag's symbol: ✓∅ is complete and unsigned."))
 	body = append(body, m.styles.Muted.Render("Narrow screens show verdicts and tag states as their symbol alone."))
 	return layoutModal(m.width, m.height, 100, "Keys and glyphs", body)
 }
