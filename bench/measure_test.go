@@ -123,18 +123,27 @@ func (r *inspectRun) ratio() float64 {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// budget is what the issue allows a full inspect to send: one manifest
-// request per (digest, repo), one per (target, tag) (a GET for the release
-// tag, a HEAD for the others), plus token fetches. Pings and tag listings are not in the formula; they are paid
-// for by the tags they spare (a tag absent from the listing is not
-// fetched), so they count against the same total.
+// budget is what a full inspect needs to send: one manifest request per
+// (digest, repo), one per (target, tag) (a GET for the release tag, a HEAD
+// for the others: targets are never listed), plus token fetches; and the
+// lookups the later issues ask for: per distinct image of other digests
+// under a tag, reading its labels (a child manifest GET and a config blob
+// GET; provenance), and per distinct (target, digest) of a complete tag's
+// list and children, its signature (on a registry without the referrers
+// API: the API's 404, the referrers tag, the .sig tag). Pings and the
+// anchor listing are not in the formula; they count against the total.
 type budget struct {
 	digestRepo int // distinct (digest, repo) pairs
 	targetTag  int // (target, tag) pairs probed
 	tokens     int // token fetches seen
+	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
+	provenance int // 2 per distinct (target, image of other digests)
+	signatures int // 3 per distinct (target, digest) whose signature is looked up
 }
 
-func (b budget) total() int { return b.digestRepo + b.targetTag + b.tokens }
+func (b budget) total() int {
+	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.provenance + b.signatures
+}
 
 // budgetOf derives the budget from what the run reported: every leg digest
 // in every repo, the children of a release tag in its target (probed when
@@ -142,11 +151,33 @@ func (b budget) total() int { return b.digestRepo + b.targetTag + b.tokens }
 func budgetOf(r *inspectRun) budget {
 	pairs := digestRepoPairs(r.report)
 	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
+	prov, sigs := map[pair]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
+			release := ""
+			for _, st := range t.Tags {
+				if st.Role == inspect.RoleRelease || st.Role == inspect.RoleBranch {
+					release = st.Digest
+				}
+			}
+			for _, st := range t.Tags {
+				if st.Role != inspect.RoleRelease && st.Role != inspect.RoleBranch && st.Digest != "" && st.Digest != release {
+					b.elsewhere++
+				}
+				if st.Provenance != nil {
+					prov[pair{t.Repo, st.Digest}] = true
+				}
+				if st.Signature != nil {
+					sigs[pair{t.Repo, st.Digest}] = true
+					for d := range st.Signature.Children {
+						sigs[pair{t.Repo, d}] = true
+					}
+				}
+			}
 		}
 	}
+	b.provenance, b.signatures = 2*len(prov), 3*len(sigs)
 	return b
 }
 

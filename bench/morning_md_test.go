@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // historySame is how much slower a run with tag history may be and still
@@ -38,6 +39,15 @@ func (m *measurement) morningTargets() []target {
 			measured: fmt.Sprintf("%d repairable before, %d after; exit %d (%d unrepairable left)", ir.report.Summary.Repairable, rr.after.Repairable, rr.exit, rr.after.Unrepairable),
 			pass:     rr.after.Repairable == 0 && (rr.exit == 1) == rr.after.Broken(),
 		},
+	}
+	if tr := mr.throttledRepair; tr != nil {
+		allowed := 3*rr.wall + time.Second
+		out = append(out, target{
+			name: fmt.Sprintf("repair --all under %.0f%% HTML 429s within 3x clean + 1 s, and heals the same", throttleRate*100),
+			measured: fmt.Sprintf("%s vs %s clean: %.2fx (%d 429s; allowed %s); %d repairable after, exit %d", tr.wall.Round(time.Millisecond), rr.wall.Round(time.Millisecond),
+				float64(tr.wall)/float64(rr.wall), tr.quay.Status(429)+tr.hub.Status(429), allowed.Round(time.Millisecond), tr.after.Repairable, tr.exit),
+			pass: tr.wall <= allowed && tr.after == rr.after && tr.exit == rr.exit,
+		})
 	}
 	for _, h := range []struct {
 		what       string

@@ -149,8 +149,8 @@ func minimumOf(rep *inspect.Report, quay, hub testreg.Stats) minimum {
 // proxies at latency d, output to a pipe (no terminal), then inspects at
 // no latency to see what is left. before is an inspect of the same state
 // just before, for the minimum and the inspection's share.
-func (f *fixture) runRepairAll(ctx context.Context, d time.Duration, conc int, before *inspectRun, name string) (*repairAllRun, error) {
-	f.setLatency(d)
+func (f *fixture) runRepairAll(ctx context.Context, d time.Duration, conc int, before *inspectRun, name string, faults ...testreg.Fault) (*repairAllRun, error) {
+	f.setLatency(d, faults...)
 	rel := f.release()
 	cmd := exec.CommandContext(ctx, f.remerge, "repair", "--all", "--yes",
 		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
@@ -227,8 +227,12 @@ type morningRun struct {
 	inspect, histInspect *inspectRun
 	repair, histRepair   *repairAllRun
 	// floorInspect and floorRepair are the same runs at no latency.
-	floorInspect           *inspectRun
-	floorRepair            *repairAllRun
+	floorInspect *inspectRun
+	floorRepair  *repairAllRun
+	// throttledRepair is repair --all at 20 ms with 30% of requests
+	// answered like quay.io throttles (HTML 429, no Retry-After);
+	// throttledAfter is what an inspect finds once it is done.
+	throttledRepair        *repairAllRun
 	historySeed            time.Duration
 	historyListed, pageLen int
 	historyPages           int
@@ -253,6 +257,15 @@ func measureMorning(ctx context.Context, main *fixture, logf func(string, ...any
 	if m.inspect, m.repair, err = f.inspectAndRepair(ctx, last, "plain", logf); err != nil {
 		return nil, err
 	}
+	restoreQuay()
+	restoreHub()
+	// The same repair under quay-style throttling, from the same state.
+	if m.throttledRepair, err = f.runRepairAll(ctx, last, concurrency, m.inspect, "throttled", testreg.QuayThrottle(throttleRate)); err != nil {
+		return nil, fmt.Errorf("throttled repair --all: %w", err)
+	}
+	logf("repair --all under %.0f%% throttling at %s: %s (%.2fx the clean one's %s), %d 429s, after: %+v", throttleRate*100, last,
+		m.throttledRepair.wall.Round(time.Millisecond), float64(m.throttledRepair.wall)/float64(m.repair.wall), m.repair.wall.Round(time.Millisecond),
+		m.throttledRepair.quay.Status(429)+m.throttledRepair.hub.Status(429), m.throttledRepair.after)
 	restoreQuay()
 	restoreHub()
 	// The same at no added latency: what the requests cost on this
