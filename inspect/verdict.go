@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // judgeInput is what judge needs beyond the backend itself.
@@ -288,13 +290,8 @@ func sortedTags(ts *TargetStatus) []string {
 	return tags
 }
 
-// short abbreviates a digest for prose: sha256:0537 7fe6 (12 hex).
-func short(d string) string {
-	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
-		return d[:i+13]
-	}
-	return d
-}
+// short abbreviates a digest for prose (manifest.Short: sha256: and 12 hex).
+func short(d string) string { return manifest.Short(d) }
 
 func shortAll(ds []string) []string {
 	out := make([]string, len(ds))

@@ -369,10 +369,5 @@ func (p *Plan) healthy() bool {
 	return !slices.ContainsFunc(p.Tags, TagMove.Pending)
 }
 
-func short(d string) string {
-	const n = len("sha256:") + 12
-	if len(d) > n {
-		return d[:n]
-	}
-	return d
-}
+// short abbreviates a digest for prose (manifest.Short: sha256: and 12 hex).
+func short(d string) string { return manifest.Short(d) }
