@@ -112,11 +112,6 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 	return missing, nil
 }
 
-func (p *prober) repoOf(target string) string {
-	t, _ := p.e.s.cfg.Target(target)
-	return t.Repo
-}
-
 // setDigestError records why a leg's digest could not be told.
 func (e *engine) setDigestError(suffix string, leg int, why string) {
 	e.mu.Lock()

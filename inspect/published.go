@@ -124,7 +124,12 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 		l.repos[repo.String()] = e
 	}
 	l.mu.Unlock()
-	e.once.Do(func() { e.tags, e.err = c.Tags(ctx, repo) })
+	e.once.Do(func() {
+		e.tags, e.err = c.Tags(ctx, repo)
+		if cls, _ := registry.Classify(e.err); cls == registry.NotFound {
+			e.tags, e.err = nil, nil // a repo that does not exist has no tag
+		}
+	})
 	return e.tags, e.err
 }
 

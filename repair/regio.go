@@ -58,15 +58,6 @@ func readConfig(ctx context.Context, c *registry.Client, repo name.Repository, d
 	return inspect.ReadConfig(ctx, c, repo, dgst)
 }
 
-// listTags lists a repo's tags; a repo that does not exist has none.
-func listTags(ctx context.Context, c *registry.Client, repo name.Repository) ([]string, error) {
-	tags, err := c.Tags(ctx, repo)
-	if isNotFound(err) {
-		return nil, nil
-	}
-	return tags, err
-}
-
 // writer does the writes of one Execute through one Pusher: tokens and
 // pings are shared by every write of the repair, and go-containerregistry's
 // per-digest memory of finished uploads lives no longer than the repair (a
