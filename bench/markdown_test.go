@@ -29,7 +29,7 @@ func (m *measurement) markdown() string {
 		"go-skynet/local-ai-backends", "go-skynet/ci-cache", "localai/localai-backends")
 	w("- seeded straight into the registries in %s; the measured config names the proxies only\n", secs(f.seedTime))
 	w("- measured: the real binary as a subprocess, `remerge inspect --config <proxied> --release %s --run %s --sha %s --format json --concurrency %d`; "+
-		"wall time from start to exit; peak RSS is the child's `ru_maxrss`\n", f.rel.Ref, f.rel.Run, f.rel.SHA, concurrency)
+		"wall time from start to exit; peak RSS is the child's VmHWM, read from /proc while it runs (its ru_maxrss would carry over this process's size across fork and exec)\n", f.rel.Ref, f.rel.Run, f.rel.SHA, concurrency)
 	if len(m.inspect) > 0 {
 		w("- what it found: %s\n", verdicts(m.inspect[0].report))
 	}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,7 +26,7 @@ type inspectRun struct {
 	// concurrency is the per-registry limit given with --concurrency.
 	concurrency int
 	wall        time.Duration
-	// rssKiB is the child's peak resident set (getrusage ru_maxrss, KiB on
+	// rssKiB is the child's peak resident set (VmHWM read while it runs; KiB on
 	// Linux).
 	rssKiB int64
 	// cpu is the child's user plus system CPU time; serverCPU is the bench
@@ -53,7 +56,7 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	self0 := selfCPU()
 	start := time.Now()
-	err := cmd.Run()
+	hwm, err := runWatched(cmd)
 	wall := time.Since(start)
 	served := selfCPU() - self0
 	var exit *exec.ExitError
@@ -61,8 +64,8 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 		return nil, fmt.Errorf("remerge inspect: %w\n%s", err, stderr.Bytes())
 	}
 	r := &inspectRun{latency: d, concurrency: conc, wall: wall, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
+	r.rssKiB = hwm
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssKiB = ru.Maxrss
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	r.report = &inspect.Report{}
@@ -73,6 +76,48 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 		return nil, fmt.Errorf("inspect reported %d backends, seeded %d", len(r.report.Backends), len(f.seeded.Backends))
 	}
 	return r, nil
+}
+
+// runWatched runs cmd and returns its peak resident set in KiB, the
+// VmHWM of /proc/<pid>/status read every 5 ms while it runs (the last
+// read before it exits). getrusage's ru_maxrss cannot tell: Linux carries
+// the parent's high-water mark over into a child across fork and exec, so
+// every child of this benchmark, whose registries hold the release in
+// memory, would report the benchmark's own size.
+func runWatched(cmd *exec.Cmd) (int64, error) {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var (
+		hwm  atomic.Int64
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+						if n, err := strconv.ParseInt(f[1], 10, 64); err == nil && n > hwm.Load() {
+							hwm.Store(n)
+						}
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	err := cmd.Wait()
+	close(done)
+	wg.Wait()
+	return hwm.Load(), err
 }
 
 // selfCPU is this process's user plus system CPU time so far.

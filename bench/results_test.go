@@ -149,7 +149,7 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 	return m, nil
 }
 
-// mib converts ru_maxrss (KiB on Linux) to MB of 2^20 bytes.
+// mib converts KiB (VmHWM) to MB of 2^20 bytes.
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
 // target is one goal of the issue with its measured figure.
