@@ -107,6 +107,8 @@ type Client struct {
 	base      []remote.Option
 	puller    *remote.Puller
 	pusher    *remote.Pusher
+	// referrers remembers which hosts serve the referrers API.
+	referrers referrersHosts
 }
 
 // New builds a Client. Nothing is sent until the first call.

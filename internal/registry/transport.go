@@ -126,7 +126,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait = backoff(failures, t.maxWait)
 			failures++
 		default:
-			return t.answer(req, resp, s, cancel, attempt, t.now().Sub(start))
+			resp, err := t.answer(req, resp, s, cancel, attempt, t.now().Sub(start))
+			if err == nil {
+				watchReferrers(req, resp)
+			}
+			return resp, err
 		}
 		drain(resp.Body)
 		s.done()
