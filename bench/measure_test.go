@@ -175,7 +175,8 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // under a tag, reading its labels (a child manifest GET and a config blob
 // GET; provenance), and per distinct (target, digest) of a complete tag's
 // list and children, its signature (on a registry without the referrers
-// API: the API's 404, the referrers tag, the .sig tag). Pings and the
+// API: the referrers tag and the .sig tag, once the first probe of the API
+// per registry has learnt it is absent). Pings and the
 // anchor listing are not in the formula; they count against the total.
 type budget struct {
 	digestRepo int // distinct (digest, repo) pairs
@@ -183,7 +184,7 @@ type budget struct {
 	tokens     int // token fetches seen
 	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
 	provenance int // 2 per distinct (target, image of other digests)
-	signatures int // 3 per distinct (target, digest) whose signature is looked up
+	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
 
 func (b budget) total() int {
@@ -222,7 +223,10 @@ func budgetOf(r *inspectRun) budget {
 			}
 		}
 	}
-	b.provenance, b.signatures = 2*len(prov), 3*len(sigs)
+	b.provenance, b.signatures = 2*len(prov), 2*len(sigs)
+	if len(sigs) > 0 {
+		b.signatures += 2 // one referrers API probe per registry, remembered
+	}
 	return b
 }
 
