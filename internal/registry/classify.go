@@ -166,15 +166,20 @@ func oneLine(s string) string {
 
 // Patterns that carry secrets in error text: auth headers, bearer/basic
 // values, token-ish query parameters and JSON fields, userinfo in URLs.
+// secretPatterns are the credentials Redact removes. Each has needles, of
+// which a text must hold one (lower-cased) for the pattern to match at all:
+// the regexps cost more than the rest of handling a 404, and nearly every
+// error text holds none, so they run only where they could match.
 var secretPatterns = []struct {
-	re   *regexp.Regexp
-	repl string
+	re      *regexp.Regexp
+	repl    string
+	needles []string
 }{
-	{regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+`), "${1}[redacted]"},
-	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}`), "${1} [redacted]"},
-	{regexp.MustCompile(`(?i)([?&;]\s*(?:access_token|refresh_token|id_token|token|password|passwd|secret|signature|x-amz-signature|sig)=)[^&\s"']*`), "${1}[redacted]"},
-	{regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|token|password|secret|auth|identitytoken|registrytoken)"\s*:\s*")[^"]*`), "${1}[redacted]"},
-	{regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@`), "${1}[redacted]@"},
+	{regexp.MustCompile(`(?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}]+`), "${1}[redacted]", []string{"authorization"}},
+	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}`), "${1} [redacted]", []string{"bearer", "basic"}},
+	{regexp.MustCompile(`(?i)([?&;]\s*(?:access_token|refresh_token|id_token|token|password|passwd|secret|signature|x-amz-signature|sig)=)[^&\s"']*`), "${1}[redacted]", []string{"="}},
+	{regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|token|password|secret|auth|identitytoken|registrytoken)"\s*:\s*")[^"]*`), "${1}[redacted]", []string{`"`}},
+	{regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@`), "${1}[redacted]@", []string{"@"}},
 }
 
 // Redact removes credentials from s: Authorization header values, bearer
@@ -182,11 +187,24 @@ var secretPatterns = []struct {
 // fields, and user:password@ in URLs. Every error text this package hands
 // out goes through it; callers may use it on text of their own.
 func Redact(s string) string {
+	lower := foldForNeedles(s)
 	for _, p := range secretPatterns {
-		s = p.re.ReplaceAllString(s, p.repl)
+		for _, n := range p.needles {
+			if strings.Contains(lower, n) {
+				s = p.re.ReplaceAllString(s, p.repl)
+				lower = foldForNeedles(s)
+				break
+			}
+		}
 	}
 	return s
 }
+
+// foldForNeedles lower-cases s as the patterns' (?i) folds it: besides
+// ASCII, the long s (ſ) and the Kelvin sign (K) fold to s and k.
+var needleFolder = strings.NewReplacer("ſ", "s", "\u212a", "k")
+
+func foldForNeedles(s string) string { return needleFolder.Replace(strings.ToLower(s)) }
 
 // redactedError keeps the wrapped error for errors.Is/As (Classify needs the
 // *ggcrtransport.Error) while its text never shows a credential.

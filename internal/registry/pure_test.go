@@ -142,6 +142,11 @@ func TestRedact(t *testing.T) {
 			}
 		})
 	}
+	// Needles are checked as the patterns fold case: the long s still
+	// reads as "basic".
+	if got := Redact("Baſic dXNlcjpodW50ZXIy"); strings.Contains(got, "dXNlcjpodW50ZXIy") {
+		t.Errorf("Redact kept a credential behind a folded letter: %q", got)
+	}
 	if got := Redact("MANIFEST_UNKNOWN: manifest unknown"); got != "MANIFEST_UNKNOWN: manifest unknown" {
 		t.Errorf("Redact changed harmless text: %q", got)
 	}
