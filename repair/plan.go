@@ -327,7 +327,7 @@ func readSource(ctx context.Context, c *registry.Client, dst name.Repository, sr
 	if m.IsList() {
 		return lp, manifest.Child{}, nil, fmt.Errorf("child %s is itself a list (%s); expected a single-platform manifest", short(leg.Digest), mt)
 	}
-	config, err := readConfig(ctx, c, repo, m.Config.Digest)
+	config, err := inspect.ReadConfig(ctx, c, repo, m.Config.Digest)
 	if err != nil {
 		return lp, manifest.Child{}, nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
@@ -51,11 +50,6 @@ func getManifest(ctx context.Context, c *registry.Client, ref name.Reference) ([
 		}
 	}
 	return raw, manifest.MediaTypeOf(string(desc.MediaType), raw), nil
-}
-
-// readConfig reads an image config, bounded and checked (inspect's reader).
-func readConfig(ctx context.Context, c *registry.Client, repo name.Repository, dgst string) ([]byte, error) {
-	return inspect.ReadConfig(ctx, c, repo, dgst)
 }
 
 // writer does the writes of one Execute through one Pusher: tokens and

@@ -137,14 +137,14 @@ func Judge(m Manifest, want []Expected, child func(digest string) ChildState) Ju
 		c := child(e.Digest)
 		switch c.Presence {
 		case Absent:
-			missing = append(missing, short(e.Digest))
+			missing = append(missing, Short(e.Digest))
 			continue
 		case Unanswered, NotProbed:
 			why := c.Err
 			if why == "" {
 				why = "not probed"
 			}
-			unknown = append(unknown, fmt.Sprintf("%s (%s)", short(e.Digest), why))
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", Short(e.Digest), why))
 			continue
 		}
 		if lie := misstated(e, exp[e.Digest], c); lie != "" {
@@ -173,24 +173,21 @@ func misstated(e Descriptor, want Expected, c ChildState) string {
 		if e.Size < 0 {
 			declared = "no size"
 		}
-		return fmt.Sprintf("gives child %s %s but the registry serves %d: pulls of it fail", short(e.Digest), declared, c.Size)
+		return fmt.Sprintf("gives child %s %s but the registry serves %d: pulls of it fail", Short(e.Digest), declared, c.Size)
 	case c.MediaType != "" && e.MediaType != "" && e.MediaType != c.MediaType:
-		return fmt.Sprintf("gives child %s media type %s but the registry serves %s", short(e.Digest), e.MediaType, c.MediaType)
+		return fmt.Sprintf("gives child %s media type %s but the registry serves %s", Short(e.Digest), e.MediaType, c.MediaType)
 	case want.Platform != "" && e.Platform != "" && !SamePlatform(e.Platform, want.Platform):
-		return fmt.Sprintf("names child %s as %s; it is the %s leg", short(e.Digest), e.Platform, want.Platform)
+		return fmt.Sprintf("names child %s as %s; it is the %s leg", Short(e.Digest), e.Platform, want.Platform)
 	case want.Platform != "" && e.Platform == "":
-		return fmt.Sprintf("names child %s with no platform: clients cannot pick it", short(e.Digest))
+		return fmt.Sprintf("names child %s with no platform: clients cannot pick it", Short(e.Digest))
 	}
 	return ""
 }
 
-// short abbreviates a digest for prose: sha256: and 12 hex.
-func short(d string) string {
+// Short abbreviates a digest for prose: sha256: and 12 hex.
+func Short(d string) string {
 	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
 		return d[:i+13]
 	}
 	return d
 }
-
-// Short abbreviates a digest for prose: sha256: and 12 hex.
-func Short(d string) string { return short(d) }

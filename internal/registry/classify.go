@@ -51,8 +51,10 @@ func Classify(err error) (Class, string) {
 	if err == nil {
 		return Other, ""
 	}
+	// Only a plain-HTTP refusal needs the whole text first (every 404
+	// comes through here: its text is redacted once, below).
 	var plain *PlainHTTPError
-	if msg := oneLine(Redact(err.Error())); errors.As(err, &plain) && !strings.Contains(msg, plain.Error()) {
+	if errors.As(err, &plain) && !strings.Contains(oneLine(Redact(err.Error())), plain.Error()) {
 		// The refusal is what the user must act on. go-containerregistry
 		// reports it after the failed https attempt, long enough for the
 		// length cap to cut it off, so it goes first.
