@@ -198,11 +198,15 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	p := newProber(e, cancel)
 	p.start(ctx)
 	var wg sync.WaitGroup
-	for _, b := range e.rep.Backends {
+	for i, b := range e.rep.Backends {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.backend(ctx, b.Suffix)
+			// Earlier backends first at every registry, so each backend's
+			// chain (anchor, then cells, tags and signatures) moves on
+			// while later ones fill the free slots; shared work (the
+			// anchor listing) has priority 0 and goes first.
+			p.backend(registry.WithPriority(ctx, i+1), b.Suffix)
 		}()
 	}
 	wg.Wait()

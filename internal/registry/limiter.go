@@ -2,9 +2,32 @@ package registry
 
 import (
 	"context"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 )
+
+type priorityKey struct{}
+
+// WithPriority returns a context whose requests wait for a slot behind
+// every queued request of a lower priority number, and ahead of every one
+// of a higher number; requests of equal priority go in arrival order, and
+// a context without one has priority 0. The queue stays work-conserving: a
+// request never waits while a slot it fits is free.
+//
+// An inspection numbers its backends: without that, a slot goes to
+// whatever was asked first, so every backend's first step (on the anchor's
+// registry) runs before any backend's next one, and a registry that only
+// serves later steps sits idle while the first works through its queue.
+func WithPriority(ctx context.Context, prio int) context.Context {
+	return context.WithValue(ctx, priorityKey{}, prio)
+}
+
+func priorityOf(ctx context.Context) int {
+	p, _ := ctx.Value(priorityKey{}).(int)
+	return p
+}
 
 // hostState is what all workers share about one registry host: who may send
 // now, and what the host told us about its load.
@@ -49,6 +72,7 @@ func newHostState(maxInFlight int, now func() time.Time) *hostState {
 // waiter is one request queued for a slot; ready is closed once the slot is
 // its own.
 type waiter struct {
+	prio   int
 	stream bool
 	ready  chan struct{}
 	given  bool
@@ -73,9 +97,12 @@ func (h *hostState) acquire(ctx context.Context, stream bool) (*slot, error) {
 		// headers (see transport.wrapResponse).
 		stream = false
 	}
-	w := &waiter{stream: stream, ready: make(chan struct{})}
+	w := &waiter{prio: priorityOf(ctx), stream: stream, ready: make(chan struct{})}
 	h.mu.Lock()
-	h.queue = append(h.queue, w)
+	// Behind every waiter of the same or a more urgent priority: FIFO
+	// within a priority.
+	i := sort.Search(len(h.queue), func(i int) bool { return h.queue[i].prio > w.prio })
+	h.queue = slices.Insert(h.queue, i, w)
 	h.dispatchLocked()
 	h.mu.Unlock()
 	select {
@@ -107,7 +134,8 @@ func (h *hostState) fitsLocked(stream bool) bool {
 	return !stream || h.streams < h.max-1
 }
 
-// dispatchLocked lets queued requests go, oldest first, while they fit; a
+// dispatchLocked lets queued requests go, most urgent first and oldest
+// first within a priority, while they fit; a
 // blob download held back by its own bound does not hold back the requests
 // queued behind it. While the host is paused it arms a timer instead.
 func (h *hostState) dispatchLocked() {
