@@ -172,8 +172,8 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // (digest, repo), one per (target, tag) (a GET for the release tag, a HEAD
 // for the others: targets are never listed), plus token fetches; and the
 // lookups the later issues ask for: per distinct image of other digests
-// under a tag, reading its labels (a child manifest GET and a config blob
-// GET; provenance), and per distinct (target, digest) of a complete tag's
+// under a tag, reading its labels once, whichever targets hold it (a child
+// manifest GET and a config blob GET; provenance), and per distinct (target, digest) of a complete tag's
 // list and children, its signature (on a registry without the referrers
 // API: the referrers tag and the .sig tag, once the first probe of the API
 // per registry has learnt it is absent). Pings and the
@@ -183,7 +183,7 @@ type budget struct {
 	targetTag  int // (target, tag) pairs probed
 	tokens     int // token fetches seen
 	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
-	provenance int // 2 per distinct (target, image of other digests)
+	provenance int // 2 per distinct image of other digests
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
 
@@ -197,7 +197,7 @@ func (b budget) total() int {
 func budgetOf(r *inspectRun) budget {
 	pairs := digestRepoPairs(r.report)
 	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
-	prov, sigs := map[pair]bool{}, map[pair]bool{}
+	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
@@ -212,7 +212,7 @@ func budgetOf(r *inspectRun) budget {
 					b.elsewhere++
 				}
 				if st.Provenance != nil {
-					prov[pair{t.Repo, st.Digest}] = true
+					prov[st.Digest] = true
 				}
 				if st.Signature != nil {
 					sigs[pair{t.Repo, st.Digest}] = true

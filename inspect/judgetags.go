@@ -140,25 +140,40 @@ func (p *prober) headChild(ctx context.Context, repo, digest string) manifest.Ch
 	return p.childState(repo, digest, c)
 }
 
-// provenanceOf reads the labels of the image m (in repo) once per digest.
+// provenanceOf reads the labels of the image m once per digest: a digest
+// names the same config in every repo (ReadConfig checks the bytes), so
+// the first repo that asks reads it for all. When that read fails (the
+// child may be gone from that repo only), each other repo tries its own
+// copy, once.
 func (p *prober) provenanceOf(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
-	key := repo + "@" + m.Digest
+	first := p.provLookup(m.Digest, repo)
+	first.once.Do(func() { first.p, first.err = p.readProvenance(ctx, repo, m) })
+	if first.err == nil || first.repo == repo {
+		return first.p, first.err
+	}
+	own := p.provLookup(repo+"@"+m.Digest, repo)
+	own.once.Do(func() { own.p, own.err = p.readProvenance(ctx, repo, m) })
+	return own.p, own.err
+}
+
+// provLookup returns the lookup under key, made for repo when new.
+func (p *prober) provLookup(key, repo string) *provLookup {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	l, ok := p.provenance[key]
 	if !ok {
-		l = &provLookup{}
+		l = &provLookup{repo: repo}
 		p.provenance[key] = l
 	}
-	p.mu.Unlock()
-	l.once.Do(func() {
-		r, err := p.e.c.Repository(repo)
-		if err != nil {
-			l.err = err
-			return
-		}
-		l.p, l.err = ReadProvenance(ctx, p.e.c, r, m)
-	})
-	return l.p, l.err
+	return l
+}
+
+func (p *prober) readProvenance(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
+	r, err := p.e.c.Repository(repo)
+	if err != nil {
+		return manifest.Provenance{}, err
+	}
+	return ReadProvenance(ctx, p.e.c, r, m)
 }
 
 // recordHead keeps what a successful manifest HEAD answered.

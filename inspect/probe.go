@@ -40,13 +40,16 @@ type prober struct {
 	runErr       error
 	// heads: "repo@digest" -> what a successful manifest HEAD answered.
 	heads map[string]manifest.ChildState
-	// provenance: "repo@digest" -> labels of the image, read once.
+	// provenance: digest -> labels of the image, read once from the first
+	// repo that asks; "repo@digest" -> another repo's own read, when that
+	// first one failed.
 	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
 }
 
 type provLookup struct {
+	repo string // the repo read from
 	once sync.Once
 	p    manifest.Provenance
 	err  error

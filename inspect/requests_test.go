@@ -95,3 +95,42 @@ func TestInspectRequestBudget(t *testing.T) {
 	}
 	t.Logf("%d requests, %d signature lookups", total, sigs)
 }
+
+// TestProvenanceReadOncePerImage: latest names the previous release in both
+// targets (the hub-skipped fate), the same list by digest. Its labels are
+// read once, a child manifest GET and a config blob GET, whichever target
+// asks first, and both targets' latest carry them.
+func TestProvenanceReadOncePerImage(t *testing.T) {
+	ctx := context.Background()
+	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
+	f.Quay.ResetStats()
+	f.Hub.ResetStats()
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	rep, err := inspect.Run(ctx, f.Seeded.Release, inspect.WithConfig(f.Seeded.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDigests(f.Digests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	latest := map[string]string{}
+	for name, ts := range b.Targets {
+		for tag, st := range ts.Tags {
+			if st.Role != inspect.RoleLatest {
+				continue
+			}
+			if st.Provenance == nil || st.Provenance.Empty() {
+				t.Errorf("%s in %s: no provenance, want the previous release's labels (state %s)", tag, name, st.State)
+				continue
+			}
+			latest[name] = st.Digest
+			t.Logf("%s in %s: %s holds %s", tag, name, st.Digest, st.Provenance)
+		}
+	}
+	if len(latest) != 2 || latest["quay"] != latest["dockerhub"] {
+		t.Fatalf("latest digests by target = %v, want the same list in both", latest)
+	}
+	blobs := f.Quay.Stats().Requests(http.MethodGet, testreg.KindBlob) + f.Hub.Stats().Requests(http.MethodGet, testreg.KindBlob)
+	if blobs != 1 {
+		t.Errorf("%d config blob GETs, want 1: one image, one read", blobs)
+	}
+}
