@@ -83,6 +83,8 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 	if ir.latency > 0 {
 		w("| bound | max(ceil(%d / %d), ceil(%d / %d)) x %s = %s |\n", ir.quay.Total(), ir.concurrency, ir.hub.Total(), ir.concurrency, ms(ir.latency), secs(ir.bound()))
 		w("| ratio to bound | %.2fx |\n", ir.ratio())
+		w("| requests in flight at the proxy, mean over the run, quay / docker.io | %s / %s |\n", occMean(ir.quay, ir.concurrency), occMean(ir.hub, ir.concurrency))
+		w("| time in flight per request at the proxy, quay / docker.io (%s of it the added latency) | %s / %s |\n", ms(ir.latency), perRequest(ir.quay, ir.concurrency), perRequest(ir.hub, ir.concurrency))
 	} else {
 		w("| bound | none at 0 ms (every request costs only loopback time) |\n")
 	}
@@ -90,6 +92,26 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 		"so a registry that saw n requests needs at least ceil(n / %d) latency rounds; the two registries run side by side, so the bound is the larger "+
 		"of the two. The sum over both limits (ceil(total / %d)) would be lower and flatter the ratio, because the quay side carries the anchor too.\n",
 		ir.concurrency, ir.concurrency, 2*ir.concurrency)
+	if ir.latency > 0 {
+		w("\n%s\n", occupancyNote)
+	}
+}
+
+// occupancyNote says what the two occupancy rows show.
+const occupancyNote = "Where the time beyond the bound goes, measured at the proxies: a request is in flight from its arrival at the proxy to the last byte of its answer. " +
+	"The mean in flight against the limit is how full remerge keeps its slots (the rest is the ramp, the tail and the turnaround between one answer and the next request); " +
+	"the time in flight per request beyond the added latency is the serving itself: the proxy's forwarding and the registry's handling, which here run on the same cores as remerge."
+
+// occMean is a server's mean in flight over its busy span, against limit.
+func occMean(st testreg.Stats, limit int) string {
+	o := st.Occupancy(limit)
+	return fmt.Sprintf("%.1f of %d", o.Mean, limit)
+}
+
+// perRequest is a server's mean time in flight per request.
+func perRequest(st testreg.Stats, limit int) string {
+	o := st.Occupancy(limit)
+	return fmt.Sprintf("%.1f ms", float64(o.PerRequest.Microseconds())/1000)
 }
 
 func (m *measurement) writeCrane(b *strings.Builder) {

@@ -105,11 +105,18 @@ func (m *measurement) writeMorning(b *strings.Builder) {
 	w("| CPU of the registries and proxies meanwhile | %s | %s | %s | %s |\n", secs(ir.serverCPU), secs(rr.serverCPU), secs(hi.serverCPU), secs(hr.serverCPU))
 	w("| bound | %s | %s | %s | %s |\n", secs(ir.bound()), secs(rr.bound()), secs(hi.bound()), secs(hr.bound()))
 	w("| ratio to bound | %.2fx | %.2fx | %.2fx | %.2fx |\n", ir.ratio(), rr.ratio(), hi.ratio(), hr.ratio())
+	w("| requests in flight at the proxy, mean over the run, quay / docker.io | %s / %s | %s / %s | %s / %s | %s / %s |\n",
+		occMean(ir.quay, ir.concurrency), occMean(ir.hub, ir.concurrency), occMean(rr.quay, rr.concurrency), occMean(rr.hub, rr.concurrency),
+		occMean(hi.quay, hi.concurrency), occMean(hi.hub, hi.concurrency), occMean(hr.quay, hr.concurrency), occMean(hr.hub, hr.concurrency))
+	w("| time in flight per request at the proxy, quay / docker.io (%s of it the added latency) | %s / %s | %s / %s | %s / %s | %s / %s |\n", ms(ir.latency),
+		perRequest(ir.quay, ir.concurrency), perRequest(ir.hub, ir.concurrency), perRequest(rr.quay, rr.concurrency), perRequest(rr.hub, rr.concurrency),
+		perRequest(hi.quay, hi.concurrency), perRequest(hi.hub, hi.concurrency), perRequest(hr.quay, hr.concurrency), perRequest(hr.hub, hr.concurrency))
 	w("| peak in flight, quay / docker.io | %d / %d | %d / %d | %d / %d | %d / %d |\n", ir.quay.PeakInFlight(), ir.hub.PeakInFlight(),
 		rr.quay.PeakInFlight(), rr.hub.PeakInFlight(), hi.quay.PeakInFlight(), hi.hub.PeakInFlight(), hr.quay.PeakInFlight(), hr.hub.PeakInFlight())
 	w("| verdicts before | %s | | %s | |\n", verdicts(ir.report), verdicts(hi.report))
 	w("| left after repair --all | | %d repairable, %d unrepairable (exit %d) | | %d repairable, %d unrepairable (exit %d) |\n",
 		rr.after.Repairable, rr.after.Unrepairable, rr.exit, hr.after.Repairable, hr.after.Unrepairable, hr.exit)
+	w("\n%s\n", occupancyNote)
 
 	mn := rr.min
 	w("\nrepair --all's own requests, beyond the inspection it starts with (%d, as the stand-alone inspect of the same state sent), "+

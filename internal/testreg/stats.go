@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Kind names what a registry request is about, judged from its path alone.
@@ -71,6 +72,7 @@ type Stats struct {
 	counts   map[statKey]counter
 	statuses map[int]int
 	peak     int
+	steps    []step
 }
 
 // Requests counts requests with the given method and kind; an empty method
@@ -131,6 +133,77 @@ func (s Stats) Status(code int) int { return s.statuses[code] }
 // while the body still streams, shows up here.
 func (s Stats) PeakInFlight() int { return s.peak }
 
+// Occupancy is how busy a server was against a client's limit, from the
+// first request's arrival to the last moment nothing was in flight.
+type Occupancy struct {
+	// Span is from the first arrival to the last moment nothing was in
+	// flight.
+	Span time.Duration
+	// Mean is the mean number of requests in flight over Span.
+	Mean float64
+	// PerRequest is the mean time a request spent in flight.
+	PerRequest time.Duration
+	// Full is the time with limit or more requests in flight, Idle the
+	// time with none.
+	Full, Idle time.Duration
+	// Ramp is from the first arrival to the first moment at the limit
+	// (all of Span when it was never reached); Tail is from the last
+	// moment at the limit to the end of Span.
+	Ramp, Tail time.Duration
+}
+
+// Occupancy measures the server's in-flight count against limit.
+func (s Stats) Occupancy(limit int) Occupancy {
+	var o Occupancy
+	if len(s.steps) == 0 {
+		return o
+	}
+	start, end := s.steps[0].at, s.steps[0].at
+	for _, st := range s.steps {
+		if st.n == 0 {
+			end = st.at
+		}
+	}
+	o.Span = end.Sub(start)
+	var area time.Duration
+	entered := 0
+	var firstFull, lastFull time.Time
+	for i, st := range s.steps {
+		if i > 0 && st.n > s.steps[i-1].n {
+			entered++
+		}
+		if i == 0 {
+			entered = st.n
+		}
+		if i+1 == len(s.steps) || !st.at.Before(end) {
+			break
+		}
+		d := s.steps[i+1].at.Sub(st.at)
+		area += time.Duration(st.n) * d
+		switch {
+		case st.n >= limit:
+			o.Full += d
+			if firstFull.IsZero() {
+				firstFull = st.at
+			}
+			lastFull = s.steps[i+1].at
+		case st.n == 0:
+			o.Idle += d
+		}
+	}
+	if o.Span > 0 {
+		o.Mean = float64(area) / float64(o.Span)
+	}
+	if entered > 0 {
+		o.PerRequest = area / time.Duration(entered)
+	}
+	o.Ramp = o.Span
+	if !firstFull.IsZero() {
+		o.Ramp, o.Tail = firstFull.Sub(start), end.Sub(lastFull)
+	}
+	return o
+}
+
 // String renders the snapshot as a table, one line per (method, kind), for
 // test failure messages and the demo's log.
 func (s Stats) String() string {
@@ -167,6 +240,15 @@ type recorder struct {
 	statuses map[int]int
 	inflight int
 	peak     int
+	// steps logs every change of inflight, so a benchmark can see when
+	// the server sat below a client's limit.
+	steps []step
+}
+
+// step is the number of requests in flight from at on.
+type step struct {
+	at time.Time
+	n  int
 }
 
 func newRecorder() *recorder {
@@ -192,7 +274,9 @@ func (r *recorder) status(code int) {
 func (r *recorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{counts: make(map[statKey]counter, len(r.counts)), statuses: make(map[int]int, len(r.statuses)), peak: r.peak}
+	// steps is append-only until reset replaces it, so sharing the
+	// backing array up to its length is safe.
+	s := Stats{counts: make(map[statKey]counter, len(r.counts)), statuses: make(map[int]int, len(r.statuses)), peak: r.peak, steps: r.steps[:len(r.steps):len(r.steps)]}
 	for k, c := range r.counts {
 		s.counts[k] = c
 	}
@@ -207,6 +291,7 @@ func (r *recorder) reset() {
 	r.counts = map[statKey]counter{}
 	r.statuses = map[int]int{}
 	r.peak = r.inflight
+	r.steps = nil
 	r.mu.Unlock()
 }
 
@@ -216,10 +301,12 @@ func (r *recorder) enter() func() {
 	r.mu.Lock()
 	r.inflight++
 	r.peak = max(r.peak, r.inflight)
+	r.steps = append(r.steps, step{time.Now(), r.inflight})
 	r.mu.Unlock()
 	return sync.OnceFunc(func() {
 		r.mu.Lock()
 		r.inflight--
+		r.steps = append(r.steps, step{time.Now(), r.inflight})
 		r.mu.Unlock()
 	})
 }
