@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-skynet/remerge/internal/testreg"
 )
@@ -27,6 +28,8 @@ func (m *measurement) markdown() string {
 	w("- two distribution/v3 registries in-process on 127.0.0.1: quay side (target `%s` and anchor `%s`) and docker.io side (target `%s`); "+
 		"each behind a fault proxy that holds every request for the added latency and counts it by method and kind\n",
 		"go-skynet/local-ai-backends", "go-skynet/ci-cache", "localai/localai-backends")
+	w("- the benchmark process (registries and proxies) runs with GOGC=%d: distribution allocates a 4 MiB read buffer per blob GET, and collecting that "+
+		"garbage at the default pace costs the registries CPU on the cores remerge is measured on; remerge runs with Go's defaults\n", serverGCPercent)
 	w("- seeded straight into the registries in %s; the measured config names the proxies only\n", secs(f.seedTime))
 	w("- measured: the real binary as a subprocess, `remerge inspect --config <proxied> --release %s --run %s --sha %s --format json --concurrency %d`; "+
 		"wall time from start to exit; peak RSS is the child's VmHWM, read from /proc while it runs (its ru_maxrss would carry over this process's size across fork and exec)\n", f.rel.Ref, f.rel.Run, f.rel.SHA, concurrency)
@@ -85,6 +88,8 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 		w("| ratio to bound | %.2fx |\n", ir.ratio())
 		w("| requests in flight at the proxy, mean over the run, quay / docker.io | %s / %s |\n", occMean(ir.quay, ir.concurrency), occMean(ir.hub, ir.concurrency))
 		w("| time in flight per request at the proxy, quay / docker.io (%s of it the added latency) | %s / %s |\n", ms(ir.latency), perRequest(ir.quay, ir.concurrency), perRequest(ir.hub, ir.concurrency))
+		before, after := edges(ir.started, ir.wall, ir.quay, ir.hub)
+		w("| from start to the first request / from the last answer to exit | %s / %s |\n", msf(before), msf(after))
 	} else {
 		w("| bound | none at 0 ms (every request costs only loopback time) |\n")
 	}
@@ -102,6 +107,9 @@ const occupancyNote = "Where the time beyond the bound goes, measured at the pro
 	"The mean in flight against the limit is how full remerge keeps its slots (the rest is the ramp, the tail and the turnaround between one answer and the next request); " +
 	"the time in flight per request beyond the added latency is the serving itself: the proxy's forwarding and the registry's handling, which here run on the same cores as remerge."
 
+// msf is d in milliseconds with one decimal.
+func msf(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
 // occMean is a server's mean in flight over its busy span, against limit.
 func occMean(st testreg.Stats, limit int) string {
 	o := st.Occupancy(limit)
@@ -111,7 +119,7 @@ func occMean(st testreg.Stats, limit int) string {
 // perRequest is a server's mean time in flight per request.
 func perRequest(st testreg.Stats, limit int) string {
 	o := st.Occupancy(limit)
-	return fmt.Sprintf("%.1f ms", float64(o.PerRequest.Microseconds())/1000)
+	return msf(o.PerRequest)
 }
 
 func (m *measurement) writeCrane(b *strings.Builder) {

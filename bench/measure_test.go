@@ -26,6 +26,8 @@ type inspectRun struct {
 	// concurrency is the per-registry limit given with --concurrency.
 	concurrency int
 	wall        time.Duration
+	// started is when the child was started.
+	started time.Time
 	// rssKiB is the child's peak resident set (VmHWM read while it runs; KiB on
 	// Linux).
 	rssKiB int64
@@ -63,7 +65,7 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
 		return nil, fmt.Errorf("remerge inspect: %w\n%s", err, stderr.Bytes())
 	}
-	r := &inspectRun{latency: d, concurrency: conc, wall: wall, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
+	r := &inspectRun{latency: d, concurrency: conc, wall: wall, started: start, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
 	r.rssKiB = hwm
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -76,6 +78,25 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 		return nil, fmt.Errorf("inspect reported %d backends, seeded %d", len(r.report.Backends), len(f.seeded.Backends))
 	}
 	return r, nil
+}
+
+// edges is the time from a run's start to its first request at either
+// proxy, and from the last answer to the run's exit: what the process does
+// before it probes (start-up, reading the config and matrix) and after
+// (judging, writing the report).
+func edges(started time.Time, wall time.Duration, quay, hub testreg.Stats) (before, after time.Duration) {
+	q, h := quay.Occupancy(1), hub.Occupancy(1)
+	first, last := q.Start, q.End
+	if first.IsZero() || (!h.Start.IsZero() && h.Start.Before(first)) {
+		first = h.Start
+	}
+	if h.End.After(last) {
+		last = h.End
+	}
+	if first.IsZero() {
+		return 0, 0
+	}
+	return first.Sub(started), started.Add(wall).Sub(last)
 }
 
 // runWatched runs cmd and returns its peak resident set in KiB, the

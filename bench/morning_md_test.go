@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // historySame is how much slower a run with tag history may be and still
@@ -111,6 +113,12 @@ func (m *measurement) writeMorning(b *strings.Builder) {
 	w("| time in flight per request at the proxy, quay / docker.io (%s of it the added latency) | %s / %s | %s / %s | %s / %s | %s / %s |\n", ms(ir.latency),
 		perRequest(ir.quay, ir.concurrency), perRequest(ir.hub, ir.concurrency), perRequest(rr.quay, rr.concurrency), perRequest(rr.hub, rr.concurrency),
 		perRequest(hi.quay, hi.concurrency), perRequest(hi.hub, hi.concurrency), perRequest(hr.quay, hr.concurrency), perRequest(hr.hub, hr.concurrency))
+	edge := func(started time.Time, wall time.Duration, q, h testreg.Stats) string {
+		before, after := edges(started, wall, q, h)
+		return msf(before) + " / " + msf(after)
+	}
+	w("| from start to the first request / from the last answer to exit | %s | %s | %s | %s |\n", edge(ir.started, ir.wall, ir.quay, ir.hub),
+		edge(rr.started, rr.wall, rr.quay, rr.hub), edge(hi.started, hi.wall, hi.quay, hi.hub), edge(hr.started, hr.wall, hr.quay, hr.hub))
 	w("| peak in flight, quay / docker.io | %d / %d | %d / %d | %d / %d | %d / %d |\n", ir.quay.PeakInFlight(), ir.hub.PeakInFlight(),
 		rr.quay.PeakInFlight(), rr.hub.PeakInFlight(), hi.quay.PeakInFlight(), hi.hub.PeakInFlight(), hr.quay.PeakInFlight(), hr.hub.PeakInFlight())
 	w("| verdicts before | %s | | %s | |\n", verdicts(ir.report), verdicts(hi.report))

@@ -60,6 +60,7 @@ type repairAllRun struct {
 	latency     time.Duration
 	concurrency int
 	wall        time.Duration
+	started     time.Time
 	// cpu is remerge's user plus system CPU time; serverCPU the bench
 	// process's meanwhile (the registries and proxies serving it).
 	cpu, serverCPU time.Duration
@@ -162,7 +163,7 @@ func (f *fixture) runRepairAll(ctx context.Context, d time.Duration, conc int, b
 	self0 := selfCPU()
 	start := time.Now()
 	err := cmd.Run()
-	r := &repairAllRun{latency: d, concurrency: conc, wall: time.Since(start), serverCPU: selfCPU() - self0,
+	r := &repairAllRun{latency: d, concurrency: conc, wall: time.Since(start), started: start, serverCPU: selfCPU() - self0,
 		quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats(), inspectReqs: before.total()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

@@ -136,9 +136,10 @@ func (s Stats) PeakInFlight() int { return s.peak }
 // Occupancy is how busy a server was against a client's limit, from the
 // first request's arrival to the last moment nothing was in flight.
 type Occupancy struct {
-	// Span is from the first arrival to the last moment nothing was in
-	// flight.
-	Span time.Duration
+	// Start is the first arrival, End the last moment nothing was in
+	// flight; Span is between the two.
+	Start, End time.Time
+	Span       time.Duration
 	// Mean is the mean number of requests in flight over Span.
 	Mean float64
 	// PerRequest is the mean time a request spent in flight.
@@ -164,7 +165,7 @@ func (s Stats) Occupancy(limit int) Occupancy {
 			end = st.at
 		}
 	}
-	o.Span = end.Sub(start)
+	o.Start, o.End, o.Span = start, end, end.Sub(start)
 	var area time.Duration
 	entered := 0
 	var firstFull, lastFull time.Time

@@ -20,6 +20,8 @@ func TestOccupancy(t *testing.T) {
 	}}
 	o := s.Occupancy(2)
 	want := Occupancy{
+		Start:      at(0),
+		End:        at(50),
 		Span:       50 * time.Millisecond,
 		Mean:       1.0, // (1+2+1+0+1)*10 ms over 50 ms
 		PerRequest: 50 * time.Millisecond / 3,
