@@ -125,7 +125,11 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 	}
 	l.mu.Unlock()
 	e.once.Do(func() {
-		e.tags, e.err = c.Tags(ctx, repo)
+		// Every caller waits on this listing, whichever backend asked
+		// first: its pages go ahead of backend work (priority 0), or
+		// they would queue behind every backend numbered before the
+		// first asker while the others wait.
+		e.tags, e.err = c.Tags(registry.WithPriority(ctx, 0), repo)
 		if cls, _ := registry.Classify(e.err); cls == registry.NotFound {
 			e.tags, e.err = nil, nil // a repo that does not exist has no tag
 		}
