@@ -20,11 +20,15 @@ import (
 
 // startTUI runs the real program at 160x48 over the seeded fixture,
 // inspecting rel, and returns it with waitFor, which blocks until every
-// given text is on the screen (failing the test after a minute).
-func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release) (*teatest.TestModel, func(what ...string)) {
+// given text is on the screen (failing the test after a minute). Each
+// with changes the service first, as the CLI's flags would.
+func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release, with ...func(*app.Service)) (*teatest.TestModel, func(what ...string)) {
 	t.Helper()
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	svc := &app.Service{Release: rel, Config: f.Seeded.Config, Matrix: f.Matrix, Client: client, Audit: t.TempDir() + "/audit.jsonl"}
+	for _, w := range with {
+		w(svc)
+	}
 	tm := teatest.NewTestModel(t, tui.New(svc, tui.WithContext(context.Background()), tui.WithNoColor(true)), teatest.WithInitialTermSize(160, 48))
 	screen := newScreen(160, 48)
 	waitFor := func(what ...string) {

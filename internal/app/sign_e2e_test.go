@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
+	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/repair"
+	"github.com/go-skynet/remerge/tui"
+)
+
+// TestTUISignsARemerge is `remerge tui --sign`: the re-merge of a reaped
+// backend started with r signs what it publishes with CI's cosign command
+// (the real cosign, a key pair and no transparency log, as --sign-key and
+// --cosign-arg would give it). The status no longer says the new list is
+// unsigned, the re-inspection shows it signed by the key, and cosign
+// verify --key accepts the list and its children in the target.
+func TestTUISignsARemerge(t *testing.T) {
+	kit := tools.NewCosignKit(t)
+	t.Setenv("COSIGN_PASSWORD", tools.CosignPassword)
+	backends := []scenario.Backend{
+		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+	}
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
+	tm, waitFor := startTUI(t, f, f.Seeded.Release, func(s *app.Service) {
+		s.Signer = &repair.Signer{Path: kit.Bin, Key: kit.Key, Args: []string{"--tlog-upload=false", "--allow-http-registry"}}
+	})
+	waitFor("inspected 2 backends: 1 need attention")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+	tm.Send(tea.KeyPressMsg{Code: 'r', Text: "r"})
+	waitFor("Re-merge -cpu-kokoro?", "y/enter confirm")
+	tm.Send(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	// No "new lists are unsigned" note; the re-inspection shows both
+	// targets' lists signed (✓≠: with a key, not an identity).
+	waitFor("re-merged 1 of 1 · inspected 2 backends: 0 need attention", "✓≠ complete  ✓≠ complete")
+	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)
+	// The re-merged list in quay, and Docker Hub's, complete but found
+	// unsigned, are both signed.
+	for _, b := range final.Report().Backends {
+		if b.Suffix != "-cpu-kokoro" {
+			continue
+		}
+		for _, name := range []string{"quay", "dockerhub"} {
+			st := b.Targets[name].Tags["v4.2.2-cpu-kokoro"]
+			if st.State != inspect.TagComplete || st.Signature == nil || st.Signature.State != inspect.SigSigned || !st.Signature.Key {
+				t.Errorf("%s v4.2.2-cpu-kokoro after: %s, signature %+v; want complete and signed with a key", name, st.State, st.Signature)
+			}
+		}
+	}
+	d, err := f.Quay.Resolve(context.Background(), scenario.QuayTarget, "v4.2.2-cpu-kokoro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := kit.Verify(f.Quay.Repo(scenario.QuayTarget)+"@"+d, true); err != nil {
+		t.Errorf("cosign verify --key of the re-merged list: %v\n%s", err, out)
+	}
+}
