@@ -48,7 +48,8 @@ type Options struct {
 	// tried again. Negative means no retries at all, throttles included.
 	Retries int
 	// RetryDeadline bounds how long one request keeps being retried after
-	// throttle answers (429, 503), counted from its first try: a throttled
+	// throttle answers (429, 503), counted from its first send (time spent
+	// waiting for a place does not count): a throttled
 	// request is retried, after the host's Retry-After or a jittered
 	// backoff, until then, and not forever.
 	RetryDeadline time.Duration

@@ -2,10 +2,13 @@ package registry
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-skynet/remerge/internal/testreg"
 )
 
 // TestPriorityOrdersTheQueue: with the one slot taken, requests queued with
@@ -58,5 +61,48 @@ func TestPriorityOrdersTheQueue(t *testing.T) {
 	want := "warm holder none p1 p3-first p3-second p5"
 	if strings.Join(got, " ") != want {
 		t.Errorf("arrival order = %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestRetryDeadlineRunsFromTheFirstSend: a request that waited for its
+// place longer than the retry deadline still has all of it to ride out a
+// throttle. With one place, held 800 ms by another request, a HEAD queued
+// behind it gets one HTML 429 and is retried, though its deadline is
+// 500 ms.
+func TestRetryDeadlineRunsFromTheFirstSend(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	reg, proxy, img := proxied(t)
+	if err := reg.Tag(ctx, "p/a", "late", img.Digest); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, Options{Concurrency: 1, RetryDeadline: 500 * time.Millisecond})
+	head := func(tag string) error {
+		ref, err := c.Reference(proxy.Repo("p/a:" + tag))
+		if err != nil {
+			return err
+		}
+		_, err = c.Head(ctx, ref)
+		return err
+	}
+	_ = head("warm") // the ping, before the queue forms
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 800 * time.Millisecond})
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectThrottleHTML, Times: 1})
+	h := c.transport.host(proxy.Host())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = head("holder") })
+	waitFor(t, "the holder to take the place", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.held == 1
+	})
+	queued := time.Now()
+	err := head("late")
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("HEAD after %s queued and one 429: %v; want it retried", time.Since(queued).Round(time.Millisecond), err)
+	}
+	if got := proxy.Stats().Status(http.StatusTooManyRequests); got != 1 {
+		t.Errorf("%d throttles answered, want 1", got)
 	}
 }

@@ -71,11 +71,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := t.host(req.URL.Host)
 	replay := replayable(req) && t.retries > 0
 	stream := isBlobGet(req)
-	start := t.now()
-	deadline := start.Add(t.retryFor)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
+	var start, deadline time.Time
 	failures, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		r, err := t.attemptRequest(req, attempt-1)
@@ -86,6 +82,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			closeBody(r)
 			return nil, fmt.Errorf("waiting to send to %s: %w", req.URL.Host, err)
+		}
+		if attempt == 1 {
+			// The deadline runs from the first send, not from the queue:
+			// a request served after more urgent ones (see WithPriority)
+			// keeps its whole time to ride out throttling.
+			start = t.now()
+			deadline = start.Add(t.retryFor)
+			if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+				deadline = d
+			}
 		}
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
