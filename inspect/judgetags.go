@@ -147,7 +147,9 @@ func (p *prober) headChild(ctx context.Context, repo, digest string) manifest.Ch
 // copy, once.
 func (p *prober) provenanceOf(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
 	first := p.provLookup(m.Digest, repo)
-	first.once.Do(func() { first.p, first.err = p.readProvenance(ctx, repo, m) })
+	// The read is from the repo the lookup was made for: another caller
+	// may run the Do, and an error must stay with the repo it came from.
+	first.once.Do(func() { first.p, first.err = p.readProvenance(ctx, first.repo, m) })
 	if first.err == nil || first.repo == repo {
 		return first.p, first.err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
@@ -133,4 +134,51 @@ func TestProvenanceReadOncePerImage(t *testing.T) {
 	if blobs != 1 {
 		t.Errorf("%d config blob GETs, want 1: one image, one read", blobs)
 	}
+}
+
+// TestProvenanceFromAnotherTarget: the previous release's config blob is
+// gone from quay's target only. Whichever target asks first, Docker Hub's
+// latest still carries the labels (its own copy is read when quay's read
+// fails), and quay's, when it has any, has the same.
+func TestProvenanceFromAnotherTarget(t *testing.T) {
+	ctx := context.Background()
+	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}
+	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
+	list, err := f.Quay.Resolve(ctx, scenario.QuayTarget, "latest-cpu-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, mt, err := f.Quay.Manifest(ctx, scenario.QuayTarget, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := manifest.Parse(raw, mt, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := idx.Entries[0].Digest
+	if raw, mt, err = f.Quay.Manifest(ctx, scenario.QuayTarget, child); err != nil {
+		t.Fatal(err)
+	}
+	img, err := manifest.Parse(raw, mt, child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Quay.DropBlob(ctx, scenario.QuayTarget, img.Config.Digest); err != nil {
+		t.Fatal(err)
+	}
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	rep, err := inspect.Run(ctx, f.Seeded.Release, inspect.WithConfig(f.Seeded.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDigests(f.Digests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	hub := b.Targets["dockerhub"].Tags["latest-cpu-a"]
+	if hub.Provenance == nil || hub.Provenance.Empty() {
+		t.Fatalf("latest-cpu-a in dockerhub: no provenance (state %s), want the previous release's labels read from its own copy", hub.State)
+	}
+	if quay := b.Targets["quay"].Tags["latest-cpu-a"]; quay.Provenance != nil && *quay.Provenance != *hub.Provenance {
+		t.Errorf("latest-cpu-a in quay holds %s, dockerhub %s: one image, one set of labels", quay.Provenance, hub.Provenance)
+	}
+	t.Logf("dockerhub latest holds %s; quay: %s %v", hub.Provenance, b.Targets["quay"].Tags["latest-cpu-a"].State, b.Targets["quay"].Tags["latest-cpu-a"].Provenance)
 }

@@ -293,6 +293,10 @@ func (r *recorder) reset() {
 	r.statuses = map[int]int{}
 	r.peak = r.inflight
 	r.steps = nil
+	if r.inflight > 0 {
+		// The requests still in flight count from the reset on.
+		r.steps = []step{{time.Now(), r.inflight}}
+	}
 	r.mu.Unlock()
 }
 

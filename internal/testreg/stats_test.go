@@ -56,4 +56,12 @@ func TestOccupancyFromTraffic(t *testing.T) {
 	if o := r.snapshot().Occupancy(1); o.Span != 0 {
 		t.Errorf("after reset: %+v, want nothing", o)
 	}
+	// A request in flight across a reset counts from the reset on.
+	leave = r.enter()
+	r.reset()
+	time.Sleep(5 * time.Millisecond)
+	leave()
+	if o := r.snapshot().Occupancy(1); o.Span < 5*time.Millisecond || o.PerRequest != o.Span || o.Full != o.Span {
+		t.Errorf("in flight across a reset: %+v, want one request, full from the reset to its end", o)
+	}
 }
