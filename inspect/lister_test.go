@@ -44,10 +44,20 @@ func TestSharedListingIsNotQueuedBehindBackends(t *testing.T) {
 		}
 	}
 	head(ctx, "warm") // the ping, before the queue forms
-	proxy.SetLatency(500 * time.Millisecond)
+	// The holder keeps the one place for 2 s: time for the other two to
+	// queue, in either order, however loaded the machine.
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 2 * time.Second})
 	var wg sync.WaitGroup
 	wg.Go(func() { head(ctx, "holder") })
-	time.Sleep(100 * time.Millisecond) // the holder takes the slot
+	for arrived := false; !arrived; time.Sleep(5 * time.Millisecond) {
+		// At the proxy, the holder has the place.
+		for _, a := range proxy.Arrivals() {
+			arrived = arrived || strings.HasSuffix(a.Path, "/holder")
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the holder never reached the registry")
+		}
+	}
 	var l inspect.TagLister
 	wg.Go(func() { head(registry.WithPriority(ctx, 1), "backend-1") })
 	wg.Go(func() {

@@ -88,16 +88,17 @@ type slot struct {
 	once     sync.Once
 }
 
-// acquire waits for a slot, or for ctx to end. stream marks a request whose
-// body may be read while its reader sends other requests (a blob GET).
-func (h *hostState) acquire(ctx context.Context, stream bool) (*slot, error) {
+// acquire waits for a slot, or for ctx to end, queued by prio (lower
+// first; see WithPriority). stream marks a request whose body may be read
+// while its reader sends other requests (a blob GET).
+func (h *hostState) acquire(ctx context.Context, stream bool, prio int) (*slot, error) {
 	if h.max < 2 {
 		// With one slot there is none to keep back for the upload a
 		// download feeds: such a body gives its slot back with the
 		// headers (see transport.wrapResponse).
 		stream = false
 	}
-	w := &waiter{prio: priorityOf(ctx), stream: stream, ready: make(chan struct{})}
+	w := &waiter{prio: prio, stream: stream, ready: make(chan struct{})}
 	h.mu.Lock()
 	// Behind every waiter of the same or a more urgent priority: FIFO
 	// within a priority.

@@ -28,7 +28,9 @@ func TestPriorityOrdersTheQueue(t *testing.T) {
 		_, _ = c.Head(ctx, ref) // absent tags: the order is what counts
 	}
 	head(ctx, "warm") // the ping and token dance, before the queue forms
-	proxy.SetLatency(200 * time.Millisecond)
+	// The holder keeps the place for a second: time for the others to
+	// queue, one by one, however loaded the machine.
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: time.Second})
 	h := c.transport.host(proxy.Host())
 	queued := func(n int) func() bool {
 		return func() bool {
@@ -104,5 +106,102 @@ func TestRetryDeadlineRunsFromTheFirstSend(t *testing.T) {
 	}
 	if got := proxy.Stats().Status(http.StatusTooManyRequests); got != 1 {
 		t.Errorf("%d throttles answered, want 1", got)
+	}
+}
+
+// TestQueueWaitOnARetryKeepsTheDeadline: a throttled request whose retry
+// waits for a place behind another request gets that wait back. Deadline
+// 1 s; "late" is held 300 ms and throttled twice; while its first try is
+// out, "holder" (held 1.2 s) queues for the one place and takes it when
+// the first 429 frees it, so late's retry waits about 1 s for a place and
+// its second 429 comes after its first send's deadline. It is retried
+// again, and answered.
+func TestQueueWaitOnARetryKeepsTheDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	reg, proxy, img := proxied(t)
+	if err := reg.Tag(ctx, "p/a", "late", img.Digest); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, Options{Concurrency: 1, RetryDeadline: time.Second})
+	head := func(tag string) error {
+		ref, err := c.Reference(proxy.Repo("p/a:" + tag))
+		if err != nil {
+			return err
+		}
+		_, err = c.Head(ctx, ref)
+		return err
+	}
+	_ = head("warm") // the ping, before the queue forms
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 1200 * time.Millisecond})
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectDelay, Delay: 300 * time.Millisecond})
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectThrottleHTML, Times: 2})
+	var lateErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { lateErr = head("late") })
+	waitFor(t, "late's first try to reach the registry", func() bool {
+		for _, a := range proxy.Arrivals() {
+			if strings.HasSuffix(a.Path, "/late") {
+				return true
+			}
+		}
+		return false
+	})
+	wg.Go(func() { _ = head("holder") })
+	wg.Wait()
+	if lateErr != nil {
+		t.Fatalf("late: %v; want it retried after its wait for a place", lateErr)
+	}
+	var order []string
+	for _, a := range proxy.Arrivals() {
+		if i := strings.LastIndex(a.Path, "/"); i >= 0 && a.Kind == testreg.KindManifest {
+			order = append(order, a.Path[i+1:])
+		}
+	}
+	if want := "warm late holder late late"; strings.Join(order, " ") != want {
+		t.Errorf("arrivals %q, want %q (the holder between late's tries)", strings.Join(order, " "), want)
+	}
+}
+
+// TestQueuedLeavesOutThePause: of a wait for a place, the part before the
+// host's Retry-After gate opened is the pause, not queueing.
+func TestQueuedLeavesOutThePause(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tt := range []struct {
+		asked, got, gate int
+		want             time.Duration
+	}{
+		{0, 100, -50, 100 * time.Millisecond}, // no pause: all of it queued
+		{0, 100, 30, 70 * time.Millisecond},   // paused 30 ms, then queued
+		{0, 100, 100, 0},                      // paused the whole wait
+		{0, 100, 500, 0},                      // the gate moved on since
+	} {
+		if got := queued(at(tt.asked), at(tt.got), at(tt.gate)); got != tt.want {
+			t.Errorf("queued(asked %d, got %d, gate %d) = %s, want %s", tt.asked, tt.got, tt.gate, got, tt.want)
+		}
+	}
+}
+
+// TestSetupRequests: the ping and token fetches every later request waits
+// on are told apart from the registry work itself.
+func TestSetupRequests(t *testing.T) {
+	for _, tt := range []struct {
+		method, url string
+		want        bool
+	}{
+		{"GET", "https://quay.io/v2/", true},
+		{"GET", "https://auth.docker.io/token?scope=repository%3Alocalai%2Flocalai-backends%3Apull&service=registry.docker.io", true},
+		{"GET", "https://quay.io/v2/auth?account=x&scope=repository%3Ago-skynet%2Fci-cache%3Apull&service=quay.io", true},
+		{"HEAD", "https://quay.io/v2/go-skynet/ci-cache/manifests/latest", false},
+		{"GET", "https://quay.io/v2/go-skynet/ci-cache/tags/list?n=100", false},
+	} {
+		req, err := http.NewRequest(tt.method, tt.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := setup(req); got != tt.want {
+			t.Errorf("setup(%s %s) = %v, want %v", tt.method, tt.url, got, tt.want)
+		}
 	}
 }

@@ -71,27 +71,41 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := t.host(req.URL.Host)
 	replay := replayable(req) && t.retries > 0
 	stream := isBlobGet(req)
-	var start, deadline time.Time
+	prio := priorityOf(ctx)
+	if setup(req) {
+		// Every request to the repo waits on its ping and token, whoever
+		// asked first: they go ahead of all queued work.
+		prio = 0
+	}
+	var start, deadline, ctxDeadline time.Time
 	failures, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		r, err := t.attemptRequest(req, attempt-1)
 		if err != nil {
 			return nil, err
 		}
-		s, err := h.acquire(ctx, stream)
+		asked := t.now()
+		s, err := h.acquire(ctx, stream, prio)
 		if err != nil {
 			closeBody(r)
 			return nil, fmt.Errorf("waiting to send to %s: %w", req.URL.Host, err)
 		}
+		// The deadline runs from the first send, and time spent queued for
+		// a place (behind more urgent requests, see WithPriority) does not
+		// use it up: only the sends and the waits the throttling asked for
+		// (backoff, the host's Retry-After pause) do.
+		now := t.now()
 		if attempt == 1 {
-			// The deadline runs from the first send, not from the queue:
-			// a request served after more urgent ones (see WithPriority)
-			// keeps its whole time to ride out throttling.
-			start = t.now()
+			start = now
 			deadline = start.Add(t.retryFor)
-			if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-				deadline = d
+			if d, ok := ctx.Deadline(); ok {
+				ctxDeadline = d
 			}
+		} else {
+			deadline = deadline.Add(queued(asked, now, h.gate()))
+		}
+		if !ctxDeadline.IsZero() && ctxDeadline.Before(deadline) {
+			deadline = ctxDeadline
 		}
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
@@ -145,6 +159,27 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// queued is the part of a wait for a place, from asked to got, that was
+// queueing rather than the host's pause (which ends at gate).
+func queued(asked, got, gate time.Time) time.Duration {
+	if !gate.After(asked) {
+		return got.Sub(asked)
+	}
+	if gate.After(got) {
+		gate = got
+	}
+	return got.Sub(gate)
+}
+
+// setup reports whether req is a repo's setup, which every later request to
+// it waits on: the /v2/ ping, or a token fetch (a GET asking for a scope).
+func setup(req *http.Request) bool {
+	if req.URL.Path == "/v2/" || req.URL.Path == "/v2" {
+		return true
+	}
+	return req.Method == http.MethodGet && req.URL.Query().Has("scope")
 }
 
 // answer hands the final response to the caller, HTML error pages turned
