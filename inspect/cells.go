@@ -143,7 +143,9 @@ func (e *engine) cellsOf(suffix string) []map[string]Cell {
 func (e *engine) setConflicts(suffix string, c map[string]bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.backends[suffix].conflicts = c
+	for name, ts := range e.backends[suffix].Targets {
+		ts.Conflict = c[name]
+	}
 }
 
 // addProblem records a finding on a backend while it is being probed.

@@ -207,6 +207,10 @@ type TargetStatus struct {
 	Repo  string               `json:"repo"`
 	State TagState             `json:"state"`
 	Tags  map[string]TagStatus `json:"tags"`
+	// Conflict: the release tag here already names a complete image of
+	// other digests (another run?); a person decides, and repair needs
+	// --force to replace it.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
 // BackendReport is everything known about one backend.
@@ -224,9 +228,6 @@ type BackendReport struct {
 	// "latest-cpu-kokoro in quay: stale".
 	Impact []string `json:"impact,omitempty"`
 
-	// conflicts: target name -> its release tag is a complete image of
-	// other digests.
-	conflicts map[string]bool
 	// notBuilt: a branch run did not build it (no leg's digest from the
 	// run's anchors, digests folder or sha- tag, and none failed to answer).
 	notBuilt string

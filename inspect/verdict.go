@@ -94,7 +94,7 @@ func judge(b *BackendReport, in judgeInput) {
 	healthy := true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
-		if b.conflicts[name] {
+		if ts.Conflict {
 			conflict = true
 			rt := releaseTag(ts)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s%s): another run? decide, then repair with --force",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -135,7 +136,7 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 		return nil, fmt.Errorf("planning %s: no target named %q in the configuration", b.Suffix, target)
 	}
 	p := &Plan{Release: rel, Suffix: b.Suffix, Name: b.Name, Kind: b.Kind, Target: t.Name, Repo: t.Repo, Force: o.force}
-	if p.Refusal = refusal(b, o.force); p.Refusal != "" {
+	if p.Refusal = refusal(b, t.Name, o.force); p.Refusal != "" {
 		return p, nil
 	}
 	dst, err := c.Repository(t.Repo)
@@ -173,8 +174,9 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	return p, nil
 }
 
-// refusal returns why a backend cannot be re-merged from its report alone.
-func refusal(b *inspect.BackendReport, force bool) string {
+// refusal returns why a backend cannot be re-merged into target from its
+// report alone.
+func refusal(b *inspect.BackendReport, target string, force bool) string {
 	switch {
 	case b.Kind == inspect.KindDarwin:
 		return "darwin backends are pushed as plain images by their build; never re-merged"
@@ -192,7 +194,20 @@ func refusal(b *inspect.BackendReport, force bool) string {
 	case b.Verdict == inspect.VerdictPending:
 		return "inspection has not finished for this backend"
 	case b.Verdict == inspect.VerdictConflict && !force:
-		return "conflict: the release tag already points to a complete image of other digests; re-run with force to replace it"
+		// Where another target's release tag is the conflict, say which,
+		// not that this one's is.
+		var in []string
+		for name, ts := range b.Targets {
+			if ts != nil && ts.Conflict {
+				in = append(in, name)
+			}
+		}
+		if ts := b.Targets[target]; len(in) == 0 || (ts != nil && ts.Conflict) {
+			return "conflict: the release tag already points to a complete image of other digests; re-run with force to replace it"
+		}
+		sort.Strings(in)
+		return fmt.Sprintf("conflict in %s: the release tag there already points to a complete image of other digests; re-run with force to replace it",
+			strings.Join(in, " and "))
 	case len(b.Legs) == 0:
 		return "no legs in the report"
 	}

@@ -2,6 +2,7 @@ package repair_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -43,6 +44,16 @@ func TestRepairWholeRelease(t *testing.T) {
 			if b.Kind == inspect.KindDarwin || b.Verdict != inspect.VerdictRepairable && b.Verdict != inspect.VerdictOK {
 				if p.Refusal == "" {
 					t.Errorf("%s (%s) into %s: not refused", b.Suffix, b.Verdict, tg.Name)
+				}
+				// A conflict is quay's release tag (the fate): the report
+				// flags that target alone, and the refusal into Docker Hub
+				// names quay rather than claiming its own tag conflicts.
+				if b.Verdict == inspect.VerdictConflict {
+					own := b.Targets[tg.Name].Conflict
+					want := map[string]string{"quay": "conflict: the release tag already points", "dockerhub": "conflict in quay: the release tag there"}[tg.Name]
+					if own != (tg.Name == "quay") || !strings.HasPrefix(p.Refusal, want) {
+						t.Errorf("%s into %s: conflict flag %v, refusal %q; want the flag on quay only and a refusal starting %q", b.Suffix, tg.Name, own, p.Refusal, want)
+					}
 				}
 				continue
 			}

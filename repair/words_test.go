@@ -44,12 +44,12 @@ func TestRefusalCarriesTheCause(t *testing.T) {
 	cause := "could not list the anchor repo 127.0.0.1:1/ci-cache to pick a run: could not reach 127.0.0.1:1: connection refused"
 	b := &inspect.BackendReport{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnknown,
 		Legs: []inspect.Leg{{PlatformTag: "amd64", Digest: "sha256:aa"}, {PlatformTag: "arm64", DigestError: cause}}}
-	got := refusal(b, false)
+	got := refusal(b, "quay", false)
 	if !strings.Contains(got, "arm64") || !strings.Contains(got, "could not reach 127.0.0.1:1: connection refused") {
 		t.Errorf("refusal = %q, want the arm64 leg and its cause", got)
 	}
 	b.Legs[1].DigestError = ""
-	if got := refusal(b, false); !strings.Contains(got, "no digest") {
+	if got := refusal(b, "quay", false); !strings.Contains(got, "no digest") {
 		t.Errorf("refusal without a cause = %q", got)
 	}
 }
