@@ -20,17 +20,6 @@ type judgeInput struct {
 // judge settles the verdict, problems and impact of a backend whose probes
 // have all answered and whose tags are judged (judgeTags).
 func judge(b *BackendReport, in judgeInput) {
-	for _, name := range targetNames(in.cfg, b) {
-		ts := b.Targets[name]
-		for _, st := range ts.Tags {
-			if st.State == TagPending {
-				st.State = TagError
-			}
-			if st.Role == RoleRelease || st.Role == RoleBranch {
-				ts.State = st.State
-			}
-		}
-	}
 	if b.Kind == KindDarwin {
 		judgeDarwin(b, in)
 		return
