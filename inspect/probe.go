@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -46,6 +47,9 @@ type prober struct {
 	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
+	// identity is the signer identity a keyless signature must match,
+	// compiled once (nil when the config's regex does not compile).
+	identity *regexp.Regexp
 }
 
 type provLookup struct {
@@ -56,7 +60,8 @@ type provLookup struct {
 }
 
 func newProber(e *engine, cancel context.CancelFunc) *prober {
-	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, provenance: map[string]*provLookup{}}
+	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, provenance: map[string]*provLookup{},
+		identity: e.s.cfg.Signing.Identity()}
 }
 
 func (p *prober) problem(format string, args ...any) {

@@ -196,7 +196,7 @@ func (p *prober) readIdentities(ctx context.Context, refs []string, sig *Signatu
 		return
 	}
 	ok := false
-	if re := p.e.s.cfg.Signing.Identity(); re != nil {
+	if re := p.identity; re != nil {
 		for _, id := range sig.Identities {
 			ok = ok || re.MatchString(id)
 		}
