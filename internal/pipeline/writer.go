@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -31,11 +32,12 @@ func (w Writer) opts(ctx context.Context) []remote.Option {
 	return append([]remote.Option{remote.WithContext(ctx)}, w.Options...)
 }
 
-// children reads each source's manifest and platform, in argument order.
-func (w Writer) children(ctx context.Context, sources []string) ([]manifest.Child, []name.Digest, error) {
+// children reads each source's manifest and platform, in argument order,
+// with the images Create copies.
+func (w Writer) children(ctx context.Context, sources []string) ([]manifest.Child, []v1.Image, error) {
 	var (
 		out  []manifest.Child
-		refs []name.Digest
+		imgs []v1.Image
 	)
 	for _, s := range sources {
 		ref, err := name.NewDigest(s)
@@ -62,9 +64,9 @@ func (w Writer) children(ctx context.Context, sources []string) ([]manifest.Chil
 			return nil, nil, fmt.Errorf("%s: %w", s, err)
 		}
 		out = append(out, manifest.Child{Digest: desc.Digest.String(), MediaType: string(desc.MediaType), Raw: desc.Manifest, Platform: plat})
-		refs = append(refs, ref)
+		imgs = append(imgs, img)
 	}
-	return out, refs, nil
+	return out, imgs, nil
 }
 
 // DryRun returns the bytes Create would publish.
@@ -80,7 +82,7 @@ func (w Writer) DryRun(ctx context.Context, sources []string) ([]byte, error) {
 // Create copies every source into each tag's repository, then puts the
 // merged list under each tag.
 func (w Writer) Create(ctx context.Context, tags []string, sources []string) error {
-	children, refs, err := w.children(ctx, sources)
+	children, imgs, err := w.children(ctx, sources)
 	if err != nil {
 		return err
 	}
@@ -96,13 +98,9 @@ func (w Writer) Create(ctx context.Context, tags []string, sources []string) err
 		}
 		repo := tag.Context()
 		if !copied[repo.String()] {
-			for _, ref := range refs {
-				img, err := remote.Image(ref, w.opts(ctx)...)
-				if err != nil {
-					return fmt.Errorf("reading %s: %w", ref, err)
-				}
-				if err := remote.Write(repo.Digest(ref.DigestStr()), img, w.opts(ctx)...); err != nil {
-					return fmt.Errorf("copying %s into %s: %w", ref, repo, err)
+			for i, img := range imgs {
+				if err := remote.Write(repo.Digest(children[i].Digest), img, w.opts(ctx)...); err != nil {
+					return fmt.Errorf("copying %s into %s: %w", sources[i], repo, err)
 				}
 			}
 			copied[repo.String()] = true
