@@ -193,11 +193,16 @@ func (sd *seeder) tags(reg *loopreg.Registry, repo, ref, sha, suffix string, wit
 // merge is backend_merge.yml's step for one target: imagetools create
 // with the release's tags over the children in src.
 func (sd *seeder) merge(ctx context.Context, b Backend, reg *loopreg.Registry, target string, src string, imgs []image, ref, sha string) error {
-	steps := sd.steps.Current
+	return sd.stepsFor(b).Create(ctx, sd.tags(reg, target, ref, sha, b.Suffix, inspect.IsSemver(ref)), sources(src, imgs))
+}
+
+// stepsFor is the merge a backend's CI ran: an older buildx for one
+// merged as a bare manifest.
+func (sd *seeder) stepsFor(b Backend) pipeline.Pipeline {
 	if b.BareManifest {
-		steps = sd.steps.Legacy
+		return sd.steps.Legacy
 	}
-	return steps.Create(ctx, sd.tags(reg, target, ref, sha, b.Suffix, inspect.IsSemver(ref)), sources(src, imgs))
+	return sd.steps.Current
 }
 
 func (sd *seeder) quayMerge(ctx context.Context, b Backend, imgs []image) error {
@@ -268,10 +273,7 @@ func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
 	}
 	// What CI's merge publishes over these children: the truth to check
 	// a re-merge against.
-	raw, err := sd.steps.Current.DryRun(ctx, sources(sd.hub.Repo(HubTarget), cur))
-	if b.BareManifest {
-		raw, err = sd.steps.Legacy.DryRun(ctx, sources(sd.hub.Repo(HubTarget), cur))
-	}
+	raw, err := sd.stepsFor(b).DryRun(ctx, sources(sd.hub.Repo(HubTarget), cur))
 	if err != nil {
 		return err
 	}
