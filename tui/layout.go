@@ -212,7 +212,7 @@ func (m Model) countsLine() string {
 		bare = append(bare, st.Render(fmt.Sprintf("%s %d", g.Sym, c.n)))
 	}
 	short := strings.Join(bare, " ")
-	right := m.viewState(m.width - ansi.StringWidth(short) - 2)
+	right := m.viewState(m.width-ansi.StringWidth(short)-2, sum.NotBuilt)
 	left := short
 	for _, l := range []string{strings.Join(words, "  "), strings.Join(words, " ")} {
 		if ansi.StringWidth(l)+2+ansi.StringWidth(right) <= m.width {
@@ -223,15 +223,16 @@ func (m Model) countsLine() string {
 	return joinEnds(left, s.Muted.Render(right), m.width)
 }
 
-// viewState says which rows are shown: sort, broken-only, filter, in at
-// most limit cells; the filter text is what gets cut.
-func (m Model) viewState(limit int) string {
+// viewState says which rows are shown: sort, broken-only, the notBuilt
+// backends hidden, filter, in at most limit cells; the filter text is what
+// gets cut.
+func (m Model) viewState(limit, notBuilt int) string {
 	st := []string{"sort " + m.sort.String()}
 	if m.brokenOnly {
 		st = append(st, "broken only")
 	}
-	if n := countVerdict(m.report, inspect.VerdictNotBuilt); n > 0 && !m.showNotBuilt {
-		st = append(st, fmt.Sprintf("%d not built hidden (a)", n))
+	if notBuilt > 0 && !m.showNotBuilt {
+		st = append(st, fmt.Sprintf("%d not built hidden (a)", notBuilt))
 	}
 	out := strings.Join(st, " · ")
 	if f := m.filter.Value(); f != "" && !m.filtering {
@@ -304,17 +305,4 @@ func shortSHA(s string) string {
 		return s[:7]
 	}
 	return s
-}
-
-func countVerdict(r *inspect.Report, v inspect.Verdict) int {
-	n := 0
-	if r == nil {
-		return 0
-	}
-	for _, b := range r.Backends {
-		if b.Verdict == v {
-			n++
-		}
-	}
-	return n
 }

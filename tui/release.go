@@ -38,8 +38,8 @@ func (releasePane) box(r *inspect.Report, width, height int, s *Styles) modalBox
 	add(s.Section.Render("Verdicts"))
 	verdicts := fmt.Sprintf("  %d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
 		sum.OK, sum.Repairable, sum.Unrepairable, sum.Conflict, sum.Unknown)
-	if n := countVerdict(r, inspect.VerdictNotBuilt); n > 0 {
-		verdicts += fmt.Sprintf(", %d not built in this run", n)
+	if sum.NotBuilt > 0 {
+		verdicts += fmt.Sprintf(", %d not built in this run", sum.NotBuilt)
 	}
 	add(verdicts)
 	add("")
