@@ -316,7 +316,7 @@ func judgeSignatures(b *BackendReport, cfg Config) {
 		ts := b.Targets[name]
 		seen := map[string]bool{}
 		signed, unsigned := false, false
-		for _, tag := range sortedTags(ts) {
+		for _, tag := range ts.SortedTags() {
 			st := ts.Tags[tag]
 			sig := st.Signature
 			if sig == nil || st.State != TagComplete {

@@ -89,7 +89,7 @@ func judge(b *BackendReport, in judgeInput) {
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s%s): another run? decide, then repair with --force",
 				rt, name, short(ts.Tags[rt].Digest), holds(ts.Tags[rt])))
 		}
-		for _, tag := range sortedTags(ts) {
+		for _, tag := range ts.SortedTags() {
 			st := ts.Tags[tag]
 			if st.State == TagComplete {
 				continue
@@ -262,8 +262,9 @@ func releaseTag(ts *TargetStatus) string {
 	return ""
 }
 
-// sortedTags orders a target's tags release, sha, latest.
-func sortedTags(ts *TargetStatus) []string {
+// SortedTags lists the target's tags as the release writes them: the
+// release or branch tag, the commit's sha tag, latest; ties by name.
+func (ts *TargetStatus) SortedTags() []string {
 	rank := map[string]int{RoleRelease: 0, RoleBranch: 0, RoleSHA: 1, RoleLatest: 2}
 	tags := make([]string, 0, len(ts.Tags))
 	for t := range ts.Tags {

@@ -167,7 +167,7 @@ func (d *detail) content(data detailData, s *Styles) dlines {
 		t := b.Targets[name]
 		g := tagGlyph(t.State)
 		out.add(fmt.Sprintf("%s %s %s %s", s.Bold.Render(name), s.tag(t.State).Render(g.Sym), g.Word, s.Muted.Render(t.Repo)))
-		for _, tag := range tagOrder(t.Tags) {
+		for _, tag := range t.SortedTags() {
 			ts := t.Tags[tag]
 			tg := tagGlyph(ts.State)
 			line := fmt.Sprintf("  %s %s %s", s.tag(ts.State).Render(tg.Sym), tag, s.Muted.Render("("+ts.Role+", "+tg.Word+")"))
@@ -254,27 +254,6 @@ func targetOrder(repos []inspect.Repo, targets map[string]*inspect.TargetStatus)
 		}
 	}
 	return out
-}
-
-// tagOrder lists a target's tags as the release writes them: the release
-// or branch tag, the commit tag, latest; ties by name.
-func tagOrder(tags map[string]inspect.TagStatus) []string {
-	rank := func(tag string) int {
-		switch tags[tag].Role {
-		case inspect.RoleRelease:
-			return 0
-		case inspect.RoleBranch:
-			return 1
-		case inspect.RoleSHA:
-			return 2
-		case inspect.RoleLatest:
-			return 3
-		}
-		return 9
-	}
-	keys := sortedKeys(tags)
-	slices.SortStableFunc(keys, func(a, b string) int { return rank(a) - rank(b) })
-	return keys
 }
 
 // planLines renders a cached plan for the pane and the dialog.
