@@ -183,10 +183,11 @@ func (h *hostState) freeLocked(stream, waiting bool) {
 	}
 }
 
-// answeredWith records that the headers of s's request came back (err false)
-// or that it failed without an answer (err true), and whether the answer
-// was a throttle without Retry-After, which is what moves the limit.
-func (s *slot) answeredWith(failed, throttled bool) {
+// answeredWith records that the headers of s's request came back, and
+// whether the answer was a throttle without Retry-After, which is what
+// moves the limit. (A request that failed without an answer only calls
+// done.)
+func (s *slot) answeredWith(throttled bool) {
 	h := s.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -195,9 +196,7 @@ func (s *slot) answeredWith(failed, throttled bool) {
 	}
 	s.answered = true
 	h.waiting--
-	if !failed {
-		h.judgeLocked(throttled)
-	}
+	h.judgeLocked(throttled)
 	h.dispatchLocked()
 }
 

@@ -110,7 +110,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
 		if err != nil {
-			s.answeredWith(true, false)
 			s.done()
 			cancel()
 			if !replay || failures >= t.retries || ctx.Err() != nil || !retryableError(err) {
@@ -131,18 +130,18 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if asked {
 				h.pause(t.now().Add(ra))
 			}
-			s.answeredWith(false, !asked)
+			s.answeredWith(!asked)
 			wait = ra
 			if !asked || ra <= 0 {
 				wait = throttleBackoff(throttles, t.maxWait)
 			}
 			throttles++
 		} else {
-			s.answeredWith(false, false)
+			s.answeredWith(false)
 		}
 		switch {
 		case throttled && replay && ctx.Err() == nil && t.now().Add(wait).Before(deadline):
-		case !throttled && replay && retryableStatus(resp.StatusCode) && failures < t.retries && ctx.Err() == nil:
+		case replay && retryableStatus(resp.StatusCode) && failures < t.retries && ctx.Err() == nil:
 			wait = backoff(failures, t.maxWait)
 			failures++
 		default:
@@ -304,13 +303,13 @@ func replayable(req *http.Request) bool {
 	return req.GetBody != nil
 }
 
-// retryableStatus lists the statuses worth another try: rate limiting and
-// the server-side failures that are usually transient.
+// retryableStatus lists the statuses worth a few more tries: the
+// server-side failures that are usually transient. Throttles (429, 503)
+// are retried until the deadline instead (isThrottle).
 func retryableStatus(code int) bool {
 	switch code {
-	case http.StatusTooManyRequests, http.StatusRequestTimeout,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusRequestTimeout, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusGatewayTimeout:
 		return true
 	}
 	return false
