@@ -14,7 +14,7 @@ import (
 // is), and a section appended to $GITHUB_STEP_SUMMARY. Its error is the
 // run's exit: errBroken when anything is left broken.
 func (f repairFlags) finish(w io.Writer, rel inspect.Release, s *repairSummary) error {
-	left, broken := s.left, len(s.left) > 0
+	left := s.left
 	result := s.close(w)
 	if f.format != formatGitHub {
 		return result
@@ -28,20 +28,20 @@ func (f repairFlags) finish(w io.Writer, rel inspect.Release, s *repairSummary) 
 	for _, l := range left {
 		as = append(as, report.Annotation{Level: report.LevelError, Title: title, Message: "left broken: " + l})
 	}
-	if !broken {
+	if len(left) == 0 {
 		as = append(as, report.Annotation{Level: report.LevelNotice, Title: title, Message: "every selected backend is ok"})
 	}
 	if err := report.WriteAnnotations(w, as); err != nil {
 		return err
 	}
-	if err := appendTo(gh.summary, func(w io.Writer) error { return writeRepairStepSummary(w, rel, left, broken) }); err != nil {
+	if err := appendTo(gh.summary, func(w io.Writer) error { return writeRepairStepSummary(w, rel, left) }); err != nil {
 		return err
 	}
 	return result
 }
 
 // writeRepairStepSummary is the step-summary section of a repair run.
-func writeRepairStepSummary(w io.Writer, rel inspect.Release, left []string, broken bool) error {
+func writeRepairStepSummary(w io.Writer, rel inspect.Release, left []string) error {
 	text := fmt.Sprintf("### remerge repair: %s\n\n", rel.Ref)
 	switch {
 	case len(left) > 0:
@@ -49,8 +49,6 @@ func writeRepairStepSummary(w io.Writer, rel inspect.Release, left []string, bro
 		for _, l := range left {
 			text += "- " + report.MarkdownText(l) + "\n"
 		}
-	case broken:
-		text += "Something is left broken; see the log.\n"
 	default:
 		text += "Every selected backend is ok.\n"
 	}
