@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -38,8 +37,6 @@ type Signer struct {
 	// Args are more cosign flags, after CI's and before the image (for
 	// example --tlog-upload=false, --allow-http-registry).
 	Args []string
-	// Output receives cosign's output; nil keeps it only for errors.
-	Output io.Writer
 }
 
 // Bin returns the cosign binary that will run, or why there is none.
@@ -74,13 +71,9 @@ func (s *Signer) Sign(ctx context.Context, repo, digest string) error {
 	}
 	cmd := exec.CommandContext(ctx, bin, s.Argv(repo, digest)...)
 	cmd.Env = append(os.Environ(), "COSIGN_EXPERIMENTAL=1")
-	cmd.Stdin = nil // never prompt: --yes, and a key's password comes from COSIGN_PASSWORD
-	var out bytes.Buffer
-	var w io.Writer = &out
-	if s.Output != nil {
-		w = io.MultiWriter(&out, s.Output)
-	}
-	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Stdin = nil      // never prompt: --yes, and a key's password comes from COSIGN_PASSWORD
+	var out bytes.Buffer // kept for the error only
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("signing %s@%s: cosign: %v: %s", repo, digest, err, registry.Redact(lastLines(out.String(), 3)))
 	}

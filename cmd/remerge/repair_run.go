@@ -113,9 +113,6 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 
 // pair is one (backend, target) of a repair run and what became of it.
 type pair struct {
-	// order is the pair's place in the report (backend, then target): the
-	// order plans are shown in and summary lines are written in.
-	order  int
 	b      *inspect.BackendReport
 	target string
 

@@ -38,7 +38,7 @@ func (s *repairSummary) selectPairs() []*pair {
 			continue
 		}
 		for _, t := range targets {
-			pairs = append(pairs, &pair{order: len(pairs), b: b, target: t, sign: s.f.wants(b, t)})
+			pairs = append(pairs, &pair{b: b, target: t, sign: s.f.wants(b, t)})
 		}
 	}
 	return pairs
