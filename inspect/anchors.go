@@ -132,7 +132,7 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 	}
 	raw, desc, err := p.e.c.Manifest(ctx, ref)
 	if err != nil {
-		if c, _ := registry.Classify(err); c == registry.NotFound {
+		if registry.IsNotFound(err) {
 			return a
 		}
 		a.err = fmt.Errorf("could not read keepalive anchor %s: %s", a.tag, classText(err))

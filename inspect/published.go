@@ -130,7 +130,7 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 		// they would queue behind every backend numbered before the
 		// first asker while the others wait.
 		e.tags, e.err = c.Tags(registry.WithPriority(ctx, 0), repo)
-		if cls, _ := registry.Classify(e.err); cls == registry.NotFound {
+		if registry.IsNotFound(e.err) {
 			e.tags, e.err = nil, nil // a repo that does not exist has no tag
 		}
 	})

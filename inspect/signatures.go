@@ -139,9 +139,9 @@ func (p *prober) findSignature(ctx context.Context, repo, digest string) sigFoun
 	switch {
 	case err == nil:
 		return sigFound{state: SigSigned, storage: storageSigTag, refs: []string{repo + "@" + desc.Digest.String()}}
-	case isNotFound(err) && refErr == "":
+	case registry.IsNotFound(err) && refErr == "":
 		return sigFound{state: SigUnsigned}
-	case isNotFound(err):
+	case registry.IsNotFound(err):
 		return sigFound{state: SigError, err: refErr + "; no " + tag + " tag"}
 	default:
 		why := tag + ": " + classText(err)
@@ -150,11 +150,6 @@ func (p *prober) findSignature(ctx context.Context, repo, digest string) sigFoun
 		}
 		return sigFound{state: SigError, err: why}
 	}
-}
-
-func isNotFound(err error) bool {
-	c, _ := registry.Classify(err)
-	return c == registry.NotFound
 }
 
 // readIdentities reads the signature manifests for the certificates' SANs

@@ -20,15 +20,10 @@ import (
 // through the client's options, so the per-host concurrency bound, the
 // Retry-After handling and the shared credentials apply to repairs too.
 
-func isNotFound(err error) bool {
-	class, _ := registry.Classify(err)
-	return class == registry.NotFound
-}
-
 // headManifest resolves ref (tag or digest). A 404 is (nil, nil).
 func headManifest(ctx context.Context, c *registry.Client, ref name.Reference) (*v1.Descriptor, error) {
 	d, err := c.Head(ctx, ref)
-	if isNotFound(err) {
+	if registry.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

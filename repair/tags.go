@@ -62,7 +62,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		case r.Role == inspect.RoleLatest && j.Foreign:
 			if prov == nil {
 				read, err := inspect.ReadProvenance(ctx, c, dst, m)
-				if err != nil && !isNotFound(err) {
+				if err != nil && !registry.IsNotFound(err) {
 					return fmt.Errorf("reading what %s holds: %w", r.Tag, err)
 				}
 				prov = &read

@@ -80,6 +80,14 @@ func Classify(err error) (Class, string) {
 	return class, oneLine(Redact(registryText(terr)))
 }
 
+// IsNotFound reports whether err is the registry saying the thing asked
+// for is not there (404, MANIFEST_UNKNOWN, NAME_UNKNOWN...): absence, as
+// opposed to could-not-tell.
+func IsNotFound(err error) bool {
+	c, _ := Classify(err)
+	return c == NotFound
+}
+
 // netText says a failed connection in the words a person acts on: "could
 // not reach 127.0.0.1:1: connection refused", not Go's "dial tcp
 // 127.0.0.1:1: connect: connection refused". Other network failures (a read
