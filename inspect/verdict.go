@@ -72,7 +72,7 @@ func judge(b *BackendReport, in judgeInput) {
 				if len(c.MissingBlobs) > 0 {
 					broken = true
 					b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
-						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(shortAll(c.MissingBlobs), ", ")))
+						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(manifest.ShortAll(c.MissingBlobs), ", ")))
 				}
 			}
 		}
@@ -282,11 +282,3 @@ func (ts *TargetStatus) SortedTags() []string {
 
 // short abbreviates a digest for prose (manifest.Short: sha256: and 12 hex).
 func short(d string) string { return manifest.Short(d) }
-
-func shortAll(ds []string) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = short(d)
-	}
-	return out
-}

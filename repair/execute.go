@@ -89,7 +89,7 @@ func (r *Result) String() string {
 	fmt.Fprintf(&b, "%s %s in %s: %s\n", r.Plan.Suffix, r.Plan.Release.Ref, r.Plan.Target, r.Outcome)
 	switch {
 	case r.Signed:
-		fmt.Fprintf(&b, "  signed %s and children with cosign, as CI does\n", strings.Join(shortAll(r.SignedDigests), ", "))
+		fmt.Fprintf(&b, "  signed %s and children with cosign, as CI does\n", strings.Join(manifest.ShortAll(r.SignedDigests), ", "))
 	case r.SignError != "":
 		fmt.Fprintf(&b, "  signing failed: %s\n", r.SignError)
 	}

@@ -137,14 +137,6 @@ func signDigests(r *Result) []string {
 	return out
 }
 
-func shortAll(ds []string) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = short(d)
-	}
-	return out
-}
-
 // NeedsSignature reports whether b's complete release (or branch) tag in
 // target is unsigned, or names an unsigned child, as inspect found it:
 // what --sign signs although nothing needs re-merging.

@@ -191,3 +191,12 @@ func Short(d string) string {
 	}
 	return d
 }
+
+// ShortAll is Short of each digest.
+func ShortAll(ds []string) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = Short(d)
+	}
+	return out
+}
