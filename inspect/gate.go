@@ -147,22 +147,13 @@ func (g Gate) unsigned(st TagStatus) string {
 	if !slices.Contains(g.conds, FailUnsigned) || (st.Role != RoleLatest && st.Role != RoleBranch) || st.Signature == nil {
 		return ""
 	}
-	sig := st.Signature
-	switch sig.State {
-	case SigUnsigned:
+	switch st.Signature.Gap() {
+	case GapUnsigned:
 		return "is unsigned"
-	case SigError:
+	case GapUnsignedChild:
+		return "names an unsigned child"
+	case GapCouldNotTell:
 		return "could not be checked for a signature"
-	}
-	for _, c := range sig.Children {
-		if c.State == SigUnsigned {
-			return "names an unsigned child"
-		}
-	}
-	for _, c := range sig.Children {
-		if c.State == SigError {
-			return "could not be checked for a signature"
-		}
 	}
 	return ""
 }

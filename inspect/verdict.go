@@ -85,7 +85,7 @@ func judge(b *BackendReport, in judgeInput) {
 		ts := b.Targets[name]
 		if ts.Conflict {
 			conflict = true
-			rt := releaseTag(ts)
+			rt := ts.ReleaseTag()
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s%s): another run? decide, then repair with --force",
 				rt, name, short(ts.Tags[rt].Digest), holds(ts.Tags[rt])))
 		}
@@ -141,7 +141,7 @@ func judgeDarwin(b *BackendReport, in judgeInput) {
 	b.Verdict = VerdictOK
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
-		rt := releaseTag(ts)
+		rt := ts.ReleaseTag()
 		switch st := ts.Tags[rt]; st.State {
 		case TagComplete:
 		case TagMissing:
@@ -253,7 +253,9 @@ func targetNames(cfg Config, b *BackendReport) []string {
 	return out
 }
 
-func releaseTag(ts *TargetStatus) string {
+// ReleaseTag is the target's release (or, on a branch, branch) tag; ""
+// when the target has none.
+func (ts *TargetStatus) ReleaseTag() string {
 	for tag, st := range ts.Tags {
 		if st.Role == RoleRelease || st.Role == RoleBranch {
 			return tag

@@ -145,17 +145,18 @@ func NeedsSignature(b *inspect.BackendReport, target string) bool {
 	if t == nil {
 		return false
 	}
-	for _, ts := range t.Tags {
-		if ts.Role != inspect.RoleRelease && ts.Role != inspect.RoleBranch || ts.Signature == nil {
-			continue
-		}
-		if ts.Signature.State == inspect.SigUnsigned {
+	sig := t.Tags[t.ReleaseTag()].Signature // no release tag: the zero TagStatus
+	if sig == nil {
+		return false
+	}
+	if sig.State == inspect.SigUnsigned {
+		return true
+	}
+	// A child found unsigned counts even when the list's own lookup
+	// failed, so not Gap, which puts could-not-tell first.
+	for _, c := range sig.Children {
+		if c.State == inspect.SigUnsigned {
 			return true
-		}
-		for _, c := range ts.Signature.Children {
-			if c.State == inspect.SigUnsigned {
-				return true
-			}
 		}
 	}
 	return false

@@ -40,21 +40,13 @@ func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
 
 // SigMark is the mark of one signature.
 func SigMark(sig *inspect.Signature) Mark {
-	switch sig.State {
-	case inspect.SigUnsigned:
+	switch sig.Gap() {
+	case inspect.GapUnsigned:
 		return MarkUnsigned
-	case inspect.SigError:
+	case inspect.GapUnsignedChild:
+		return MarkPartly
+	case inspect.GapCouldNotTell:
 		return MarkSigError
-	}
-	for _, c := range sig.Children {
-		if c.State == inspect.SigUnsigned {
-			return MarkPartly
-		}
-	}
-	for _, c := range sig.Children {
-		if c.State == inspect.SigError {
-			return MarkSigError
-		}
 	}
 	switch {
 	case sig.Expected():
@@ -72,10 +64,8 @@ func releaseSignature(t *inspect.TargetStatus) *inspect.Signature {
 	if t == nil {
 		return nil
 	}
-	for _, ts := range t.Tags {
-		if ts.Role == inspect.RoleRelease || ts.Role == inspect.RoleBranch {
-			return ts.Signature
-		}
+	if rt := t.ReleaseTag(); rt != "" {
+		return t.Tags[rt].Signature
 	}
 	return nil
 }
