@@ -141,7 +141,7 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 		// Signing a healthy list that is unsigned (repair --sign) writes
 		// only signatures: no intent line guards tags here.
 		var serr error
-		if o.signer != nil {
+		if p.SignOnly && o.signer != nil {
 			serr = signResult(ctx, o, r)
 		}
 		if err := appendAudit(log.path, log.outcome(r.AuditID, r, serr), false); err != nil {

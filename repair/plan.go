@@ -114,6 +114,10 @@ type Plan struct {
 	// NoOp: every tag already points to the planned image (or is left alone
 	// for a stated reason) and every child is in the target.
 	NoOp bool
+	// SignOnly: a no-op plan made WithSign whose complete release tag is
+	// unsigned, or names an unsigned child (NeedsSignature): Execute signs
+	// it, as CI would have, and writes nothing else.
+	SignOnly bool
 	// Refusal, when not empty, says why this backend is not re-merged here;
 	// the rest of the plan may be partial.
 	Refusal string
@@ -171,6 +175,7 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 		return nil, fmt.Errorf("planning %s tags in %s: %w", b.Suffix, t.Repo, err)
 	}
 	p.NoOp = p.Refusal == "" && p.healthy()
+	p.SignOnly = p.NoOp && o.signer != nil && NeedsSignature(b, t.Name)
 	return p, nil
 }
 

@@ -192,7 +192,9 @@ func (p *Plan) String() string {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "  warning: %s\n", w)
 	}
-	if p.NoOp {
+	if p.NoOp && p.SignOnly {
+		b.WriteString("  nothing to re-merge: already healthy, but unsigned; it is signed with cosign, as CI does\n")
+	} else if p.NoOp {
 		b.WriteString("  nothing to do: already healthy\n")
 	}
 	return b.String()

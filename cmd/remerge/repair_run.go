@@ -116,10 +116,6 @@ type pair struct {
 	b      *inspect.BackendReport
 	target string
 
-	// sign: --sign signs this pair's published list even when nothing
-	// needs re-merging (a complete list found unsigned).
-	sign bool
-
 	plan    *repair.Plan
 	planErr error
 	res     *repair.Result
@@ -131,7 +127,7 @@ type pair struct {
 
 // writes reports whether the pair's plan will write something.
 func (p *pair) writes() bool {
-	return p.planErr == nil && p.plan != nil && p.plan.Refusal == "" && (!p.plan.NoOp || p.sign)
+	return p.planErr == nil && p.plan != nil && p.plan.Refusal == "" && (!p.plan.NoOp || p.plan.SignOnly)
 }
 
 func actionable(pairs []*pair) []*pair {

@@ -59,16 +59,13 @@ func (f *signFlags) options() []repair.Option {
 	return []repair.Option{repair.WithSign(f.signer)}
 }
 
-// wants reports whether --sign should sign b in target although nothing
-// needs re-merging: its complete release tag is unsigned, or a child is.
-func (f *signFlags) wants(b *inspect.BackendReport, target string) bool {
-	return f.sign && repair.NeedsSignature(b, target)
-}
-
-// wantsAny reports whether --sign should sign b in any target.
+// wantsAny reports whether --sign should sign b in some target although
+// nothing needs re-merging (its complete release tag is unsigned, or a
+// child is): an ok backend --all plans only then. The plan itself says
+// which target (Plan.SignOnly).
 func (f *signFlags) wantsAny(b *inspect.BackendReport) bool {
 	for name := range b.Targets {
-		if f.wants(b, name) {
+		if f.sign && repair.NeedsSignature(b, name) {
 			return true
 		}
 	}

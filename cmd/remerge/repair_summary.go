@@ -38,7 +38,7 @@ func (s *repairSummary) selectPairs() []*pair {
 			continue
 		}
 		for _, t := range targets {
-			pairs = append(pairs, &pair{b: b, target: t, sign: s.f.wants(b, t)})
+			pairs = append(pairs, &pair{b: b, target: t})
 		}
 	}
 	return pairs
@@ -75,7 +75,7 @@ func (s *repairSummary) pairs(b *inspect.BackendReport, ps []*pair) {
 			s.add("%s in %s: not planned: the run was interrupted", b.Suffix, p.target)
 		case p.plan.Refusal != "":
 			s.add("%s in %s: %s", b.Suffix, p.target, p.plan.Refusal)
-		case p.plan.NoOp && !p.sign:
+		case p.plan.NoOp && !p.plan.SignOnly:
 			continue
 		case p.execErr != nil:
 			s.add("%s in %s: failed: %s", b.Suffix, p.target, oneLine(p.execErr.Error()))

@@ -125,7 +125,12 @@ func (s *Service) release(run string) inspect.Release {
 func (s *Service) plans(ctx context.Context, run string, b *inspect.BackendReport) ([]*repair.Plan, error) {
 	var out []*repair.Plan
 	for _, t := range s.Config.Targets {
-		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.release(run), b, t.Name, repair.WithForce(s.Force))
+		opts := []repair.Option{repair.WithForce(s.Force)}
+		if s.Signer != nil {
+			// The plan says whether a healthy list here still needs signing.
+			opts = append(opts, repair.WithSign(s.Signer))
+		}
+		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.release(run), b, t.Name, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, t.Name, err)
 		}
@@ -144,7 +149,7 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 		case p.Refusal != "":
 			refusals = append(refusals, p.Target+": "+p.Refusal)
 			out.NoOp = false
-		case p.NoOp:
+		case p.NoOp && !p.SignOnly:
 		default:
 			out.Runnable = true
 			out.NoOp = false
@@ -178,9 +183,8 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 	}
 	var lines []string
 	steps := 0
-	sign := func(p *repair.Plan) bool { return s.Signer != nil && repair.NeedsSignature(b, p.Target) }
 	for _, p := range plans {
-		if p.Refusal == "" && (!p.NoOp || sign(p)) {
+		if p.Refusal == "" && (!p.NoOp || p.SignOnly) {
 			steps++
 		}
 	}
@@ -190,7 +194,7 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 		case p.Refusal != "":
 			lines = append(lines, p.Target+": not re-merged: "+p.Refusal)
 			continue
-		case p.NoOp && !sign(p):
+		case p.NoOp && !p.SignOnly:
 			lines = append(lines, p.Target+": nothing to do, already healthy")
 			continue
 		}

@@ -23,7 +23,9 @@ import (
 // (the real cosign, a key pair and no transparency log, as --sign-key and
 // --cosign-arg would give it). The status no longer says the new list is
 // unsigned, the re-inspection shows it signed by the key, and cosign
-// verify --key accepts the list and its children in the target.
+// verify --key accepts the list and its children in the target. Then r on
+// the healthy but unsigned -cpu-llama-cpp offers to sign it, as the help
+// of tui --sign promises, and does.
 func TestTUISignsARemerge(t *testing.T) {
 	kit := tools.NewCosignKit(t)
 	t.Setenv("COSIGN_PASSWORD", tools.CosignPassword)
@@ -43,19 +45,21 @@ func TestTUISignsARemerge(t *testing.T) {
 	// No "new lists are unsigned" note; the re-inspection shows both
 	// targets' lists signed (✓≠: with a key, not an identity).
 	waitFor("re-merged 1 of 1 · inspected 2 backends: 0 need attention", "✓≠ complete  ✓≠ complete")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyUp})
+	tm.Send(tea.KeyPressMsg{Code: 'r', Text: "r"})
+	waitFor("Re-merge -cpu-llama-cpp?", "already healthy, but unsigned", "y/enter confirm")
+	tm.Send(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	waitFor("inspected 2 backends: 0 need attention", "!✓∅") // no list left unsigned
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)
-	// The re-merged list in quay, and Docker Hub's, complete but found
-	// unsigned, are both signed.
+	// Every list is signed: the re-merged one in quay, Docker Hub's (complete
+	// but found unsigned), and both of -cpu-llama-cpp's.
 	for _, b := range final.Report().Backends {
-		if b.Suffix != "-cpu-kokoro" {
-			continue
-		}
 		for _, name := range []string{"quay", "dockerhub"} {
-			st := b.Targets[name].Tags["v4.2.2-cpu-kokoro"]
+			st := b.Targets[name].Tags["v4.2.2"+b.Suffix]
 			if st.State != inspect.TagComplete || st.Signature == nil || st.Signature.State != inspect.SigSigned || !st.Signature.Key {
-				t.Errorf("%s v4.2.2-cpu-kokoro after: %s, signature %+v; want complete and signed with a key", name, st.State, st.Signature)
+				t.Errorf("%s v4.2.2%s after: %s, signature %+v; want complete and signed with a key", name, b.Suffix, st.State, st.Signature)
 			}
 		}
 	}

@@ -20,8 +20,9 @@ import (
 
 // startTUI runs the real program at 160x48 over the seeded fixture,
 // inspecting rel, and returns it with waitFor, which blocks until every
-// given text is on the screen (failing the test after a minute). Each
-// with changes the service first, as the CLI's flags would.
+// given text is on the screen, and every text given as "!text" is not
+// (failing the test after a minute). Each with changes the service first,
+// as the CLI's flags would.
 func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release, with ...func(*app.Service)) (*teatest.TestModel, func(what ...string)) {
 	t.Helper()
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -40,7 +41,11 @@ func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release, with .
 			screen.write(b)
 			text := screen.text()
 			for _, w := range what {
-				if !strings.Contains(text, w) {
+				if gone, ok := strings.CutPrefix(w, "!"); ok {
+					if strings.Contains(text, gone) {
+						return false
+					}
+				} else if !strings.Contains(text, w) {
 					return false
 				}
 			}
