@@ -74,23 +74,20 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			if newer {
 				tm.Skip = fmt.Sprintf("it holds a newer release (%s); latest only moves forward", what)
 			}
-		case r.Role == inspect.RoleBranch && j.Foreign && !p.Force:
-			// The branch tag moves with every build: a complete build
-			// under it may be a newer one. Only force moves it.
-			if complete, err := allPresent(ctx, c, dst, m); err != nil {
-				return err
-			} else if complete && j.State == manifest.Stale {
-				tm.Skip = fmt.Sprintf("it holds another complete build of the branch (%s); --force moves it", short(tm.From))
-			}
-		case j.Foreign && !p.Force && p.Refusal == "":
-			// Only a child that is not this release's makes it another
-			// image (inspect's conflict), and only when that image is
-			// whole: a broken leftover is safe to replace.
+		case j.Foreign && j.State == manifest.Stale && !p.Force && (r.Role == inspect.RoleBranch || p.Refusal == ""):
+			// Another image (only a child that is not this release's makes
+			// one), and it counts only when whole: a broken leftover is
+			// safe to replace, so its children are asked about only here.
 			complete, err := allPresent(ctx, c, dst, m)
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			if complete && j.State == manifest.Stale {
+			case !complete:
+			case r.Role == inspect.RoleBranch:
+				// The branch tag moves with every build: a complete build
+				// under it may be a newer one. Only force moves it.
+				tm.Skip = fmt.Sprintf("it holds another complete build of the branch (%s); --force moves it", short(tm.From))
+			default: // inspect's conflict
 				p.Refusal = fmt.Sprintf("%s points to a complete image of other digests (%s); re-run with force to replace it", r.Tag, short(tm.From))
 			}
 		}
