@@ -61,9 +61,10 @@ type Result struct {
 	SignedDigests []string
 	SignError     string
 
-	// attempted are tags whose write was sent without an answer saying
-	// it landed.
-	attempted []string
+	// attempted is the tag whose write was sent without an answer saying
+	// it landed (tags are written one at a time; the first failure ends
+	// the step).
+	attempted string
 }
 
 // TagError is a tag that could not be read back, with the reason.
@@ -172,29 +173,27 @@ func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (
 // ctrl+c. What it cannot read stays open for the next run's Reconcile.
 const readBackTimeout = 15 * time.Second
 
-// settleTags reads back the tags whose write was sent but not answered, so
-// that Result and the audit log count one that landed as moved.
+// settleTags reads back the tag whose write was sent but not answered, so
+// that Result and the audit log count it as moved if it landed.
 func settleTags(ctx context.Context, c *registry.Client, r *Result) {
-	if len(r.attempted) == 0 {
+	tag := r.attempted
+	if tag == "" {
 		return
 	}
+	r.attempted = ""
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readBackTimeout)
 	defer cancel()
+	var d *v1.Descriptor
 	dst, err := c.Repository(r.Plan.Repo)
-	for _, tag := range r.attempted {
-		var d *v1.Descriptor
-		if err == nil {
-			d, err = headManifest(ctx, c, dst.Tag(tag))
-		}
-		switch {
-		case err != nil:
-			r.TagsUnknown = append(r.TagsUnknown, TagError{Tag: tag, Err: redactedText(err)})
-			err = nil
-		case d != nil && d.Digest.String() == r.Plan.ListDigest:
-			r.TagsMoved = append(r.TagsMoved, tag)
-		}
+	if err == nil {
+		d, err = headManifest(ctx, c, dst.Tag(tag))
 	}
-	r.attempted = nil
+	switch {
+	case err != nil:
+		r.TagsUnknown = append(r.TagsUnknown, TagError{Tag: tag, Err: redactedText(err)})
+	case d != nil && d.Digest.String() == r.Plan.ListDigest:
+		r.TagsMoved = append(r.TagsMoved, tag)
+	}
 }
 
 func redactedText(err error) string { return registry.Redact(err.Error()) }
@@ -373,8 +372,8 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		if len(r.TagsMoved) > 0 {
 			notes = append(notes, "tags already moved: "+strings.Join(r.TagsMoved, ", "))
 		}
-		if len(r.attempted) > 0 {
-			notes = append(notes, "tag "+strings.Join(r.attempted, ", ")+" may have moved: its write did not succeed; it is read back")
+		if r.attempted != "" {
+			notes = append(notes, "tag "+r.attempted+" may have moved: its write did not succeed; it is read back")
 		}
 		if len(notes) == 0 {
 			notes = append(notes, "no tag was moved")
@@ -410,11 +409,11 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		if err := ctx.Err(); err != nil {
 			return fail(fmt.Errorf("cancelled before moving tag %s: %w", t.Tag, err))
 		}
-		r.attempted = append(r.attempted, t.Tag)
+		r.attempted = t.Tag
 		if err := w.putManifest(context.WithoutCancel(ctx), dst.Tag(t.Tag), p.List, p.ListMediaType); err != nil {
 			return fail(err)
 		}
-		r.attempted = r.attempted[:len(r.attempted)-1]
+		r.attempted = ""
 		r.TagsMoved = append(r.TagsMoved, t.Tag)
 	}
 	return nil
