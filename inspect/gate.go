@@ -113,7 +113,7 @@ func (g Gate) Check(r *Report) []string {
 					}
 					continue
 				}
-				if !inImpact(b, tag, name) {
+				if !b.InImpact(tag, name) {
 					continue
 				}
 				if c, ok := g.failed(st); ok {
@@ -184,8 +184,10 @@ func unreadable(s TagState) bool {
 	return s == TagDenied || s == TagError || s == TagPending
 }
 
-// inImpact reports whether b.Impact lists tag in target name.
-func inImpact(b *BackendReport, tag, name string) bool {
+// InImpact reports whether b.Impact lists tag in target name
+// ("<tag> in <target>: ..."): inspect's judgement that the tag lets users
+// down.
+func (b *BackendReport) InImpact(tag, name string) bool {
 	prefix := tag + " in " + name + ": "
 	for _, line := range b.Impact {
 		if strings.HasPrefix(line, prefix) {

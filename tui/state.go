@@ -226,11 +226,8 @@ func userFacingBroken(b *inspect.BackendReport, name string) bool {
 		if st.Role != inspect.RoleLatest && st.Role != inspect.RoleBranch || st.State == inspect.TagComplete {
 			continue
 		}
-		prefix := tag + " in " + name + ": "
-		for _, line := range b.Impact {
-			if strings.HasPrefix(line, prefix) {
-				return true
-			}
+		if b.InImpact(tag, name) {
+			return true
 		}
 	}
 	return false
