@@ -1,31 +1,26 @@
 package report
 
-import "github.com/go-skynet/remerge/inspect"
+import (
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/glyphs"
+)
 
 // Mark is how a target's signature state is drawn, the same in every
-// renderer and in the TUI: a symbol that alone tells the states apart and
-// a word for where there is room.
-type Mark struct {
-	Sym, Word string
-}
+// renderer and in the TUI: a symbol that alone tells the states apart,
+// and the words of the legend.
+type Mark = glyphs.Glyph
 
 // Signature marks, in the order of SignatureLegend.
 var (
-	MarkSigned   = Mark{"✓", "signed"}
-	MarkOther    = Mark{"≠", "other signer"}
-	MarkPartly   = Mark{"±", "children unsigned"}
-	MarkUnsigned = Mark{"∅", "unsigned"}
-	MarkSigError = Mark{"?", "signature unknown"}
+	MarkSigned   = Mark{Sym: "✓", Word: "signed by the expected identity"}
+	MarkOther    = Mark{Sym: "≠", Word: "signed by another identity, or with a key"}
+	MarkPartly   = Mark{Sym: "±", Word: "list signed, a child not"}
+	MarkUnsigned = Mark{Sym: "∅", Word: "unsigned"}
+	MarkSigError = Mark{Sym: "?", Word: "could not tell"}
 )
 
 // SignatureLegend explains the marks.
-var SignatureLegend = []string{
-	"✓ signed by the expected identity",
-	"≠ signed by another identity, or with a key",
-	"± list signed, a child not",
-	"∅ unsigned",
-	"? could not tell",
-}
+var SignatureLegend = []string{MarkSigned.Legend(), MarkOther.Legend(), MarkPartly.Legend(), MarkUnsigned.Legend(), MarkSigError.Legend()}
 
 // SignatureMark is the mark of the signature of a target's release tag,
 // and false when none was looked up (the tag is not complete, or a darwin
