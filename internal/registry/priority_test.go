@@ -19,14 +19,8 @@ func TestPriorityOrdersTheQueue(t *testing.T) {
 	ctx := testContext(t)
 	_, proxy, _ := proxied(t)
 	c := newClient(t, Options{Concurrency: 1})
-	head := func(ctx context.Context, tag string) {
-		ref, err := c.Reference(proxy.Repo("p/a:" + tag))
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		_, _ = c.Head(ctx, ref) // absent tags: the order is what counts
-	}
+	// Absent tags: the order they arrive in is what counts.
+	head := func(ctx context.Context, tag string) { _ = headTag(t, ctx, c, proxy, tag) }
 	head(ctx, "warm") // the ping and token dance, before the queue forms
 	// The holder keeps the place for a second: time for the others to
 	// queue, one by one, however loaded the machine.
@@ -79,14 +73,7 @@ func TestRetryDeadlineRunsFromTheFirstSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, Options{Concurrency: 1, RetryDeadline: 500 * time.Millisecond})
-	head := func(tag string) error {
-		ref, err := c.Reference(proxy.Repo("p/a:" + tag))
-		if err != nil {
-			return err
-		}
-		_, err = c.Head(ctx, ref)
-		return err
-	}
+	head := func(tag string) error { return headTag(t, ctx, c, proxy, tag) }
 	_ = head("warm") // the ping, before the queue forms
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 800 * time.Millisecond})
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectThrottleHTML, Times: 1})
@@ -124,14 +111,7 @@ func TestQueueWaitOnARetryKeepsTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, Options{Concurrency: 1, RetryDeadline: time.Second})
-	head := func(tag string) error {
-		ref, err := c.Reference(proxy.Repo("p/a:" + tag))
-		if err != nil {
-			return err
-		}
-		_, err = c.Head(ctx, ref)
-		return err
-	}
+	head := func(tag string) error { return headTag(t, ctx, c, proxy, tag) }
 	_ = head("warm") // the ping, before the queue forms
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 1200 * time.Millisecond})
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectDelay, Delay: 300 * time.Millisecond})
@@ -204,4 +184,16 @@ func TestSetupRequests(t *testing.T) {
 			t.Errorf("setup(%s %s) = %v, want %v", tt.method, tt.url, got, tt.want)
 		}
 	}
+}
+
+// headTag HEADs p/a:tag through proxy; a reference that does not parse
+// fails the test.
+func headTag(t *testing.T, ctx context.Context, c *Client, proxy *testreg.FaultProxy, tag string) error {
+	ref, err := c.Reference(proxy.Repo("p/a:" + tag))
+	if err != nil {
+		t.Error(err)
+		return err
+	}
+	_, err = c.Head(ctx, ref)
+	return err
 }
