@@ -33,8 +33,7 @@ func lastOutcome(t *testing.T, path string) AuditEntry {
 func TestTagWriteThatLandedIsLoggedAsMoved(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	proxy := testreg.StartFaultProxy(t, w.quay.Host)
-	w.useQuayHost(t, proxy.Host())
+	proxy := w.proxyQuay(t)
 	w.incident(t)
 	release, sha, latest := tagNames(w)
 	p := w.plan(t, w.incidentReport(), "quay")
@@ -69,8 +68,7 @@ func TestTagWriteThatLandedIsLoggedAsMoved(t *testing.T) {
 func TestCancelDuringTagStepStartsNoFurtherWrite(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	proxy := testreg.StartFaultProxy(t, w.quay.Host)
-	w.useQuayHost(t, proxy.Host())
+	proxy := w.proxyQuay(t)
 	w.incident(t)
 	release, sha, latest := tagNames(w)
 	p := w.plan(t, w.incidentReport(), "quay")

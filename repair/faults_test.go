@@ -23,8 +23,7 @@ import (
 func crossWorld(t *testing.T) (*world, *testreg.FaultProxy, *inspect.BackendReport) {
 	t.Helper()
 	w := newWorld(t)
-	proxy := testreg.StartFaultProxy(t, w.quay.Host)
-	w.useQuayHost(t, proxy.Host())
+	proxy := w.proxyQuay(t)
 	push(t, w.quay.Repo(anchorPath), w.amd)
 	for _, f := range []fixture{w.amd, w.arm} {
 		push(t, w.hub.Repo(hubPath), f)
@@ -182,8 +181,7 @@ func TestExecuteCancelledMidCopyLeavesNoGoroutine(t *testing.T) {
 func TestPlanRefusesChildBytesNotMatchingDigest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	proxy := testreg.StartFaultProxy(t, w.quay.Host)
-	w.useQuayHost(t, proxy.Host())
+	proxy := w.proxyQuay(t)
 	w.incident(t)
 	before := snapshots(t, w)
 	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindManifest}, PathContains: w.arm.digest},

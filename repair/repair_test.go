@@ -224,8 +224,7 @@ func TestFailureLeavesTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			proxy := testreg.StartFaultProxy(t, w.quay.Host)
-			w.useQuayHost(t, proxy.Host())
+			proxy := w.proxyQuay(t)
 			w.incident(t)
 			release, sha, latest := tagNames(w)
 			// An older release published earlier: latest points at it.
@@ -342,8 +341,7 @@ func TestPlanRefuses(t *testing.T) {
 // A mount the registry declines falls back to an upload of the bytes.
 func TestFailedMountFallsBackToUpload(t *testing.T) {
 	w := newWorld(t)
-	proxy := testreg.StartFaultProxy(t, w.quay.Host)
-	w.useQuayHost(t, proxy.Host())
+	proxy := w.proxyQuay(t)
 	w.incident(t)
 	if err := w.quay.DropBlob(context.Background(), quayPath, w.amd.layerDigest()); err != nil {
 		t.Fatal(err)

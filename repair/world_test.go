@@ -89,6 +89,15 @@ func (w *world) useQuayHost(t *testing.T, host string) {
 	t.Cleanup(w.c.Close)
 }
 
+// proxyQuay puts a fault proxy in front of quay and points the config
+// (and a fresh client) at it.
+func (w *world) proxyQuay(t *testing.T) *testreg.FaultProxy {
+	t.Helper()
+	proxy := testreg.StartFaultProxy(t, w.quay.Host)
+	w.useQuayHost(t, proxy.Host())
+	return proxy
+}
+
 func (w *world) anchor() string     { return w.quayHost + "/" + anchorPath }
 func (w *world) quayTarget() string { return w.quayHost + "/" + quayPath }
 func (w *world) hubTarget() string  { return w.hub.Repo(hubPath) }
