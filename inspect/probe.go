@@ -41,10 +41,6 @@ type prober struct {
 	runErr       error
 	// heads: "repo@digest" -> what a successful manifest HEAD answered.
 	heads map[string]manifest.ChildState
-	// provenance: digest -> labels of the image, read once from the first
-	// repo that asks; "repo@digest" -> another repo's own read, when that
-	// first one failed.
-	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
 	// identity is the signer identity a keyless signature must match,
@@ -52,15 +48,8 @@ type prober struct {
 	identity *regexp.Regexp
 }
 
-type provLookup struct {
-	repo string // the repo read from
-	once sync.Once
-	p    manifest.Provenance
-	err  error
-}
-
 func newProber(e *engine, cancel context.CancelFunc) *prober {
-	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, provenance: map[string]*provLookup{},
+	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{},
 		identity: e.s.cfg.Signing.Identity()}
 }
 

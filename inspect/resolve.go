@@ -64,12 +64,14 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 	return "", nil
 }
 
-// resolveTags resolves every tag of the backend in every target. Per target
-// the release tag is read first (GET: its children are needed); each other
-// tag is then HEADed, and read by digest only if it points elsewhere. A
-// healthy backend thus costs one GET and two HEADs per target: Docker Hub
-// counts manifest GETs, not HEADs, against its pull-rate limit. When the
-// release tag did not resolve, the other tags are read directly.
+// resolveTags resolves every tag of the backend in every target. Every tag
+// is HEADed; per target the release tag is read first (its children are
+// needed), and each other tag is read by digest only if it points
+// elsewhere. Bytes already known (from another target, or the disk cache)
+// are not read again, and targets on registries that count pulls (Docker
+// Hub) are resolved after the others, so that a list both hold is read
+// where reading is free. A healthy backend thus costs three HEADs per
+// target and one GET in all.
 func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef) []published {
 	var (
 		mu  sync.Mutex
@@ -81,24 +83,29 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 		out = append(out, pub)
 		mu.Unlock()
 	}
-	for _, t := range p.e.s.cfg.Targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first := p.resolveTag(ctx, t, refs[0], nil)
-			add(first)
-			var twg sync.WaitGroup
-			for _, tr := range refs[1:] {
-				twg.Add(1)
-				go func() {
-					defer twg.Done()
-					add(p.resolveTag(ctx, t, tr, &first))
-				}()
+	for _, counted := range []bool{false, true} {
+		for _, t := range p.e.s.cfg.Targets {
+			if p.countsPulls(t.Repo) != counted {
+				continue
 			}
-			twg.Wait()
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				first := p.resolveTag(ctx, t, refs[0], nil)
+				add(first)
+				var twg sync.WaitGroup
+				for _, tr := range refs[1:] {
+					twg.Add(1)
+					go func() {
+						defer twg.Done()
+						add(p.resolveTag(ctx, t, tr, &first))
+					}()
+				}
+				twg.Wait()
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	// Deterministic order: config target order, then tag order.
 	order := map[string]int{}
 	for i, t := range p.e.s.cfg.Targets {
@@ -121,25 +128,21 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 		pub.status = TagStatus{State: TagError, Error: err.Error()}
 		return pub
 	}
-	if like != nil && like.m != nil {
-		desc, err := p.e.c.Head(ctx, ref)
-		if err != nil {
-			pub.status = tagErrorStatus(err)
-			return pub
-		}
-		if desc.Digest.String() == like.m.Digest {
-			pub.status, pub.m = like.status, like.m
-			pub.status.Children = append([]string(nil), like.status.Children...)
-			return pub
-		}
-		// Another image: read it by digest, so a tag moved meanwhile
-		// cannot make the reading disagree with the HEAD.
-		if ref, err = p.e.c.Reference(t.Repo + "@" + desc.Digest.String()); err != nil {
-			pub.status = TagStatus{State: TagError, Error: err.Error()}
-			return pub
-		}
+	// The tag's digest comes from a HEAD (Docker Hub counts GETs, not
+	// HEADs); its bytes are read by that digest, so a tag moved meanwhile
+	// cannot make the reading disagree with the HEAD, and only when the
+	// client does not know them yet.
+	desc, err := p.e.c.Head(ctx, ref)
+	if err != nil {
+		pub.status = tagErrorStatus(err)
+		return pub
 	}
-	raw, desc, err := p.e.c.Manifest(ctx, ref)
+	if like != nil && like.m != nil && desc.Digest.String() == like.m.Digest {
+		pub.status, pub.m = like.status, like.m
+		pub.status.Children = append([]string(nil), like.status.Children...)
+		return pub
+	}
+	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
 	if err != nil {
 		pub.status = tagErrorStatus(err)
 		return pub
@@ -156,6 +159,12 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 	pub.status.Children = m.Children()
 	pub.status.Form = manifest.FormOf(m)
 	return pub
+}
+
+// countsPulls says whether repo's registry counts manifest GETs as pulls.
+func (p *prober) countsPulls(repo string) bool {
+	r, err := p.e.c.Repository(repo)
+	return err == nil && p.e.c.CountsPulls(r.RegistryStr())
 }
 
 // tagErrorStatus classifies a failed tag read as cellOf does a manifest
