@@ -242,8 +242,19 @@ func (c *Client) Manifest(ctx context.Context, ref name.Reference) ([]byte, *v1.
 // ManifestBytes returns the bytes of the manifest at, which the caller
 // already knows at's repo holds (a HEAD or a tag answered with its
 // digest): from memory, the disk cache, a repo on a registry that does
-// not count pulls seen holding it, or at itself.
+// not count pulls seen holding it, or at itself. It never answers
+// "not found": a 404 from at contradicts what the caller was told, so it
+// is an error that could not tell, never absence.
 func (c *Client) ManifestBytes(ctx context.Context, at name.Digest) ([]byte, error) {
+	raw, err := c.manifestBytes(ctx, at)
+	if err != nil && IsNotFound(err) {
+		_, text := Classify(err)
+		return nil, fmt.Errorf("reading %s: not found (%s), though it was there a moment ago", at, text)
+	}
+	return raw, err
+}
+
+func (c *Client) manifestBytes(ctx context.Context, at name.Digest) ([]byte, error) {
 	digest := at.DigestStr()
 	if b := c.content.known(digest); b != nil {
 		return b, nil
