@@ -249,7 +249,7 @@ func (c *Client) ManifestBytes(ctx context.Context, at name.Digest) ([]byte, err
 	raw, err := c.manifestBytes(ctx, at)
 	if err != nil && IsNotFound(err) {
 		_, text := Classify(err)
-		return nil, fmt.Errorf("reading %s: not found (%s), though it was there a moment ago", at, text)
+		return nil, fmt.Errorf("reading %s: not found (%s), though the registry had just named it", at, text)
 	}
 	return raw, err
 }
