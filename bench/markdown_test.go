@@ -40,6 +40,11 @@ func (m *measurement) markdown() string {
 	for _, t := range m.targets() {
 		w("| %s | %s | **%s** |\n", t.name, t.measured, t.verdict())
 	}
+	if m.pullsOnly {
+		w("\n")
+		m.writePulls(&b)
+		return b.String()
+	}
 	m.writeMisses(&b)
 	for _, ir := range m.inspect {
 		m.writeInspect(&b, ir)
@@ -49,6 +54,7 @@ func (m *measurement) markdown() string {
 	m.writeRemerge(&b)
 	m.writeThrottle(&b)
 	m.writeMorning(&b)
+	m.writePulls(&b)
 	return b.String()
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/testreg"
 )
 
@@ -46,14 +47,28 @@ type inspectRun struct {
 // faults are installed on both proxies for the run (after the counters are
 // zeroed) and removed after it.
 func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, faults ...testreg.Fault) (*inspectRun, error) {
+	cache, err := f.freshCache()
+	if err != nil {
+		return nil, err
+	}
+	return f.runInspectCached(ctx, d, conc, cache, faults...)
+}
+
+// runInspectCached is runInspect with the binary's disk cache in cache
+// (REMERGE_CACHE_DIR): empty for a first run, or what an earlier run kept;
+// "" runs it with --no-cache.
+func (f *fixture) runInspectCached(ctx context.Context, d time.Duration, conc int, cache string, faults ...testreg.Fault) (*inspectRun, error) {
 	f.setLatency(d, faults...)
 	defer f.clearFaults()
 	rel := f.release()
-	cmd := exec.CommandContext(ctx, f.remerge, "inspect",
-		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
-		"--format", "json", "--concurrency", strconv.Itoa(conc))
+	args := []string{"inspect", "--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
+		"--format", "json", "--concurrency", strconv.Itoa(conc)}
+	if cache == "" {
+		args = append(args, "--no-cache")
+	}
+	cmd := exec.CommandContext(ctx, f.remerge, args...)
 	cmd.Dir = f.dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig, cas.DirEnv+"="+cache)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	self0 := selfCPU()
@@ -154,6 +169,10 @@ func selfCPU() time.Duration {
 func (r *inspectRun) requests(method string, kind testreg.Kind) int {
 	return r.quay.Requests(method, kind) + r.hub.Requests(method, kind)
 }
+
+// pulls is what Docker Hub would count: the manifest GETs at the docker.io
+// side (HEADs and blob GETs are free).
+func (r *inspectRun) pulls() int { return r.hub.Requests("GET", testreg.KindManifest) }
 
 // total is every request the run sent.
 func (r *inspectRun) total() int { return r.quay.Total() + r.hub.Total() }
