@@ -72,7 +72,7 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 // Hub) are resolved after the others, so that a list both hold is read
 // where reading is free. A healthy backend thus costs three HEADs per
 // target and one GET in all.
-func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef) []published {
+func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef, ready <-chan struct{}) []published {
 	var (
 		mu  sync.Mutex
 		out []published
@@ -84,6 +84,12 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 		mu.Unlock()
 	}
 	for _, counted := range []bool{false, true} {
+		if counted {
+			select {
+			case <-ready:
+			case <-ctx.Done():
+			}
+		}
 		for _, t := range p.e.s.cfg.Targets {
 			if p.countsPulls(t.Repo) != counted {
 				continue

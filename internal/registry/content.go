@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -123,6 +125,16 @@ func (c *content) isCounted(host string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return dockerHubHosts[host] || c.counted[host]
+}
+
+// Remember keeps bytes the caller built itself, for the Client's life
+// (not on disk): bytes are the content of the digest they hash to, so a
+// list computed as the merge writes it serves a registry answering that
+// digest with no GET. It returns the digest.
+func (c *Client) Remember(raw []byte) string {
+	d := cas.Digest(raw)
+	c.content.keep(d, raw, false)
+	return d
 }
 
 // CountsPulls says whether host counts manifest GETs as pulls (Docker Hub,
@@ -276,6 +288,9 @@ func (c *Client) manifestBytes(ctx context.Context, at name.Digest) ([]byte, err
 // getManifest GETs a manifest by digest, checks the bytes against it and
 // keeps them. A second GET of the same digest in flight waits for this one.
 func (c *Client) getManifest(ctx context.Context, ref name.Digest) ([]byte, *v1.Descriptor, error) {
+	if os.Getenv("ZZDEBUG") != "" && c.content.isCounted(ref.RegistryStr()) {
+		fmt.Fprintf(os.Stderr, "ZZ GET %s\n%s\n", ref, debug.Stack())
+	}
 	d, err := c.puller.Get(ctx, ref)
 	if err != nil {
 		return nil, nil, wrap(err, "GET manifest %s", ref)
