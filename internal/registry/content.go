@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -288,9 +286,6 @@ func (c *Client) manifestBytes(ctx context.Context, at name.Digest) ([]byte, err
 // getManifest GETs a manifest by digest, checks the bytes against it and
 // keeps them. A second GET of the same digest in flight waits for this one.
 func (c *Client) getManifest(ctx context.Context, ref name.Digest) ([]byte, *v1.Descriptor, error) {
-	if os.Getenv("ZZDEBUG") != "" && c.content.isCounted(ref.RegistryStr()) {
-		fmt.Fprintf(os.Stderr, "ZZ GET %s\n%s\n", ref, debug.Stack())
-	}
 	d, err := c.puller.Get(ctx, ref)
 	if err != nil {
 		return nil, nil, wrap(err, "GET manifest %s", ref)
