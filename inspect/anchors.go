@@ -162,6 +162,9 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 	}
 	a.digest = match[0].Digest
 	a.entry = &match[0]
+	// The anchor repo holds the child its list names: a copy of it may be
+	// read there, for free, when Docker Hub's is wanted.
+	p.e.c.Holds(ref.Context(), a.digest)
 	return a
 }
 

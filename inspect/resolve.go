@@ -67,51 +67,62 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 // resolveTags resolves every tag of the backend in every target. Every tag
 // is HEADed; per target the release tag is read first (its children are
 // needed), and each other tag is read by digest only if it points
-// elsewhere. Bytes already known (from another target, or the disk cache)
-// are not read again, and targets on registries that count pulls (Docker
-// Hub) are resolved after the others, so that a list both hold is read
-// where reading is free. A healthy backend thus costs three HEADs per
-// target and one GET in all.
+// elsewhere. Bytes already known (from another target, the list computed
+// from the anchors, or the disk cache) are not read again. A target on a
+// registry that counts pulls (Docker Hub: known by name, or learnt from
+// the release tag's HEAD answer) reads nothing until the other targets
+// have resolved every tag and the expected list is computed (ready), so a
+// list both hold is read where reading is free. A healthy backend thus
+// costs three HEADs per target and at most one GET in all.
 func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef, ready <-chan struct{}) []published {
 	var (
 		mu  sync.Mutex
 		out []published
 		wg  sync.WaitGroup
+		// free counts down targets that read where reading is free (all
+		// their tags), and counting targets (their release tag's HEAD).
+		free sync.WaitGroup
 	)
 	add := func(pub published) {
 		mu.Lock()
 		out = append(out, pub)
 		mu.Unlock()
 	}
-	for _, counted := range []bool{false, true} {
-		if counted {
-			select {
-			case <-ready:
-			case <-ctx.Done():
-			}
-		}
-		for _, t := range p.e.s.cfg.Targets {
-			if p.countsPulls(t.Repo) != counted {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				first := p.resolveTag(ctx, t, refs[0], nil)
-				add(first)
-				var twg sync.WaitGroup
-				for _, tr := range refs[1:] {
-					twg.Add(1)
-					go func() {
-						defer twg.Done()
-						add(p.resolveTag(ctx, t, tr, &first))
-					}()
+	free.Add(len(p.e.s.cfg.Targets))
+	for _, t := range p.e.s.cfg.Targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			waited := false
+			defer func() {
+				if !waited {
+					free.Done()
 				}
-				twg.Wait()
 			}()
-		}
-		wg.Wait()
+			first := p.resolveTag(ctx, t, refs[0], nil, func() {
+				if p.countsPulls(t.Repo) {
+					waited = true
+					free.Done()
+					free.Wait()
+					select {
+					case <-ready:
+					case <-ctx.Done():
+					}
+				}
+			})
+			add(first)
+			var twg sync.WaitGroup
+			for _, tr := range refs[1:] {
+				twg.Add(1)
+				go func() {
+					defer twg.Done()
+					add(p.resolveTag(ctx, t, tr, &first, nil))
+				}()
+			}
+			twg.Wait()
+		}()
 	}
+	wg.Wait()
 	// Deterministic order: config target order, then tag order.
 	order := map[string]int{}
 	for i, t := range p.e.s.cfg.Targets {
@@ -127,7 +138,8 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 
 // resolveTag reads one tag. With like (the target's release tag, resolved)
 // it HEADs the tag and reuses like's reading when the digests agree.
-func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published) published {
+// beforeRead, when not nil, runs between the HEAD and the read of bytes.
+func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published, beforeRead func()) published {
 	pub := published{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
 	ref, err := p.e.c.Reference(t.Repo + ":" + tr.Tag)
 	if err != nil {
@@ -147,6 +159,9 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 		pub.status, pub.m = like.status, like.m
 		pub.status.Children = append([]string(nil), like.status.Children...)
 		return pub
+	}
+	if beforeRead != nil {
+		beforeRead()
 	}
 	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
 	if err != nil {

@@ -135,6 +135,13 @@ func (c *Client) Remember(raw []byte) string {
 	return d
 }
 
+// Holds records that repo was seen holding digest without a request of
+// its own (a child named by a list read there: a registry stores a list
+// only over children it holds), so its bytes may be read there rather than
+// from a registry that counts pulls. Existence is still asked of every
+// repo it matters for.
+func (c *Client) Holds(repo name.Repository, digest string) { c.content.held(repo, digest) }
+
 // CountsPulls says whether host counts manifest GETs as pulls (Docker Hub,
 // Options.PullCounted, or a host seen announcing a pull limit), so that
 // work on it can wait for bytes read elsewhere for free.
