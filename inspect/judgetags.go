@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"slices"
 
 	"github.com/go-skynet/remerge/internal/manifest"
 )
@@ -29,6 +30,19 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 	}
 	cells := p.e.cellsOf(suffix)
 	tv := tagVerdicts{conflict: map[string]bool{}}
+	// Targets that count pulls last: labels they need were then read
+	// where reading is free.
+	tags = slices.Clone(tags)
+	slices.SortStableFunc(tags, func(a, b published) int {
+		ca, cb := p.countsPulls(a.repo), p.countsPulls(b.repo)
+		switch {
+		case ca == cb:
+			return 0
+		case cb:
+			return -1
+		}
+		return 1
+	})
 	for _, pub := range tags {
 		st := pub.status
 		if pub.m != nil {

@@ -99,7 +99,10 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 					free.Done()
 				}
 			}()
-			first := p.resolveTag(ctx, t, refs[0], nil, func() {
+			// gate runs before this target's first read of bytes: on a
+			// registry that counts pulls (known once it has answered the
+			// release tag's HEAD), it waits for the free targets.
+			gate := sync.OnceFunc(func() {
 				if p.countsPulls(t.Repo) {
 					waited = true
 					free.Done()
@@ -110,13 +113,15 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 					}
 				}
 			})
+			first := p.resolveTag(ctx, t, refs[0], nil, gate)
 			add(first)
+			gate() // the release tag may have needed no read (absent, failed)
 			var twg sync.WaitGroup
 			for _, tr := range refs[1:] {
 				twg.Add(1)
 				go func() {
 					defer twg.Done()
-					add(p.resolveTag(ctx, t, tr, &first, nil))
+					add(p.resolveTag(ctx, t, tr, &first, gate))
 				}()
 			}
 			twg.Wait()
