@@ -203,3 +203,25 @@ func TestRegistryAnnouncingPullLimitCountsPulls(t *testing.T) {
 		t.Error("Docker Hub's own host not counted")
 	}
 }
+
+// A tag whose HEAD names a digest whose GET then answers 404 (the registry
+// changed meanwhile, or misbehaves) is "could not tell", never absence:
+// the tag exists.
+func TestReadAfterHeadNeverAbsent(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	reg := testreg.Start(t)
+	img := seed(t, reg, "org/app")
+	if err := reg.PublishSingle(ctx, "org/app", []string{"v1"}, img); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testreg.StartFaultProxy(t, reg.Host)
+	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindManifest}},
+		Effect: testreg.EffectStatus, Status: http.StatusNotFound})
+	c := newClient(t, Options{})
+	ref, _ := c.Reference(proxy.Repo("org/app:v1"))
+	_, _, err := c.Manifest(ctx, ref)
+	if err == nil || IsNotFound(err) {
+		t.Errorf("GET 404 after HEAD 200: %v, want an error that is not absence", err)
+	}
+}
