@@ -115,7 +115,6 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 			})
 			first := p.resolveTag(ctx, t, refs[0], nil, gate)
 			add(first)
-			gate() // the release tag may have needed no read (absent, failed)
 			var twg sync.WaitGroup
 			for _, tr := range refs[1:] {
 				twg.Add(1)
