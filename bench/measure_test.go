@@ -223,12 +223,15 @@ type budget struct {
 	targetTag  int // (target, tag) pairs probed
 	tokens     int // token fetches seen
 	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
+	// anchors is one more request per anchored leg: its keepalive tag is
+	// HEADed for its digest before its bytes are read.
+	anchors int
 	provenance int // 2 per distinct image of other digests
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
 
 func (b budget) total() int {
-	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.provenance + b.signatures
+	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.provenance + b.signatures
 }
 
 // budgetOf derives the budget from what the run reported: every leg digest
@@ -239,6 +242,11 @@ func budgetOf(r *inspectRun) budget {
 	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
 	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
+		for _, l := range be.Legs {
+			if l.DigestFrom == inspect.FromAnchor {
+				b.anchors++
+			}
+		}
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
 			release := ""
