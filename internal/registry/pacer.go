@@ -33,6 +33,9 @@ type pacer struct {
 
 	mu  sync.Mutex
 	lim *rate.Limiter // rate.Inf while no bucket is learned
+	// horizon is the latest send time given out; from is the earliest a
+	// fresh limiter's first place may be.
+	horizon, from time.Time
 	// The current episode of refusals: from its first refusal t0 to its
 	// latest last, and the answers granted since t0.
 	t0, last time.Time
@@ -43,6 +46,11 @@ type pacer struct {
 	winN, winT    int
 	quiet         time.Time
 	notBucketTill time.Time
+	// A probe tries a faster pace after probeAfter without refusals; a
+	// refusal to it goes back to good, the last quiet pace.
+	probing    bool
+	good       float64
+	probeAfter time.Duration
 }
 
 // Tuning of the pacer; see pacer.
@@ -52,13 +60,15 @@ const (
 	// A rate is told from an episode at least minSpan long with at least
 	// minGranted answers granted in it.
 	minSpan    = 250 * time.Millisecond
-	minGranted = 8
+	minGranted = 5
 	// paceMargin: send this share of the learned rate, since requests
 	// reach the server with jitter.
 	paceMargin = 0.97
-	// After quietProbe with no refusal, the pace grows by probeStep.
-	quietProbe = 2 * time.Second
-	probeStep  = 1.05
+	// After quietProbe with no refusal, the pace grows by probeStep; each
+	// probe refused doubles the quiet wanted, up to maxProbeAfter.
+	quietProbe    = 3 * time.Second
+	maxProbeAfter = time.Minute
+	probeStep     = 1.02
 	// judgeWindow answers to paced requests decide whether the refusals
 	// stopped: a share of notBucketShare or more means not a bucket, and
 	// no pacing for notBucketFor.
@@ -68,7 +78,7 @@ const (
 )
 
 func newPacer(now func() time.Time) *pacer {
-	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1)}
+	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1), probeAfter: quietProbe}
 }
 
 // wait holds a request until the pace lets it go (at once while unpaced).
@@ -88,7 +98,15 @@ func (p *pacer) wait(ctx context.Context) (time.Time, error) {
 func (p *pacer) reserve(now time.Time) *rate.Reservation {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.lim.ReserveN(now, 1)
+	at := now
+	if p.from.After(at) {
+		at = p.from
+	}
+	r := p.lim.ReserveN(at, 1)
+	if t := at.Add(r.DelayFrom(at)); t.After(p.horizon) {
+		p.horizon = t
+	}
+	return r
 }
 
 // answered records the answer to a request sent at sent: refused by a
@@ -105,13 +123,23 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 		if !p.t0.IsZero() && now.Sub(p.last) <= episodeGap {
 			p.granted++
 		}
-		if paced && now.Sub(p.quiet) >= quietProbe && now.Sub(p.changed) >= quietProbe {
-			p.setLocked(now, float64(p.lim.Limit())*probeStep)
+		if paced && now.Sub(p.quiet) >= p.probeAfter && now.Sub(p.changed) >= p.probeAfter {
+			p.good = float64(p.lim.Limit())
+			p.setLocked(now, p.good*probeStep)
+			p.probing = true
 		}
 		return
 	}
 	p.quiet = now
 	if now.Before(p.notBucketTill) {
+		return
+	}
+	if p.probing && !sent.Before(p.changed) {
+		// The faster pace was too fast: back to the one that was quiet,
+		// and wait longer before the next try.
+		p.setLocked(now, p.good)
+		p.probeAfter = min(2*p.probeAfter, maxProbeAfter)
+		p.t0 = time.Time{}
 		return
 	}
 	if p.t0.IsZero() || now.Sub(p.last) > episodeGap {
@@ -124,8 +152,17 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 		return
 	}
 	est := float64(p.granted) / span.Seconds() * paceMargin
-	if !paced || est < float64(p.lim.Limit()) {
+	switch {
+	case !paced:
 		p.setLocked(now, est)
+		p.probeAfter = quietProbe
+	case est < float64(p.lim.Limit()):
+		// Refined within the episode: the pace is still judged from
+		// when it was set, or lowering it at each refusal would keep a
+		// throttle that is no bucket from ever being judged one.
+		changed, n, t := p.changed, p.winN, p.winT
+		p.setLocked(now, est)
+		p.changed, p.winN, p.winT = changed, n, t
 	}
 }
 
@@ -149,7 +186,16 @@ func (p *pacer) judgeLocked(now time.Time, refused bool) {
 
 // setLocked changes the pace and starts judging it afresh.
 func (p *pacer) setLocked(now time.Time, r float64) {
-	p.lim.SetLimitAt(now, rate.Limit(r))
+	// A fresh limiter, whose first place comes after the last one given
+	// out: SetLimit would re-price the places owed at the new rate, and
+	// the new places would land among those already given (up to one per
+	// waiting worker), a burst at twice the pace.
+	p.lim = rate.NewLimiter(rate.Limit(r), 1)
+	p.from = now
+	if p.horizon.After(now) && r > 0 && r < float64(rate.Inf) {
+		p.from = p.horizon.Add(time.Duration(float64(time.Second) / r))
+	}
+	p.probing = false
 	p.changed, p.quiet = now, now
 	p.winN, p.winT = 0, 0
 }
