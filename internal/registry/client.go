@@ -76,6 +76,10 @@ type Options struct {
 	// test registry with a self-signed certificate. Verification is never
 	// turned off.
 	RootCAs *x509.CertPool
+	// DialContext, when set, opens connections instead of a plain dialer:
+	// where a registry's name leads is then the caller's choice (a test
+	// serving a name over TLS from a loopback port).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -135,6 +139,9 @@ func New(opts Options) *Client {
 		TLSHandshakeTimeout:   min(opts.Timeout, 10*time.Second),
 		ResponseHeaderTimeout: opts.Timeout,
 		ExpectContinueTimeout: time.Second,
+	}
+	if opts.DialContext != nil {
+		c.http.DialContext = opts.DialContext
 	}
 	if opts.RootCAs != nil {
 		c.http.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
