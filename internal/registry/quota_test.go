@@ -208,7 +208,9 @@ func TestTokenBucketPaced(t *testing.T) {
 	if refused > n/4 {
 		t.Errorf("%d of %d HEADs refused, want at most a quarter", refused, n)
 	}
-	if r := c.transport.host(proxy.Host()).pacer("manifests").rate(); r == 0 {
+	// A slow machine (-race on shared cores) may never reach the rate;
+	// a client that was refused often must have learnt it.
+	if r := c.transport.host(proxy.Host()).pacer("manifests").rate(); r == 0 && refused > 30 {
 		t.Errorf("not pacing after a token bucket refused %d requests", refused)
 	}
 	if len(c.Budgets()) != 0 {
