@@ -222,6 +222,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		return nil, inputErr
 	}
 	e.rep.Problems = append(e.rep.Problems, p.problems...)
+	var quota []string
+	e.rep.Registries, quota = registryBudgets(e.c, e.rep.Repos)
+	e.rep.Problems = append(e.rep.Problems, quota...)
 	e.rep.Problems = append(e.rep.Problems, failureSummary(e.rep)...)
 	e.rep.Summary = Summary{}
 	for _, b := range e.rep.Backends {
@@ -238,6 +241,12 @@ func (r *Report) Clone() *Report {
 	c := *r
 	c.Repos = append([]Repo(nil), r.Repos...)
 	c.Problems = append([]string(nil), r.Problems...)
+	if r.Registries != nil {
+		c.Registries = make(map[string]RegistryBudget, len(r.Registries))
+		for k, v := range r.Registries {
+			c.Registries[k] = v
+		}
+	}
 	c.Backends = make([]*BackendReport, len(r.Backends))
 	for i, b := range r.Backends {
 		c.Backends[i] = b.Clone()

@@ -68,6 +68,7 @@ type quotaState struct {
 	windowEnd time.Time
 	pulls     int // manifest GETs let through
 	refused   int // manifest requests refused for the quota
+	after     int // requests of any kind since the first refusal
 }
 
 type bucketState struct {
@@ -108,6 +109,18 @@ func (p *FaultProxy) QuotaCounts() (pulls, refused int) {
 	return 0, 0
 }
 
+// AfterQuotaRefusal is how many requests reached the proxy after the first
+// one the quota refused (of any kind, refused or not): what a client sent
+// to a registry that had said its quota was spent.
+func (p *FaultProxy) AfterQuotaRefusal() int {
+	p.lim.mu.Lock()
+	defer p.lim.mu.Unlock()
+	if q := p.lim.quota; q != nil {
+		return q.after
+	}
+	return 0
+}
+
 // BucketRefusals is how many requests the token buckets refused.
 func (p *FaultProxy) BucketRefusals() int {
 	p.lim.mu.Lock()
@@ -140,6 +153,9 @@ func (p *FaultProxy) limit(w http.ResponseWriter, r *http.Request) bool {
 		b.tokens--
 	}
 	q := p.lim.quota
+	if q != nil && q.refused > 0 {
+		q.after++
+	}
 	if q == nil || kind != KindManifest {
 		p.lim.mu.Unlock()
 		return false
