@@ -11,8 +11,9 @@ import (
 // host as the config writes it, and one release-wide problem per registry
 // whose quota is spent: the cause and the way out, said once rather than
 // only in each unknown cell.
-func registryBudgets(c *registry.Client, repos []Repo) (map[string]RegistryBudget, []string) {
+func registryBudgets(c *registry.Client, repos []Repo, pullsBefore map[string]int) (map[string]RegistryBudget, []string) {
 	out := map[string]RegistryBudget{}
+	pulls := c.Pulls()
 	for _, r := range repos {
 		host := hostOf(r.Repo)
 		if _, done := out[host]; done {
@@ -22,7 +23,9 @@ func registryBudgets(c *registry.Client, repos []Repo) (map[string]RegistryBudge
 		if !ok {
 			continue
 		}
-		out[host] = budgetOf(b)
+		rb := budgetOf(b)
+		rb.PullsSpent = pulls[b.Host] - pullsBefore[b.Host]
+		out[host] = rb
 	}
 	if len(out) == 0 {
 		return nil, nil

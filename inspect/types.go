@@ -312,6 +312,9 @@ type RegistryBudget struct {
 	// WindowSeconds is the period the limit counts over (0: not said).
 	WindowSeconds int  `json:"window_seconds,omitempty"`
 	QuotaSpent    bool `json:"quota_spent"`
+	// PullsSpent is the pulls (manifest GETs answered) this inspection
+	// made there: what the next one is likely to spend.
+	PullsSpent int `json:"pulls_spent"`
 	// Message names the cause and the way out when the quota is spent,
 	// else the pulls left.
 	Message string `json:"message"`

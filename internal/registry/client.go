@@ -299,6 +299,20 @@ func (c *Client) Pusher() *remote.Pusher { return c.pusher }
 // are absent.
 func (c *Client) Budgets() map[string]Budget { return c.transport.quota.snapshot() }
 
+// Pulls is how many manifest GETs each host answered (not with a 429)
+// since the Client was made: the requests Docker Hub counts against its
+// pull quota. A caller takes the difference around a piece of work.
+func (c *Client) Pulls() map[string]int {
+	q := &c.transport.quota
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]int, len(q.pulls))
+	for h, n := range q.pulls {
+		out[h] = n
+	}
+	return out
+}
+
 // BudgetOf is the latest Budget of the registry holding repo ("host/repo"
 // as written in a config: docker.io/x/y is index.docker.io's).
 func (c *Client) BudgetOf(repo string) (Budget, bool) {

@@ -161,6 +161,19 @@ func quotaRefusal(resp *http.Response) bool {
 type budgets struct {
 	mu sync.Mutex
 	m  map[string]Budget
+	// pulls counts the manifest GETs answered per host: what Docker Hub
+	// counts against its quota.
+	pulls map[string]int
+}
+
+// pulled counts one pull from host.
+func (bs *budgets) pulled(host string) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if bs.pulls == nil {
+		bs.pulls = map[string]int{}
+	}
+	bs.pulls[host]++
 }
 
 // record keeps what an answer said; a spent quota stays spent until its
@@ -243,6 +256,9 @@ func (t *transport) stopped(req *http.Request) error {
 // the requests after it.
 func (t *transport) readQuota(req *http.Request, resp *http.Response) error {
 	host := strings.ToLower(req.URL.Host)
+	if req.Method == http.MethodGet && resp.StatusCode != http.StatusTooManyRequests && pathClass(req.URL.Path) == "manifests" {
+		t.quota.pulled(host)
+	}
 	b, ok := readBudget(host, resp.Header, t.now())
 	if ok {
 		t.quota.record(b)
