@@ -98,6 +98,14 @@ func (p *FaultProxy) AddTokenBucket(b TokenBucket) {
 	p.lim.mu.Unlock()
 }
 
+// ClearLimits removes the pull quota and every token bucket, with their
+// counts.
+func (p *FaultProxy) ClearLimits() {
+	p.lim.mu.Lock()
+	p.lim.quota, p.lim.buckets = nil, nil
+	p.lim.mu.Unlock()
+}
+
 // QuotaCounts is the pulls (manifest GETs) let through and the manifest
 // requests refused for the spent quota since SetPullQuota.
 func (p *FaultProxy) QuotaCounts() (pulls, refused int) {
