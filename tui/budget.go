@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/go-skynet/remerge/inspect"
 )
 
@@ -64,4 +66,31 @@ func budgetHosts(rep *inspect.Report) []string {
 	}
 	sort.Strings(hosts)
 	return hosts
+}
+
+// refresh re-inspects the release (ctrl+r), unless the last inspection
+// spent more pulls somewhere than are left there and this is the first
+// press: then it says so and waits for a second.
+func (m Model) refresh() (tea.Model, tea.Cmd) {
+	if w := pullsWarning(m.report, "a re-inspection"); w != "" && !m.pullsWarned {
+		m.pullsWarned = true
+		m.setStatus(w+" · ctrl+r again to re-inspect anyway", true)
+		return m, nil
+	}
+	m.pullsWarned = false
+	m.setStatus("re-inspecting…", false)
+	return m, m.startInspect()
+}
+
+// openRepairAllWarned opens the confirmation of R with the pulls warning,
+// when there is one, on the status line under it.
+func (m Model) openRepairAllWarned() (tea.Model, tea.Cmd) {
+	next, cmd := m.openRepairAll()
+	if w := pullsWarning(m.report, "re-merging everything"); w != "" {
+		if nm, ok := next.(Model); ok {
+			nm.setStatus(w, true)
+			return nm, cmd
+		}
+	}
+	return next, cmd
 }

@@ -113,27 +113,13 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Repair):
 		return m.openRepair()
 	case key.Matches(msg, k.RepairAll):
-		mm, cmd := m.openRepairAll()
-		if w := pullsWarning(m.report, "re-merging everything"); w != "" {
-			if next, ok := mm.(Model); ok {
-				next.setStatus(w, true)
-				return next, cmd
-			}
-		}
-		return mm, cmd
+		return m.openRepairAllWarned()
 	case key.Matches(msg, k.Refresh):
 		if m.running > 0 {
 			m.setStatus("a re-merge is running; the release is re-inspected when it ends", true)
 			return m, nil
 		}
-		if w := pullsWarning(m.report, "a re-inspection"); w != "" && !m.pullsWarned {
-			m.pullsWarned = true
-			m.setStatus(w+" · ctrl+r again to re-inspect anyway", true)
-			return m, nil
-		}
-		m.pullsWarned = false
-		m.setStatus("re-inspecting…", false)
-		return m, m.startInspect()
+		return m.refresh()
 	case key.Matches(msg, k.Runs):
 		return m.openRuns()
 	case key.Matches(msg, k.Release):

@@ -78,20 +78,14 @@ or input error, such as a matrix with no backend.`,
 			}
 			// A spent pull quota is said on stderr whatever the format:
 			// the cause and the way out, and the exit is 1.
-			spent := rep.SpentQuotas()
-			for _, m := range spent {
-				fmt.Fprintf(cmd.ErrOrStderr(), "remerge: %s\n", m)
-			}
+			spent := sayQuotas(rep, cmd.ErrOrStderr(), "")
 			if none, why := nothingChecked(rep); none {
 				return fmt.Errorf("inspect %s: nothing could be checked: %s", describeRelease(rep.Release), why)
 			}
 			if gate.Empty() {
-				return brokenIf(rep.Summary.Broken() || len(spent) > 0)
+				return brokenIf(rep.Summary.Broken() || spent)
 			}
-			if err := gateVerdict(gate, rep, format, stdout, cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			return brokenIf(len(spent) > 0)
+			return brokenAlso(gateVerdict(gate, rep, format, stdout, cmd.ErrOrStderr()), spent)
 		},
 	}
 	f := cmd.Flags()

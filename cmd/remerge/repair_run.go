@@ -50,7 +50,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return fmt.Errorf("repair %s: nothing could be checked, nothing was re-merged: %s", describeRelease(l.rel), why)
 	}
 
-	spent := sayQuotas(rep, stderr)
+	spent := sayQuotas(rep, stderr, ": nothing re-merged into it")
 	finish := func(s *repairSummary) error { return brokenAlso(f.finish(stdout, l.rel, s), spent) }
 	s := &repairSummary{rep: rep, f: f, cfg: l.cfg}
 	pairs := s.selectPairs()
@@ -114,12 +114,13 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 }
 
 // sayQuotas says on stderr which registries stopped answering for their
-// pull quota, and reports whether any did: their state was not read, so
-// nothing is written into them (selectPairs leaves their targets out).
-func sayQuotas(rep *inspect.Report, stderr io.Writer) bool {
+// pull quota (the cause and the way out, then note), and reports whether
+// any did. Their state was not read: what was not judged there is unknown,
+// and repair writes nothing into them (selectPairs leaves them out).
+func sayQuotas(rep *inspect.Report, stderr io.Writer, note string) bool {
 	spent := rep.SpentQuotas()
 	for _, m := range spent {
-		fmt.Fprintf(stderr, "remerge: %s: nothing re-merged into it\n", m)
+		fmt.Fprintf(stderr, "remerge: %s%s\n", m, note)
 	}
 	return len(spent) > 0
 }
