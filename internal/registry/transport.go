@@ -169,7 +169,10 @@ func (t *transport) judge(h *hostState, s *slot, pace *pacer, sent time.Time, re
 		h.pause(t.now().Add(ra))
 	}
 	s.answeredWith(!asked)
-	pace.answered(sent, !asked)
+	if !asked {
+		// A pause the server asked for says nothing of a bucket's rate.
+		pace.answered(sent, true)
+	}
 	if !asked || ra <= 0 {
 		return true, throttleBackoff(throttles, t.maxWait)
 	}
