@@ -73,7 +73,9 @@ func (lr *limitsRun) useful() int {
 
 // refusedShare is the refused requests over the useful ones: the issue's
 // "extra requests answered 429".
-func (lr *limitsRun) refusedShare() float64 { return float64(lr.refused) / float64(max(lr.useful(), 1)) }
+func (lr *limitsRun) refusedShare() float64 {
+	return float64(lr.refused) / float64(max(lr.useful(), 1))
+}
 
 // ideal is the useful requests at the bucket's rate: no client can do
 // better.
@@ -161,8 +163,8 @@ func (m *measurement) writeLimits(b *strings.Builder) {
 	w("| answered 429 by the bucket | | %d (%.1f%% of those answered) |\n", lr.refused, 100*lr.refusedShare())
 	w("| requests / %d r/s | | %s; wall is %.2fx of it |\n", quayRate, secs(lr.ideal()), lr.bucketRatio())
 	w("| verdicts | %s | %s |\n", verdicts(c.report), verdicts(t.report))
-	w("\n**Spent quota.** docker.io's proxy answers every manifest request, HEAD included, as Docker Hub does once the anonymous "+
-		"quota is spent: 429, `TOOMANYREQUESTS`, `ratelimit-remaining: 0;w=21600`. remerge stops asking that registry at the first "+
+	w("\n**Spent quota.** docker.io's proxy answers every manifest request, HEAD included, as Docker Hub does once the anonymous " +
+		"quota is spent: 429, `TOOMANYREQUESTS`, `ratelimit-remaining: 0;w=21600`. remerge stops asking that registry at the first " +
 		"refusal; what was not judged there is unknown.\n\n")
 	w("| | clean | quota spent |\n|---|---:|---:|\n")
 	w("| wall time | %s | %s |\n", secs(c.wall), secs(q.wall))

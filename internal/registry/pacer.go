@@ -51,6 +51,7 @@ type pacer struct {
 	probing    bool
 	good       float64
 	probeAfter time.Duration
+	step       float64
 }
 
 // Tuning of the pacer; see pacer.
@@ -64,11 +65,15 @@ const (
 	// paceMargin: send this share of the learned rate, since requests
 	// reach the server with jitter.
 	paceMargin = 0.97
-	// After quietProbe with no refusal, the pace grows by probeStep; each
-	// probe refused doubles the quiet wanted, up to maxProbeAfter.
-	quietProbe    = 3 * time.Second
+	// After quietProbe with no refusal, the pace grows by probeStep, and
+	// each probe that goes unrefused doubles the step's growth, up to
+	// maxProbeStep; a refused probe goes back to the last quiet pace,
+	// starts the steps again, and doubles the quiet wanted, up to
+	// maxProbeAfter.
+	quietProbe    = time.Second
 	maxProbeAfter = time.Minute
 	probeStep     = 1.02
+	maxProbeStep  = 1.32
 	// judgeWindow answers to paced requests decide whether the refusals
 	// stopped: a share of notBucketShare or more means not a bucket, and
 	// no pacing for notBucketFor.
@@ -78,7 +83,7 @@ const (
 )
 
 func newPacer(now func() time.Time) *pacer {
-	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1), probeAfter: quietProbe}
+	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1), probeAfter: quietProbe, step: probeStep}
 }
 
 // wait holds a request until the pace lets it go (at once while unpaced).
@@ -124,8 +129,13 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 			p.granted++
 		}
 		if paced && now.Sub(p.quiet) >= p.probeAfter && now.Sub(p.changed) >= p.probeAfter {
+			// The last probe (if any) went unrefused: the next one is a
+			// bigger step, so a low estimate is soon made good.
+			if p.probing {
+				p.step = min(1+2*(p.step-1), maxProbeStep)
+			}
 			p.good = float64(p.lim.Limit())
-			p.setLocked(now, p.good*probeStep)
+			p.setLocked(now, p.good*p.step)
 			p.probing = true
 		}
 		return
@@ -139,6 +149,7 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 		// and wait longer before the next try.
 		p.setLocked(now, p.good)
 		p.probeAfter = min(2*p.probeAfter, maxProbeAfter)
+		p.step = probeStep
 		p.t0 = time.Time{}
 		return
 	}
@@ -155,7 +166,7 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 	switch {
 	case !paced:
 		p.setLocked(now, est)
-		p.probeAfter = quietProbe
+		p.probeAfter, p.step = quietProbe, probeStep
 	case est < float64(p.lim.Limit()):
 		// Refined within the episode: the pace is still judged from
 		// when it was set, or lowering it at each refusal would keep a

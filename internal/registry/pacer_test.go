@@ -44,14 +44,14 @@ func (s *simShare) refuse(time.Time) bool { return s.rng.Float64() < s.share }
 // throttle backoff before trying again. Events run in time order, so the
 // pacer sees what the transport would. It returns the refusals and the
 // simulated time taken.
-// Without learn, the pacer never paces: the client as it was before.
-func simulate(t *testing.T, srv simServer, want, workers int, rtt time.Duration, learn bool) (refused int, took time.Duration, p *pacer) {
+// prep, when not nil, sets the pacer up before the first request.
+func simulate(t *testing.T, srv simServer, want, workers int, rtt time.Duration, prep func(*pacer, time.Time)) (refused int, took time.Duration, p *pacer) {
 	t.Helper()
 	start := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
 	now := start
 	p = newPacer(func() time.Time { return now })
-	if !learn {
-		p.notBucketTill = start.Add(24 * time.Hour)
+	if prep != nil {
+		prep(p, start)
 	}
 	type event struct {
 		at      time.Time
@@ -119,7 +119,7 @@ func TestPacerLearnsTokenBucket(t *testing.T) {
 		{500, 50, 2 * time.Millisecond, 32, 0.15},
 	} {
 		want := int(tc.rate * 80) // LocalAI's inspect at 50 r/s: about 47 s
-		refused, took, p := simulate(t, &simBucket{rate: tc.rate, burst: tc.burst, tokens: tc.burst}, want, tc.workers, tc.rtt, true)
+		refused, took, p := simulate(t, &simBucket{rate: tc.rate, burst: tc.burst, tokens: tc.burst}, want, tc.workers, tc.rtt, nil)
 		ideal := time.Duration(float64(want) / tc.rate * float64(time.Second))
 		t.Logf("%.0f r/s burst %.0f, rtt %s: %d requests, %d refused (%.1f%%), %s (%.3fx), pacing at %.1f r/s",
 			tc.rate, tc.burst, tc.rtt, want, refused, 100*float64(refused)/float64(want), took, float64(took)/float64(ideal), p.rate())
@@ -141,13 +141,38 @@ func TestPacerLearnsTokenBucket(t *testing.T) {
 func TestPacerLetsGoOfShareThrottle(t *testing.T) {
 	want := 4000
 	share := func() simServer { return &simShare{share: 0.3, rng: rand.New(rand.NewPCG(1, 2))} }
-	_, base, _ := simulate(t, share(), want, 16, time.Millisecond, false)
-	refused, took, p := simulate(t, share(), want, 16, time.Millisecond, true)
+	// The client as it was before: a pacer that never paces.
+	never := func(p *pacer, start time.Time) { p.notBucketTill = start.Add(24 * time.Hour) }
+	_, base, _ := simulate(t, share(), want, 16, time.Millisecond, never)
+	refused, took, p := simulate(t, share(), want, 16, time.Millisecond, nil)
 	t.Logf("30%% refused: %d requests, %d refused, %s (%s without the pacer), pacing at %.1f r/s", want, refused, took, base, p.rate())
 	if float64(took) > 1.1*float64(base) {
 		t.Errorf("took %s for %d requests under a 30%% throttle, %s without the pacer: it slowed the client down", took, want, base)
 	}
 	if p.notBucketTill.IsZero() {
 		t.Errorf("never judged a throttle refusing 30%% at any pace to be no token bucket")
+	}
+}
+
+// TestPacerRecoversFromLowEstimate: an estimate made while the client sent
+// less than the bucket grants (its workers backing off, its concurrency
+// halved) is low; quiet probes of growing steps bring the pace up to the
+// rate within a few seconds, not minutes.
+func TestPacerRecoversFromLowEstimate(t *testing.T) {
+	t.Parallel()
+	want := 50 * 80
+	low := func(p *pacer, start time.Time) {
+		p.mu.Lock()
+		p.setLocked(start, 30)
+		p.mu.Unlock()
+	}
+	refused, took, p := simulate(t, &simBucket{rate: 50, burst: 10, tokens: 10}, want, 16, 20*time.Millisecond, low)
+	ideal := time.Duration(float64(want) / 50 * float64(time.Second))
+	t.Logf("from 30 r/s against 50: %d refused, %s (%.3fx), pacing at %.1f r/s", refused, took, float64(took)/float64(ideal), p.rate())
+	if float64(took) > 1.15*float64(ideal) {
+		t.Errorf("took %s, want within 1.15x of %s", took, ideal)
+	}
+	if float64(refused) > 0.15*float64(want) {
+		t.Errorf("%d of %d refused, want at most 15%%", refused, want)
 	}
 }
