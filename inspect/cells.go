@@ -61,6 +61,9 @@ func cellOf(err error) Cell {
 		return Cell{State: CellMissing}
 	case registry.Denied:
 		return Cell{State: CellDenied, Error: msg}
+	case registry.RepoUnknown:
+		// The repo does not exist: nothing in it is missing.
+		return Cell{State: CellUnknown, Error: msg}
 	default:
 		return Cell{State: CellError, Error: msg}
 	}

@@ -183,4 +183,5 @@ func (p *prober) recordHead(repo, digest string, size int64, mediaType string) {
 	p.mu.Lock()
 	p.heads[repo+"@"+digest] = manifest.ChildState{Presence: manifest.Present, Size: size, MediaType: mediaType}
 	p.mu.Unlock()
+	p.sawRepo(repo)
 }

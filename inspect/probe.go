@@ -47,6 +47,8 @@ type prober struct {
 	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
+	// seen: repos that answered 200 for something they hold (they exist).
+	seen map[string]bool
 	// identity is the signer identity a keyless signature must match,
 	// compiled once (nil when the config's regex does not compile).
 	identity *regexp.Regexp
@@ -144,8 +146,10 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	}
 	p.judgeTags(ctx, suffix, spec, digests, tags)
 	run, runErr := p.runID(ctx)
+	absent := p.absentRepos()
 	p.e.finish(suffix, func(b *BackendReport) {
-		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil})
+		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil,
+			absent: absent, create: p.e.s.create})
 	})
 }
 

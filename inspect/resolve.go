@@ -144,6 +144,7 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 		pub.status = tagErrorStatus(err)
 		return pub
 	}
+	p.sawRepo(t.Repo)
 	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
 	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
 	if err != nil {
@@ -162,5 +163,8 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 // HEAD: the tag words missing, denied and error are the cell words.
 func tagErrorStatus(err error) TagStatus {
 	c := cellOf(err)
+	if c.State == CellUnknown { // the repo does not exist
+		return TagStatus{State: TagError, Error: c.Error}
+	}
 	return TagStatus{State: TagState(c.State), Error: c.Error}
 }

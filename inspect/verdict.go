@@ -15,11 +15,16 @@ type judgeInput struct {
 	runErr     error
 	anchor     string
 	hadDigests bool
+	// absent: repos that do not exist, and why; create: target names the
+	// caller means to create (WithCreateTargets).
+	absent map[string]string
+	create map[string]bool
 }
 
 // judge settles the verdict, problems and impact of a backend whose probes
 // have all answered and whose tags are judged (judgeTags).
 func judge(b *BackendReport, in judgeInput) {
+	markAbsent(b, in)
 	if b.Kind == KindDarwin {
 		judgeDarwin(b, in)
 		return
@@ -83,6 +88,12 @@ func judge(b *BackendReport, in judgeInput) {
 	healthy := true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
+		if ts.RepoAbsent != "" && !in.create[name] {
+			// A setup mistake, said once: nothing in it is judged.
+			healthy = false
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: not judged: %s", name, ts.RepoAbsent))
+			continue
+		}
 		if ts.Conflict {
 			conflict = true
 			rt := ts.ReleaseTag()
