@@ -143,6 +143,10 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	if p.Refusal = refusal(b, t.Name, o.force); p.Refusal != "" {
 		return p, nil
 	}
+	if ts := b.Targets[t.Name]; ts != nil && ts.RepoAbsent != "" && !o.create[t.Name] {
+		p.Refusal = fmt.Sprintf("%s; nothing is written there: fix the name in the config, or pass --create-target %s to create it on purpose", ts.RepoAbsent, t.Name)
+		return p, nil
+	}
 	dst, err := c.Repository(t.Repo)
 	if err != nil {
 		return nil, fmt.Errorf("planning %s: target %s: %w", b.Suffix, t.Repo, err)
