@@ -23,8 +23,9 @@ const (
 	FailStale GateCondition = "stale"
 	// FailStaleLatest: as FailStale, for latest-<suffix> only.
 	FailStaleLatest GateCondition = "stale-latest"
-	// FailBroken: a user-facing tag names a list that is partial or
-	// dangling (a child missing in that repo: the pull fails half-way).
+	// FailBroken: a user-facing tag names a list that is partial,
+	// dangling (a child missing in that repo: the pull fails half-way) or
+	// broken (it misstates a child's size, type or platform: pulls fail).
 	FailBroken GateCondition = "broken"
 	// FailIncomplete: a user-facing tag is anything but complete; the
 	// union of the others.
@@ -171,7 +172,7 @@ func (c GateCondition) matches(s TagState) bool {
 	case FailStale, FailStaleLatest:
 		return s == TagStale
 	case FailBroken:
-		return s == TagPartial || s == TagDangling
+		return s == TagPartial || s == TagDangling || s == TagBroken
 	case FailIncomplete:
 		return s != TagComplete
 	case FailUnsigned:

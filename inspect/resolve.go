@@ -148,9 +148,8 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
 	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
 	if err != nil {
-		// Bytes that do not parse are not read as a broken list to
-		// replace: could not tell what the tag is.
-		pub.status.State, pub.status.Error = TagError, err.Error()
+		j := manifest.Unparseable(err)
+		pub.status.State, pub.status.Error, pub.status.Reason = TagState(j.State), err.Error(), j.Reason
 		return pub
 	}
 	pub.m = &m
