@@ -85,9 +85,8 @@ func (g Gate) Empty() bool { return len(g.conds) == 0 }
 // condition does not hold. Empty when the release passes.
 //
 // A tag is user-facing and not fine exactly when inspect's own judgement
-// lists it in the backend's Impact ("<tag> in <target>: ..."); that leaves
-// out a latest that already moved on to a newer release, which is not stale
-// for users.
+// gave it a UserImpact; that leaves out a latest that already moved on to
+// a newer release, which is not stale for users.
 func (g Gate) Check(r *Report) []string {
 	var out []string
 	for _, b := range r.Backends {
@@ -114,7 +113,7 @@ func (g Gate) Check(r *Report) []string {
 					}
 					continue
 				}
-				if !b.InImpact(tag, name) {
+				if st.UserImpact == "" {
 					continue
 				}
 				if c, ok := g.failed(st); ok {
@@ -183,17 +182,4 @@ func (c GateCondition) matches(s TagState) bool {
 
 func unreadable(s TagState) bool {
 	return s == TagDenied || s == TagError || s == TagPending
-}
-
-// InImpact reports whether b.Impact lists tag in target name
-// ("<tag> in <target>: ..."): inspect's judgement that the tag lets users
-// down.
-func (b *BackendReport) InImpact(tag, name string) bool {
-	prefix := tag + " in " + name + ": "
-	for _, line := range b.Impact {
-		if strings.HasPrefix(line, prefix) {
-			return true
-		}
-	}
-	return false
 }

@@ -155,6 +155,13 @@ type TagStatus struct {
 	Provenance *manifest.Provenance `json:"provenance,omitempty"`
 	// Newer, for latest, names the newer release it already holds: fine.
 	Newer string `json:"newer,omitempty"`
+	// UserImpact, for a user-facing tag (latest, the branch tag, a darwin
+	// image's release tag), says how it lets users down ("stale: users
+	// silently get v4.2.1-cpu-kokoro"); empty when it does not, e.g. a
+	// latest that already moved on to a newer release. It is inspect's one
+	// answer to "is this tag stale for users": the gate, the table's L!
+	// marker and the TUI read it, never the prose of Impact.
+	UserImpact string `json:"user_impact,omitempty"`
 	// Signature says whether the tag's image is signed; only looked up for
 	// a complete tag of a linux backend (the one a user would verify).
 	Signature *Signature `json:"signature,omitempty"`

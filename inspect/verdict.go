@@ -118,7 +118,9 @@ func judge(b *BackendReport, in judgeInput) {
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
 			if st.Role == RoleLatest || st.Role == RoleBranch {
-				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, impactOf(st)))
+				st.UserImpact = impactOf(st)
+				ts.Tags[tag] = st
+				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, st.UserImpact))
 			}
 		}
 		for _, l := range b.Legs {
@@ -158,7 +160,9 @@ func judgeDarwin(b *BackendReport, in judgeInput) {
 		case TagMissing:
 			b.Verdict = VerdictUnrepairable
 			b.Problems = append(b.Problems, fmt.Sprintf("%s missing in %s: darwin images are pushed by their build, not merged; re-run the darwin build", rt, name))
-			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: missing", rt, name))
+			st.UserImpact = "missing"
+			ts.Tags[rt] = st
+			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", rt, name, st.UserImpact))
 		default:
 			if b.Verdict == VerdictOK {
 				b.Verdict = VerdictUnknown
