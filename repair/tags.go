@@ -57,6 +57,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		switch {
 		case j.State == manifest.Complete:
 			tm.Skip = fmt.Sprintf("already complete with the same children (%s %s)", j.Form, short(tm.From))
+			tm.Same = true
 		case j.State == manifest.Unknown:
 			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
 		case r.Role == inspect.RoleLatest && j.Foreign:
