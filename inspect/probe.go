@@ -101,9 +101,7 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 			// An error is never absence: no falling back to a published
 			// list that may be another run's.
 			whyNot[i] = a.err.Error()
-		case a.err != nil:
-			// The digests folder's digest stands; that it could not be
-			// checked against the anchor is said, not dropped.
+		case a.err != nil: // the folder's digest stands; the failed check is said
 			p.e.addProblem(suffix, fmt.Sprintf("%s digest from the digests folder not cross-checked with the keepalive anchor: %s", leg.PlatformTag, a.err))
 		case a.digest == "":
 		case digests[i] == "":

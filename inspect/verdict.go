@@ -36,7 +36,6 @@ func judge(b *BackendReport, in judgeInput) {
 	}
 	var (
 		unknownLegs, nowhere, unchecked []string
-		conflict                        bool
 		// broken: something is determined not complete. Only that is
 		// repairable: a target repo or tag that did not answer (an outage)
 		// is not a broken release, and leaves the verdict unknown.
@@ -65,27 +64,64 @@ func judge(b *BackendReport, in judgeInput) {
 				l.PlatformTag, short(l.Digest), cellErrors(l), b.Suffix, l.Platform))
 			continue
 		}
-		for _, t := range in.cfg.Targets {
-			c := l.Cells[t.Repo]
-			switch c.State {
-			case CellMissing:
-				broken = true
-				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
-			case CellDenied, CellError:
-				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
-			case CellPresent:
-				if len(c.MissingBlobs) > 0 {
-					broken = true
-					b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
-						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(manifest.ShortAll(c.MissingBlobs), ", ")))
-				}
-			}
+		if legInTargets(b, l, present, in.cfg) {
+			broken = true
 		}
 	}
 	if len(unknownLegs) > 0 {
 		b.Problems = append(b.Problems, fmt.Sprintf("no digest known for %s: %s", strings.Join(unknownLegs, ", "), whyNoDigest(in)))
 	}
-	healthy := true
+	healthy, tagsBroken, conflict := judgeTargets(b, in)
+	broken = broken || tagsBroken
+	judgeSignatures(b, in.cfg)
+	switch {
+	case len(unknownLegs) > 0:
+		b.Verdict = VerdictUnknown
+	case conflict:
+		b.Verdict = VerdictConflict
+	case len(nowhere) > 0:
+		b.Verdict = VerdictUnrepairable
+	case len(unchecked) > 0:
+		b.Verdict = VerdictUnknown
+	case healthy:
+		b.Verdict = VerdictOK
+	case broken:
+		b.Verdict = VerdictRepairable
+	default: // only unanswered probes stand between it and ok
+		b.Verdict = VerdictUnknown
+	}
+}
+
+// legInTargets says what a leg present somewhere is in each target: a
+// reaped child, or one whose blobs are not linked, is broken (true); a
+// probe that did not answer is only said.
+func legInTargets(b *BackendReport, l Leg, present []string, cfg Config) (broken bool) {
+	for _, t := range cfg.Targets {
+		c := l.Cells[t.Repo]
+		switch c.State {
+		case CellMissing:
+			broken = true
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
+		case CellDenied, CellError:
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
+		case CellPresent:
+			if len(c.MissingBlobs) > 0 {
+				broken = true
+				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
+					l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(manifest.ShortAll(c.MissingBlobs), ", ")))
+			}
+		}
+	}
+	return broken
+}
+
+// judgeTargets judges every tag of b in every target: healthy when all is
+// complete (or moved on) and every child is present there, broken when
+// something is determined not complete, conflict when a release tag holds
+// a complete image of other digests. It writes the problems, the impact
+// and each user-facing tag's UserImpact.
+func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bool) {
+	healthy = true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
 		if ts.RepoAbsent != "" && !in.create[name] {
@@ -129,23 +165,7 @@ func judge(b *BackendReport, in judgeInput) {
 			}
 		}
 	}
-	judgeSignatures(b, in.cfg)
-	switch {
-	case len(unknownLegs) > 0:
-		b.Verdict = VerdictUnknown
-	case conflict:
-		b.Verdict = VerdictConflict
-	case len(nowhere) > 0:
-		b.Verdict = VerdictUnrepairable
-	case len(unchecked) > 0:
-		b.Verdict = VerdictUnknown
-	case healthy:
-		b.Verdict = VerdictOK
-	case broken:
-		b.Verdict = VerdictRepairable
-	default: // only unanswered probes stand between it and ok
-		b.Verdict = VerdictUnknown
-	}
+	return healthy, broken, conflict
 }
 
 // judgeDarwin: darwin images are pushed tagged by their build; remerge

@@ -84,9 +84,8 @@ type TagMove struct {
 	To string
 	// Skip, when not empty, says why the tag is left alone.
 	Skip string
-	// Same: the tag is left alone because it already names an image of
-	// this release (complete with the same children): what --sign may
-	// sign in place of the list. A tag left on another build never is.
+	// Same: left alone as it already names this release's image (complete
+	// with the same children); --sign may sign it. Another build never is.
 	Same bool
 }
 
