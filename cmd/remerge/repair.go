@@ -114,16 +114,23 @@ func (f *repairFlags) check(l *loaded) error {
 			return usagef("repair %q: a darwin backend is pushed as a plain image and never re-merged", s)
 		}
 	}
-	for _, t := range append(slices.Clone(f.targets), f.create...) {
-		if _, ok := l.cfg.Target(t); !ok {
-			names := make([]string, 0, len(l.cfg.Targets))
-			for _, ct := range l.cfg.Targets {
-				names = append(names, ct.Name)
+	for flag, names := range map[string][]string{"--target": f.targets, "--create-target": f.create} {
+		for _, t := range names {
+			if _, ok := l.cfg.Target(t); !ok {
+				return usagef("%s %q: no such target; the config names %s", flag, t, targetList(l.cfg))
 			}
-			return usagef("--target %q: no such target; the config names %s", t, strings.Join(names, ", "))
 		}
 	}
 	return nil
+}
+
+// targetList names the configured targets for an error message.
+func targetList(cfg inspect.Config) string {
+	names := make([]string, 0, len(cfg.Targets))
+	for _, ct := range cfg.Targets {
+		names = append(names, ct.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // targetNames is the --target selection, or every configured target.
