@@ -82,3 +82,33 @@ func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 		})
 	}
 }
+
+// A target that holds the release's children but no tag at all (its first
+// release, whose merge failed): distribution answers NAME_UNKNOWN for its
+// tag list, but a child it serves proves it exists. It is warned about as
+// holding no tag, and a child reaped from it is still missing, not
+// unknown.
+func TestInspectTaglessTargetThatHoldsChildrenExists(t *testing.T) {
+	t.Parallel()
+	f := scenariotest.Start(t, []scenario.Backend{
+		{Suffix: "-cpu-first", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped, NoPrevious: true},
+	}, testreg.ImageOptions{})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	rep, err := inspect.Run(context.Background(), f.Release, inspect.WithConfig(f.Config), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDigests(f.Digests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quay := f.Config.Targets[0].Repo
+	if !hasProblem(rep.Problems, quay+" (targets[0].repo) exists but holds no tag") {
+		t.Errorf("no warning that %s holds no tag: %q", quay, rep.Problems)
+	}
+	b := rep.Backends[0]
+	states := map[inspect.CellState]int{}
+	for _, l := range b.Legs {
+		states[l.Cells[quay].State]++
+	}
+	if states[inspect.CellPresent] != 1 || states[inspect.CellMissing] != 1 || b.Verdict != inspect.VerdictRepairable {
+		t.Errorf("cells in quay %v, verdict %s; want one present, one missing (reaped), repairable; problems %q", states, b.Verdict, b.Problems)
+	}
+}
