@@ -53,6 +53,7 @@ func (m *measurement) markdown() string {
 	m.writeSensitivity(&b)
 	m.writeRemerge(&b)
 	m.writeThrottle(&b)
+	m.writeLimits(&b)
 	m.writeMorning(&b)
 	m.writePulls(&b)
 	return b.String()

@@ -38,6 +38,8 @@ type inspectRun struct {
 	// quay and hub are the requests each proxy saw during the run.
 	quay, hub testreg.Stats
 	report    *inspect.Report
+	// stderr is what the run said there.
+	stderr string
 }
 
 // runInspect runs `remerge inspect --format json --concurrency conc` over
@@ -80,7 +82,8 @@ func (f *fixture) runInspectCached(ctx context.Context, d time.Duration, conc in
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
 		return nil, fmt.Errorf("remerge inspect: %w\n%s", err, stderr.Bytes())
 	}
-	r := &inspectRun{latency: d, concurrency: conc, wall: wall, started: start, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
+	r := &inspectRun{latency: d, concurrency: conc, wall: wall, started: start, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats(),
+		stderr: stderr.String()}
 	r.rssKiB = hwm
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -225,7 +228,7 @@ type budget struct {
 	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
 	// anchors is one more request per anchored leg: its keepalive tag is
 	// HEADed for its digest before its bytes are read.
-	anchors int
+	anchors    int
 	provenance int // 2 per distinct image of other digests
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
