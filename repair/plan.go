@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -177,51 +176,6 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	p.NoOp = p.Refusal == "" && p.healthy()
 	p.SignOnly = p.NoOp && o.signer != nil && NeedsSignature(b, t.Name)
 	return p, nil
-}
-
-// refusal returns why a backend cannot be re-merged into target from its
-// report alone.
-func refusal(b *inspect.BackendReport, target string, force bool) string {
-	switch {
-	case b.Kind == inspect.KindDarwin:
-		return "darwin backends are pushed as plain images by their build; never re-merged"
-	case b.Verdict == inspect.VerdictUnrepairable:
-		return "unrepairable: a leg is present in no repository; it needs a rebuild"
-	case b.Verdict == inspect.VerdictUnknown:
-		// Say why no digest is known when inspect could tell (a registry
-		// it could not reach), not only that none is.
-		for _, l := range b.Legs {
-			if l.Digest == "" && l.DigestError != "" {
-				return fmt.Sprintf("unknown: no digest known for %s: %s", l.PlatformTag, l.DigestError)
-			}
-		}
-		return "unknown: no digest is known for this backend"
-	case b.Verdict == inspect.VerdictPending:
-		return "inspection has not finished for this backend"
-	case b.Verdict == inspect.VerdictConflict && !force:
-		// Where another target's release tag is the conflict, say which,
-		// not that this one's is.
-		var in []string
-		for name, ts := range b.Targets {
-			if ts != nil && ts.Conflict {
-				in = append(in, name)
-			}
-		}
-		if ts := b.Targets[target]; len(in) == 0 || (ts != nil && ts.Conflict) {
-			return "conflict: the release tag already points to a complete image of other digests; re-run with force to replace it"
-		}
-		sort.Strings(in)
-		return fmt.Sprintf("conflict in %s: the release tag there already points to a complete image of other digests; re-run with force to replace it",
-			strings.Join(in, " and "))
-	case len(b.Legs) == 0:
-		return "no legs in the report"
-	}
-	for _, l := range b.Legs {
-		if l.Digest == "" {
-			return fmt.Sprintf("no digest known for the %s leg", l.PlatformTag)
-		}
-	}
-	return ""
 }
 
 // candidates lists the repos that may hold a leg's child, best first: the

@@ -34,11 +34,11 @@ func (s *repairSummary) selectPairs() []*pair {
 	var pairs []*pair
 	targets := s.f.targetNames(s.cfg)
 	for _, b := range s.rep.Backends {
-		if whyLeftAlone(b, s.f.force) != "" || (b.Verdict == inspect.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
+		if repair.WhyNot(b, s.f.force) != "" || (b.Verdict == inspect.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
 			continue
 		}
 		for _, t := range targets {
-			pairs = append(pairs, &pair{b: b, target: t})
+			pairs = append(pairs, &pair{Job: &repair.Job{Backend: b, Target: t}})
 		}
 	}
 	return pairs
@@ -50,10 +50,10 @@ func (s *repairSummary) selectPairs() []*pair {
 func (s *repairSummary) collect(pairs []*pair) {
 	byBackend := map[*inspect.BackendReport][]*pair{}
 	for _, p := range pairs {
-		byBackend[p.b] = append(byBackend[p.b], p)
+		byBackend[p.Backend] = append(byBackend[p.Backend], p)
 	}
 	for _, b := range s.rep.Backends {
-		if why := whyLeftAlone(b, s.f.force); why != "" {
+		if why := repair.WhyNot(b, s.f.force); why != "" {
 			s.add("%s: %s", b.Suffix, why)
 			continue
 		}
@@ -69,20 +69,20 @@ func (s *repairSummary) pairs(b *inspect.BackendReport, ps []*pair) {
 	noop := true
 	for _, p := range ps {
 		switch {
-		case p.planErr != nil:
-			s.add("%s in %s: could not plan: %s", b.Suffix, p.target, oneLine(p.planErr.Error()))
-		case p.plan == nil:
-			s.add("%s in %s: not planned: the run was interrupted", b.Suffix, p.target)
-		case p.plan.Refusal != "":
-			s.add("%s in %s: %s", b.Suffix, p.target, p.plan.Refusal)
-		case p.plan.NoOp && !p.plan.SignOnly:
+		case p.PlanErr != nil:
+			s.add("%s in %s: could not plan: %s", b.Suffix, p.Target, oneLine(p.PlanErr.Error()))
+		case p.Plan == nil:
+			s.add("%s in %s: not planned: the run was interrupted", b.Suffix, p.Target)
+		case p.Plan.Refusal != "":
+			s.add("%s in %s: %s", b.Suffix, p.Target, p.Plan.Refusal)
+		case !p.Plan.Writes():
 			continue
-		case p.execErr != nil:
-			s.add("%s in %s: failed: %s", b.Suffix, p.target, oneLine(p.execErr.Error()))
-		case p.res == nil:
-			s.add("%s in %s: not re-merged", b.Suffix, p.target)
-		case !p.res.NoOp && !p.res.Verified:
-			s.add("%s in %s: published, but the tags did not read back as %s", b.Suffix, p.target, p.plan.ListDigest)
+		case p.ExecErr != nil:
+			s.add("%s in %s: failed: %s", b.Suffix, p.Target, oneLine(p.ExecErr.Error()))
+		case p.Result == nil:
+			s.add("%s in %s: not re-merged", b.Suffix, p.Target)
+		case !p.Result.NoOp && !p.Result.Verified:
+			s.add("%s in %s: published, but the tags did not read back as %s", b.Suffix, p.Target, p.Plan.ListDigest)
 		}
 		noop = false
 	}

@@ -5,7 +5,7 @@
 // (images pushed by digest, tags, manifest lists), reaps manifests as
 // quay's per-repo GC does, and drops blob links.
 //
-// It is what `remerge demo` runs, so it ships in the binary: it imports no
+// It is what `remerge-demo` runs, so it ships in that binary: it imports no
 // test code and only the part of distribution that serves the API (the
 // handlers package, which still links distribution's redis, prometheus and
 // OpenTelemetry API clients, unused here; its storage drivers, and with
