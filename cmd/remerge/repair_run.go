@@ -113,6 +113,7 @@ func (r *pairRunner) phases(ctx context.Context, stdout io.Writer, pairs []*pair
 	}
 	return nil
 }
+
 // reconcileAudit settles the audit log's re-merges left open by a run that
 // was killed, before anything else touches the registries, and says what
 // it found. An intent it cannot read back yet is a warning: it stays open
