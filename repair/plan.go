@@ -181,7 +181,8 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 // candidates lists the repos that may hold a leg's child, best first: the
 // target, then repos on the target's registry, then other registries; each
 // group in configuration order, then any other repo of the report.
-func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg, host string, c *registry.Client) []string {
+func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg) []string {
+	host := registry.Host(targetRepo)
 	var order []string
 	seen := map[string]bool{}
 	for _, r := range cfg.Repos() {
@@ -203,21 +204,13 @@ func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg, host str
 		if r == targetRepo || !ok || cell.State != inspect.CellPresent || len(cell.MissingBlobs) > 0 {
 			continue
 		}
-		if repoHost(c, r) == host {
+		if registry.Host(r) == host {
 			same = append(same, r)
 		} else {
 			other = append(other, r)
 		}
 	}
 	return append(same, other...)
-}
-
-func repoHost(c *registry.Client, repo string) string {
-	r, err := c.Repository(repo)
-	if err != nil {
-		return ""
-	}
-	return r.RegistryStr()
 }
 
 // planLeg chooses the source of one child and reads its manifest and
@@ -234,7 +227,7 @@ func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst na
 	if inTarget {
 		sources = append(sources, targetRepo)
 	}
-	sources = append(sources, candidates(cfg, targetRepo, leg, dst.RegistryStr(), c)...)
+	sources = append(sources, candidates(cfg, targetRepo, leg)...)
 	if len(sources) == 0 {
 		return lp, manifest.Child{}, fmt.Sprintf("%s child %s is present in no repository: it needs a rebuild", leg.PlatformTag, short(leg.Digest)), nil
 	}
