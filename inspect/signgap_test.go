@@ -7,7 +7,9 @@ import "testing"
 // lookup failed, where Gap shows could-not-tell first.
 func TestNeedsSigning(t *testing.T) {
 	t.Parallel()
-	child := func(st SignatureState) map[string]ChildSignature { return map[string]ChildSignature{"sha256:c": {State: st}} }
+	child := func(st SignatureState) map[string]ChildSignature {
+		return map[string]ChildSignature{"sha256:c": {State: st}}
+	}
 	for _, tt := range []struct {
 		name string
 		sig  *Signature

@@ -16,9 +16,12 @@ import (
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
-// This file is the only place that speaks to registries. Every call goes
-// through the client's options, so the per-host concurrency bound, the
-// Retry-After handling and the shared credentials apply to repairs too.
+// This file holds repair's manifest reads and its registry writer (the
+// pushes, mounts and blob copies of Execute). The plan's and the
+// execution's other reads (blob links, configs, tags, referrers) go
+// through the same registry.Client. Every call goes through the client's
+// options, so the per-host concurrency bound, the Retry-After handling and
+// the shared credentials apply to repairs too.
 
 // headManifest resolves ref (tag or digest). A 404 is (nil, nil).
 func headManifest(ctx context.Context, c *registry.Client, ref name.Reference) (*v1.Descriptor, error) {
