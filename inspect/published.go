@@ -19,10 +19,6 @@ import (
 // the labels cannot tell, the target's tag listing, fetched at most once
 // per repo and run.
 
-// maxConfigBytes bounds a config blob read into memory. Real configs are
-// kilobytes; a larger one is not a config.
-const maxConfigBytes = 8 << 20
-
 // ReadProvenance reads the metadata-action labels of the image m names in
 // repo: its own config, or for a list its first child's config. Costs one
 // blob GET (plus one manifest GET for a list).
@@ -59,12 +55,12 @@ func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, d
 		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxConfigBytes+1))
+	b, err := io.ReadAll(io.LimitReader(rc, manifest.MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s from %s: %w", dgst, repo, err)
 	}
-	if len(b) > maxConfigBytes {
-		return nil, fmt.Errorf("config %s in %s is larger than %d bytes", dgst, repo, maxConfigBytes)
+	if len(b) > manifest.MaxConfigBytes {
+		return nil, fmt.Errorf("config %s in %s is larger than %d bytes", dgst, repo, manifest.MaxConfigBytes)
 	}
 	if got := manifest.DigestOf(b); got != dgst {
 		return nil, fmt.Errorf("config %s in %s: bytes hash to %s", dgst, repo, got)

@@ -102,18 +102,9 @@ func (w *writer) opts(ctx context.Context) []remote.Option {
 	return append(w.c.BaseOptions(ctx), remote.Reuse(w.pusher), remote.Reuse(w.c.Puller()))
 }
 
-// rawManifest is a remote.Taggable over bytes we must not re-marshal.
-type rawManifest struct {
-	raw       []byte
-	mediaType string
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return types.MediaType(m.mediaType), nil }
-
 // putManifest PUTs raw bytes under ref (a digest or a tag).
 func (w *writer) putManifest(ctx context.Context, ref name.Reference, raw []byte, mediaType string) error {
-	if err := remote.Put(ref, rawManifest{raw: raw, mediaType: mediaType}, w.opts(ctx)...); err != nil {
+	if err := remote.Put(ref, registry.RawManifest{Raw: raw, Type: mediaType}, w.opts(ctx)...); err != nil {
 		return fmt.Errorf("putting manifest %s: %w", ref, err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func push(t *testing.T, repo string, f fixture) {
 			t.Fatalf("pushing blob to %s: %v", repo, err)
 		}
 	}
-	if err := remote.Put(r.Digest(f.digest), rawManifest{raw: f.raw, mediaType: manifest.DockerManifest}, opts...); err != nil {
+	if err := remote.Put(r.Digest(f.digest), registry.RawManifest{Raw: f.raw, Type: manifest.DockerManifest}, opts...); err != nil {
 		t.Fatalf("pushing manifest to %s: %v", repo, err)
 	}
 }
