@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/distribution/distribution/v3/configuration"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
@@ -30,6 +31,10 @@ type Registry struct {
 	*loopreg.Registry
 	rec     *recorder
 	authDir string
+	// driver is the registry's storage (Snapshot, Checkpoint).
+	driver storagedriver.StorageDriver
+	// http speaks to the registry for the helpers of api.go.
+	http *http.Client
 }
 
 // Option configures New.
@@ -105,8 +110,8 @@ func New(opts ...Option) (*Registry, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	r := &Registry{rec: newRecorder()}
-	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap)}
+	r := &Registry{rec: newRecorder(), http: &http.Client{Transport: &http.Transport{Proxy: nil}}}
+	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap), captureDriver(&r.driver)}
 	if o.tagPage > 0 {
 		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
 	}
@@ -161,6 +166,7 @@ func (r *Registry) removeAuth() error {
 // Close stops the registry and removes its htpasswd file. It is safe to
 // call more than once.
 func (r *Registry) Close() error {
+	r.http.CloseIdleConnections()
 	return errors.Join(r.Registry.Close(), r.removeAuth())
 }
 
