@@ -139,7 +139,7 @@ func TestCredentialsNeverShow(t *testing.T) {
 				}
 				return
 			}
-			r, err := repair.Execute(context.Background(), c, p, repair.WithAudit(audit), repair.WithUser("tester"))
+			r, err := repair.Execute(context.Background(), c, p, repair.WithAudit(audit))
 			if err != nil && tt.pass == secretPass && !tt.fault {
 				t.Fatalf("Execute with the right password: %v", err)
 			}

@@ -146,7 +146,7 @@ func TestReconcileOpenIntents(t *testing.T) {
 		}
 	}
 
-	recs, err := Reconcile(context.Background(), w.c, WithAudit(w.audit), WithUser("next"))
+	recs, err := Reconcile(context.Background(), w.c, WithAudit(w.audit), withUser("next"))
 	if err != nil {
 		t.Fatal(err)
 	}

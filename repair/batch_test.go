@@ -27,7 +27,7 @@ func TestBatchCarriesOnPastAFailure(t *testing.T) {
 	done := map[*Job]int{}
 	evented := map[*Job]int{}
 	b := &Batch{Client: w.c, Config: w.cfg, Release: w.rel, InFlight: 1,
-		Options: []Option{WithAudit(w.audit), WithUser("tester")},
+		Options: []Option{WithAudit(w.audit), withUser("tester")},
 		Events: func(j *Job) func(Event) {
 			return func(Event) { mu.Lock(); evented[j]++; mu.Unlock() }
 		},

@@ -18,8 +18,8 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
-	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/internal/tools"
 )
@@ -176,7 +176,7 @@ func (w *world) plan(t *testing.T, b *inspect.BackendReport, target string, opts
 
 func (w *world) execute(t *testing.T, p *Plan, opts ...Option) *Result {
 	t.Helper()
-	r, err := Execute(context.Background(), w.c, p, append([]Option{WithAudit(w.audit), WithUser("tester")}, opts...)...)
+	r, err := Execute(context.Background(), w.c, p, append([]Option{WithAudit(w.audit), withUser("tester")}, opts...)...)
 	if err != nil {
 		t.Fatalf("Execute: %v\nplan:\n%s", err, p)
 	}
@@ -251,7 +251,7 @@ func (w *world) ciDigest(t *testing.T, fs ...fixture) string {
 		sources = append(sources, src+"@"+f.digest)
 	}
 	slices.Sort(sources) // the glob's order: one source repo, so by hex
-	bx := pipeline.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
+	bx := imagetools.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
 	raw, err := bx.DryRun(context.Background(), sources)
 	if err != nil {
 		t.Fatal(err)

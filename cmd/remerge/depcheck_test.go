@@ -165,6 +165,9 @@ var notInBinary = []struct{ prefix, why string }{
 	{"testing", "test code"},
 	{"github.com/go-skynet/remerge/internal/testreg", "the test harness"},
 	{"github.com/go-skynet/remerge/internal/scenario/scenariotest", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit", "test support (the harness, the buildx oracle, pinned tools)"},
+	{"github.com/go-skynet/remerge/internal/tools", "the pinned test tools"},
+	{"github.com/go-skynet/remerge/internal/actiontest", "the action's tests"},
 	{"go.uber.org/goleak", "test code"},
 	{"github.com/stretchr/testify", "test code"},
 	// distribution's storage drivers embed its base driver, whose tracing
@@ -234,6 +237,7 @@ func TestBinaryReachesNoInternals(t *testing.T) {
 func TestDepcheckCatchesTheHarness(t *testing.T) {
 	for _, root := range []string{
 		"github.com/go-skynet/remerge/internal/scenario/scenariotest",
+		"github.com/go-skynet/remerge/internal/testkit/imagetools",
 		"github.com/distribution/distribution/v3/registry/storage/driver/filesystem",
 	} {
 		if chains := chainsTo(listDeps(t, root), []string{root}, excludedFromBinary); len(chains) == 0 {

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/scenario"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testreg"
 	"github.com/go-skynet/remerge/internal/tools"
 )
@@ -35,8 +35,8 @@ func BuildxSteps(tb testing.TB) scenario.Steps {
 // credentials from the Docker config folder dockerConfig.
 func BuildxStepsAt(bin, dockerConfig string) scenario.Steps {
 	return scenario.Steps{
-		Current: pipeline.Buildx{Path: bin, DockerConfig: dockerConfig},
-		Legacy:  pipeline.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
+		Current: imagetools.Buildx{Path: bin, DockerConfig: dockerConfig},
+		Legacy:  imagetools.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
 	}
 }
 
