@@ -16,7 +16,7 @@ FUZZTIME    ?= 15s
 PKGS        ?= ./...
 FUZZ_TARGETS := FuzzParseMatrix FuzzParseKeepalive FuzzReadDigestsDir
 
-# The real tools the tests use as oracles, pinned (internal/tools has the
+# The real tools the tests use as oracles, pinned (internal/testkit/tools has the
 # same versions; a test checks they agree). `make tools` installs each with
 # `go install` into TOOLS_DIR once and reuses it; the tests find them
 # through REMERGE_<NAME>.

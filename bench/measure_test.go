@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // inspectRun is one full inspect of the release by the remerge binary,

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // lastOutcome is the audit log's only outcome line, checked to close the

@@ -20,8 +20,8 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 const testSuffix = "-cpu-kokoro"

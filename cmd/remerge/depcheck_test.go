@@ -163,11 +163,11 @@ func TestForbiddenChainsNamesThePath(t *testing.T) {
 // Each entry is an import path prefix ("x" matches x and x/...).
 var notInBinary = []struct{ prefix, why string }{
 	{"testing", "test code"},
-	{"github.com/go-skynet/remerge/internal/testreg", "the test harness"},
-	{"github.com/go-skynet/remerge/internal/scenario/scenariotest", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit/testreg", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit/scenariotest", "the test harness"},
 	{"github.com/go-skynet/remerge/internal/testkit", "test support (the harness, the buildx oracle, pinned tools)"},
-	{"github.com/go-skynet/remerge/internal/tools", "the pinned test tools"},
-	{"github.com/go-skynet/remerge/internal/actiontest", "the action's tests"},
+	{"github.com/go-skynet/remerge/internal/testkit/tools", "the pinned test tools"},
+	{"github.com/go-skynet/remerge/internal/testkit/actiontest", "the action's tests"},
 	{"go.uber.org/goleak", "test code"},
 	{"github.com/stretchr/testify", "test code"},
 	// distribution's storage drivers embed its base driver, whose tracing
@@ -236,7 +236,7 @@ func TestBinaryReachesNoInternals(t *testing.T) {
 // test harness itself, and distribution's filesystem driver, are flagged.
 func TestDepcheckCatchesTheHarness(t *testing.T) {
 	for _, root := range []string{
-		"github.com/go-skynet/remerge/internal/scenario/scenariotest",
+		"github.com/go-skynet/remerge/internal/testkit/scenariotest",
 		"github.com/go-skynet/remerge/internal/testkit/imagetools",
 		"github.com/distribution/distribution/v3/registry/storage/driver/filesystem",
 	} {

@@ -13,8 +13,8 @@ import (
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The TUI executes the plan its confirmation showed, not a fresh one: when

@@ -5,7 +5,7 @@
 // (internal/scenario) needs and no more: push an image by digest, tag it,
 // publish a single image, reap a manifest as quay's per-repo GC does, drop
 // a blob link. What only tests use (snapshots, checkpoints, hand-written
-// lists, existence checks) is internal/testreg's, built on the options
+// lists, existence checks) is internal/testkit/testreg's, built on the options
 // here.
 //
 // It is what `remerge-demo` runs, so it ships in that binary: it imports no
@@ -13,7 +13,7 @@
 // handlers package, which still links distribution's redis, prometheus and
 // OpenTelemetry API clients, unused here; its storage drivers, and with
 // them the OpenTelemetry SDK, exporters and gRPC, are left out: see
-// memdriver.go). Tests reach it through internal/testreg, which adds
+// memdriver.go). Tests reach it through internal/testkit/testreg, which adds
 // traffic counters, auth and a fault proxy.
 package loopreg
 

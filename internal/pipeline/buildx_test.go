@@ -18,8 +18,8 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // These tests are the oracle for every claim that remerge writes "what

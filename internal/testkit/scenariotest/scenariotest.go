@@ -1,6 +1,6 @@
 // Package scenariotest seeds a scenario into two test registries for one
 // test. It lives apart from scenario because it imports testing and the
-// test harness (internal/testreg), which the demo in the shipped binary
+// test harness (internal/testkit/testreg), which the demo in the shipped binary
 // must not link.
 package scenariotest
 
@@ -11,8 +11,8 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // Fixture is a release seeded into two fresh registries for one test, with
