@@ -9,18 +9,19 @@ import (
 	"strings"
 )
 
-// manifestAccept is every manifest media type the helpers read, so a HEAD
+// ManifestAccept is every manifest media type the helpers read, so a HEAD
 // or GET never falls back to a schema1 conversion.
-var manifestAccept = strings.Join([]string{
+var ManifestAccept = strings.Join([]string{
 	MediaTypeDockerManifest,
 	MediaTypeDockerList,
 	MediaTypeOCIManifest,
 	MediaTypeOCIIndex,
 }, ", ")
 
-// do sends one request to the registry API with the registry's credentials.
-// path starts with "/v2/".
-func (r *Registry) do(ctx context.Context, method, path string, body []byte, hdr http.Header) (*http.Response, error) {
+// Do sends one request to the registry API with the registry's credentials
+// (WithCredentials), over the registry's own connections. path starts with
+// "/v2/". It is what every helper here, and the tests' own, speak through.
+func (r *Registry) Do(ctx context.Context, method, path string, body []byte, hdr http.Header) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -42,11 +43,11 @@ func (r *Registry) do(ctx context.Context, method, path string, body []byte, hdr
 	return resp, nil
 }
 
-// call is do for requests whose body only matters on failure: it drains and
+// Call is Do for requests whose body only matters on failure: it drains and
 // closes the body and returns the status, or an error for any status not in
 // want.
-func (r *Registry) call(ctx context.Context, method, path string, body []byte, hdr http.Header, want ...int) (int, error) {
-	resp, err := r.do(ctx, method, path, body, hdr)
+func (r *Registry) Call(ctx context.Context, method, path string, body []byte, hdr http.Header, want ...int) (int, error) {
+	resp, err := r.Do(ctx, method, path, body, hdr)
 	if err != nil {
 		return 0, err
 	}
@@ -63,7 +64,7 @@ func (r *Registry) call(ctx context.Context, method, path string, body []byte, h
 // Reap deletes a manifest by digest from one repository, as quay's per-repo
 // garbage collection does to untagged manifests. Blobs stay linked.
 func (r *Registry) Reap(ctx context.Context, repo, digest string) error {
-	_, err := r.call(ctx, http.MethodDelete, "/v2/"+repo+"/manifests/"+digest, nil, nil, http.StatusAccepted)
+	_, err := r.Call(ctx, http.MethodDelete, "/v2/"+repo+"/manifests/"+digest, nil, nil, http.StatusAccepted)
 	if err != nil {
 		return fmt.Errorf("reaping %s@%s: %w", repo, digest, err)
 	}
@@ -73,7 +74,7 @@ func (r *Registry) Reap(ctx context.Context, repo, digest string) error {
 // DropBlob deletes one repository's link to a blob; other repos keep theirs.
 // It simulates a blob lost from a repo.
 func (r *Registry) DropBlob(ctx context.Context, repo, digest string) error {
-	_, err := r.call(ctx, http.MethodDelete, "/v2/"+repo+"/blobs/"+digest, nil, nil, http.StatusAccepted)
+	_, err := r.Call(ctx, http.MethodDelete, "/v2/"+repo+"/blobs/"+digest, nil, nil, http.StatusAccepted)
 	if err != nil {
 		return fmt.Errorf("dropping blob %s@%s: %w", repo, digest, err)
 	}
@@ -82,7 +83,7 @@ func (r *Registry) DropBlob(ctx context.Context, repo, digest string) error {
 
 // Resolve returns the digest a tag points to in repo.
 func (r *Registry) Resolve(ctx context.Context, repo, tag string) (string, error) {
-	resp, err := r.do(ctx, http.MethodHead, "/v2/"+repo+"/manifests/"+tag, nil, http.Header{"Accept": {manifestAccept}})
+	resp, err := r.Do(ctx, http.MethodHead, "/v2/"+repo+"/manifests/"+tag, nil, http.Header{"Accept": {ManifestAccept}})
 	if err != nil {
 		return "", fmt.Errorf("resolving %s:%s: %w", repo, tag, err)
 	}
@@ -99,7 +100,7 @@ func (r *Registry) Resolve(ctx context.Context, repo, tag string) (string, error
 
 // Manifest returns the raw bytes and media type stored under ref in repo.
 func (r *Registry) Manifest(ctx context.Context, repo, ref string) ([]byte, string, error) {
-	resp, err := r.do(ctx, http.MethodGet, "/v2/"+repo+"/manifests/"+ref, nil, http.Header{"Accept": {manifestAccept}})
+	resp, err := r.Do(ctx, http.MethodGet, "/v2/"+repo+"/manifests/"+ref, nil, http.Header{"Accept": {ManifestAccept}})
 	if err != nil {
 		return nil, "", fmt.Errorf("fetching %s@%s: %w", repo, ref, err)
 	}

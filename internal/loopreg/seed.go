@@ -146,7 +146,7 @@ func (r *Registry) PublishSingle(ctx context.Context, repo string, tags []string
 }
 
 func (r *Registry) putManifest(ctx context.Context, repo, ref string, raw []byte, mt string) error {
-	_, err := r.call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
+	_, err := r.Call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
 		http.Header{"Content-Type": {mt}}, http.StatusCreated)
 	if err != nil {
 		return fmt.Errorf("putting manifest %s:%s: %w", repo, ref, err)

@@ -1,14 +1,11 @@
 package testreg
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,54 +18,6 @@ import (
 // The helpers tests use to look at and shape a registry beyond what the
 // demo seeds: they live here, not in loopreg, so that the demo binary
 // carries no test-only API.
-
-// manifestAccept is every manifest media type the helpers read, so a HEAD
-// or GET never falls back to a schema1 conversion.
-var manifestAccept = strings.Join([]string{
-	MediaTypeDockerManifest, MediaTypeDockerList, MediaTypeOCIManifest, MediaTypeOCIIndex,
-}, ", ")
-
-// do sends one request to the registry API with the registry's
-// credentials. path starts with "/v2/".
-func (r *Registry) do(ctx context.Context, method, path string, body []byte, hdr http.Header) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, r.URL()+path, rd)
-	if err != nil {
-		return nil, fmt.Errorf("building %s %s: %w", method, path, err)
-	}
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	if user, pass := r.Credentials(); user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := r.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	return resp, nil
-}
-
-// call is do for requests whose body only matters on failure: it drains
-// and closes the body and returns the status, or an error for any status
-// not in want.
-func (r *Registry) call(ctx context.Context, method, path string, body []byte, hdr http.Header, want ...int) (int, error) {
-	resp, err := r.do(ctx, method, path, body, hdr)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	for _, w := range want {
-		if resp.StatusCode == w {
-			return resp.StatusCode, nil
-		}
-	}
-	return resp.StatusCode, fmt.Errorf("%s %s%s: %s: %s", method, r.Host, path, resp.Status, strings.TrimSpace(string(msg)))
-}
 
 // PushImage builds a random image for plat and pushes it into repo by
 // digest only, with no tag, as the CI build jobs do.
@@ -83,7 +32,7 @@ func (r *Registry) PushImage(ctx context.Context, repo string, plat v1.Platform,
 // ManifestExists reports whether ref (a tag or digest) resolves in repo.
 // 404 is false with no error; other failures are errors.
 func (r *Registry) ManifestExists(ctx context.Context, repo, ref string) (bool, error) {
-	return r.exists(ctx, "/v2/"+repo+"/manifests/"+ref, http.Header{"Accept": {manifestAccept}})
+	return r.exists(ctx, "/v2/"+repo+"/manifests/"+ref, http.Header{"Accept": {loopreg.ManifestAccept}})
 }
 
 // BlobExists reports whether repo links the blob.
@@ -92,7 +41,7 @@ func (r *Registry) BlobExists(ctx context.Context, repo, digest string) (bool, e
 }
 
 func (r *Registry) exists(ctx context.Context, path string, hdr http.Header) (bool, error) {
-	code, err := r.call(ctx, http.MethodHead, path, nil, hdr, http.StatusOK, http.StatusNotFound)
+	code, err := r.Call(ctx, http.MethodHead, path, nil, hdr, http.StatusOK, http.StatusNotFound)
 	if err != nil {
 		return false, err
 	}
@@ -102,7 +51,7 @@ func (r *Registry) exists(ctx context.Context, path string, hdr http.Header) (bo
 // Tags lists repo's tags. A repository that does not exist has no tags:
 // that is an empty list, not an error.
 func (r *Registry) Tags(ctx context.Context, repo string) ([]string, error) {
-	resp, err := r.do(ctx, http.MethodGet, "/v2/"+repo+"/tags/list", nil, nil)
+	resp, err := r.Do(ctx, http.MethodGet, "/v2/"+repo+"/tags/list", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
 	}
@@ -127,7 +76,7 @@ func (r *Registry) Tags(ctx context.Context, repo string) ([]string, error) {
 // registry answers 201 Created, i.e. unless the mount really happened.
 func (r *Registry) Mount(ctx context.Context, from, to, digest string) error {
 	q := url.Values{"mount": {digest}, "from": {from}}
-	_, err := r.call(ctx, http.MethodPost, "/v2/"+to+"/blobs/uploads/?"+q.Encode(), nil, nil, http.StatusCreated)
+	_, err := r.Call(ctx, http.MethodPost, "/v2/"+to+"/blobs/uploads/?"+q.Encode(), nil, nil, http.StatusCreated)
 	if err != nil {
 		return fmt.Errorf("mounting %s from %s into %s: %w", digest, from, to, err)
 	}
@@ -167,7 +116,7 @@ func (r *Registry) PublishList(ctx context.Context, repo string, tags []string, 
 // PutManifest puts raw bytes under ref (a tag or digest) as they are: for
 // tests that need a manifest no pipeline would write.
 func (r *Registry) PutManifest(ctx context.Context, repo, ref string, raw []byte, mediaType string) error {
-	_, err := r.call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
+	_, err := r.Call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
 		http.Header{"Content-Type": {mediaType}}, http.StatusCreated)
 	if err != nil {
 		return fmt.Errorf("putting manifest %s:%s: %w", repo, ref, err)

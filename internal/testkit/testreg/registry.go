@@ -33,8 +33,6 @@ type Registry struct {
 	authDir string
 	// driver is the registry's storage (Snapshot, Checkpoint).
 	driver storagedriver.StorageDriver
-	// http speaks to the registry for the helpers of api.go.
-	http *http.Client
 }
 
 // Option configures New.
@@ -110,7 +108,7 @@ func New(opts ...Option) (*Registry, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	r := &Registry{rec: newRecorder(), http: &http.Client{Transport: &http.Transport{Proxy: nil}}}
+	r := &Registry{rec: newRecorder()}
 	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap), captureDriver(&r.driver)}
 	if o.tagPage > 0 {
 		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
@@ -166,7 +164,6 @@ func (r *Registry) removeAuth() error {
 // Close stops the registry and removes its htpasswd file. It is safe to
 // call more than once.
 func (r *Registry) Close() error {
-	r.http.CloseIdleConnections()
 	return errors.Join(r.Registry.Close(), r.removeAuth())
 }
 
