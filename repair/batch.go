@@ -43,11 +43,15 @@ func (p *Plan) Writes() bool {
 	return p != nil && p.Refusal == "" && (!p.NoOp || p.SignOnly)
 }
 
-// DefaultInFlight is how many jobs a Batch works on at once unless told:
-// enough to fill the registries' own bound (registry.DefaultConcurrency
-// per host), since a job has one request in flight at a time and the
-// jobs are spread over the targets' registries.
-const DefaultInFlight = 4 * registry.DefaultConcurrency
+// InFlight is how many jobs to work on at once for a per-registry limit
+// of perRegistry requests (--concurrency): the registries' own bound is
+// that limit; this only keeps enough jobs going to fill it. A job has one
+// request in flight at a time and the jobs are spread over the targets'
+// registries, so a limit of 16 needs well over 32 jobs to stay busy.
+func InFlight(perRegistry int) int { return max(32, 4*perRegistry) }
+
+// DefaultInFlight is InFlight at the client's default limit.
+var DefaultInFlight = InFlight(registry.DefaultConcurrency)
 
 // Batch plans and executes jobs on a bounded pool of workers, all through
 // one client (so its per-registry limits hold for the whole batch), and

@@ -12,17 +12,6 @@ import (
 	"github.com/go-skynet/remerge/repair"
 )
 
-// pairsPerSlot is how many (backend, target) pairs are planned or
-// executed at once per slot of the per-registry limit (--concurrency). The
-// registries' own bound is that limit; this only keeps enough pairs going
-// to fill it: a pair has one request in flight at a time, and half of the
-// pairs are on each target's registry, so a limit of 16 needs well over 32
-// pairs to stay busy. At least minPairsInFlight.
-const (
-	pairsPerSlot     = 4
-	minPairsInFlight = 32
-)
-
 // runRepair is the body of `remerge repair` once its flags are valid:
 // reconcile the audit log, inspect the selected backends, plan every
 // (backend, target) pair, and unless --dry-run ask, execute, and report
@@ -57,7 +46,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	// The report is seconds old, so the plans take what it saw missing as
 	// missing.
 	repairOpts = append(repairOpts, repair.WithFreshReport(true))
-	r := newPairRunner(c, l, f, repairOpts, newRepairOutput(stdout, stderr, isTerminal(stdout)), max(minPairsInFlight, pairsPerSlot*o.concurrency), pairs)
+	r := newPairRunner(c, l, f, repairOpts, newRepairOutput(stdout, stderr, isTerminal(stdout)), repair.InFlight(o.concurrency), pairs)
 	if err := r.phases(ctx, stdout, pairs); err != nil {
 		return err
 	}
