@@ -37,7 +37,7 @@ const (
 	CellDenied  CellState = "denied"  // 401 / 403
 	CellError   CellState = "error"   // anything else after retries
 	CellPending CellState = "pending" // not answered yet
-	CellUnknown CellState = "unknown" // no digest known for the leg
+	CellUnknown CellState = "unknown" // no digest known for the leg, or its registry's quota is spent (Error says)
 )
 
 // TagState is the published state of one tag of a backend in a target. It
@@ -56,6 +56,9 @@ const (
 	TagPending  TagState = "pending"
 	TagDenied   TagState = "denied"
 	TagError    TagState = "error"
+	// TagUnknown: not asked, because its registry's pull quota is spent
+	// (the Error says so, and the way out): could-not-tell, never missing.
+	TagUnknown TagState = "unknown"
 )
 
 // Verdict is the one-word outcome for a backend.
@@ -155,6 +158,13 @@ type TagStatus struct {
 	Provenance *manifest.Provenance `json:"provenance,omitempty"`
 	// Newer, for latest, names the newer release it already holds: fine.
 	Newer string `json:"newer,omitempty"`
+	// UserImpact, for a user-facing tag (latest, the branch tag, a darwin
+	// image's release tag), says how it lets users down ("stale: users
+	// silently get v4.2.1-cpu-kokoro"); empty when it does not, e.g. a
+	// latest that already moved on to a newer release. It is inspect's one
+	// answer to "is this tag stale for users": the gate, the table's L!
+	// marker and the TUI read it, never the prose of Impact.
+	UserImpact string `json:"user_impact,omitempty"`
 	// Signature says whether the tag's image is signed; only looked up for
 	// a complete tag of a linux backend (the one a user would verify).
 	Signature *Signature `json:"signature,omitempty"`
@@ -211,6 +221,9 @@ type TargetStatus struct {
 	// other digests (another run?); a person decides, and repair needs
 	// --force to replace it.
 	Conflict bool `json:"conflict,omitempty"`
+	// RepoAbsent says why the target repo is taken as not existing: repair
+	// writes nothing into it unless told to create it.
+	RepoAbsent string `json:"repo_absent,omitempty"`
 }
 
 // BackendReport is everything known about one backend.
@@ -288,7 +301,31 @@ type Repo struct {
 	Role RepoRole `json:"role"`
 	// Name is the target name (quay, dockerhub) for targets.
 	Name string `json:"name,omitempty"`
+	// Key is where the config names the repo (anchor, targets[1].repo,
+	// sources[0]): what a person edits when the name is wrong.
+	Key string `json:"key,omitempty"`
+	// State is what checking the repo before judging it found; Error the
+	// registry's word when it is not "exists".
+	State RepoState `json:"state,omitempty"`
+	Error string    `json:"error,omitempty"`
 }
+
+// RepoState is what one tags/list?n=1 of a repo told, before anything in
+// it was judged.
+type RepoState string
+
+// Repo states.
+const (
+	RepoExists RepoState = "exists" // holds at least one tag
+	RepoEmpty  RepoState = "empty"  // exists, holds no tag at all
+	// RepoAbsent: NAME_UNKNOWN, the repo does not exist (a mistyped name?).
+	// Nothing in it is missing or reaped: its cells are unknown.
+	RepoAbsent RepoState = "absent"
+	// RepoDenied: 401/403 for the listing; on Docker Hub that is also what
+	// a name that does not exist gets.
+	RepoDenied RepoState = "denied"
+	RepoError  RepoState = "error" // could not tell
+)
 
 // Report is the whole inspection of a release. Its JSON form is the
 // contract of DESIGN.md section 9.
@@ -299,4 +336,25 @@ type Report struct {
 	Backends []*BackendReport `json:"backends"`
 	// Problems are release-wide findings (matrix mistakes, digest sources).
 	Problems []string `json:"problems,omitempty"`
+	// Registries is the pull budget each registry host stated (Docker
+	// Hub's ratelimit headers), keyed by host as the config writes it;
+	// absent for hosts that state none.
+	Registries map[string]RegistryBudget `json:"registries,omitempty"`
+}
+
+// RegistryBudget is what a registry said of its pull quota during the
+// inspection: a spent quota is why its cells and tags are unknown.
+type RegistryBudget struct {
+	// PullsLeft and PullsLimit are -1 when the registry did not say.
+	PullsLeft  int `json:"pulls_left"`
+	PullsLimit int `json:"pulls_limit"`
+	// WindowSeconds is the period the limit counts over (0: not said).
+	WindowSeconds int  `json:"window_seconds,omitempty"`
+	QuotaSpent    bool `json:"quota_spent"`
+	// PullsSpent is the pulls (manifest GETs answered) this inspection
+	// made there: what the next one is likely to spend.
+	PullsSpent int `json:"pulls_spent"`
+	// Message names the cause and the way out when the quota is spent,
+	// else the pulls left.
+	Message string `json:"message"`
 }

@@ -22,11 +22,11 @@ import (
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
 	c := o.client(l.cfg)
 	defer c.Close()
-	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}, f.signFlags.options()...)
+	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit), repair.WithCreateTargets(f.create...)}, f.signFlags.options()...)
 	if err := reconcileAudit(ctx, c, f, repairOpts, stdout, stderr); err != nil {
 		return err
 	}
-	rep, err := inspect.Run(ctx, l.rel, l.inspectOptions(c, false, f.suffixes)...)
+	rep, err := inspect.Run(ctx, l.rel, append(l.inspectOptions(c, false, f.suffixes), inspect.WithCreateTargets(f.create...))...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("repair %s: interrupted while inspecting", describeRelease(l.rel))
@@ -36,12 +36,15 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	if none, why := nothingChecked(rep); none {
 		return fmt.Errorf("repair %s: nothing could be checked, nothing was re-merged: %s", describeRelease(l.rel), why)
 	}
+
+	spent := sayQuotas(rep, stderr, ": nothing re-merged into it")
+	finish := func(s *repairSummary) error { return brokenAlso(f.finish(stdout, l.rel, s), spent) }
 	s := &repairSummary{rep: rep, f: f, cfg: l.cfg}
 	pairs := s.selectPairs()
 	if len(pairs) == 0 {
 		s.collect(pairs)
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return f.finish(stdout, l.rel, s)
+		return finish(s)
 	}
 	// The report is seconds old, so the plans take what it saw missing as
 	// missing.
@@ -51,7 +54,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return err
 	}
 	s.collect(pairs)
-	return f.finish(stdout, l.rel, s)
+	return finish(s)
 }
 
 // phases runs the pairs as the flags say: --dry-run plans and prints;
@@ -101,6 +104,26 @@ func (r *pairRunner) phases(ctx context.Context, stdout io.Writer, pairs []*pair
 		}
 	}
 	return nil
+}
+
+// sayQuotas says on stderr which registries stopped answering for their
+// pull quota (the cause and the way out, then note), and reports whether
+// any did. Their state was not read: what was not judged there is unknown,
+// and repair writes nothing into them (selectPairs leaves them out).
+func sayQuotas(rep *inspect.Report, stderr io.Writer, note string) bool {
+	spent := rep.SpentQuotas()
+	for _, m := range spent {
+		fmt.Fprintf(stderr, "remerge: %s%s\n", m, note)
+	}
+	return len(spent) > 0
+}
+
+// brokenAlso is err, or errBroken (exit 1) when err is nil and b.
+func brokenAlso(err error, b bool) error {
+	if err == nil && b {
+		return errBroken
+	}
+	return err
 }
 
 // reconcileAudit settles the audit log's re-merges left open by a run that

@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -38,10 +39,24 @@ func (s *repairSummary) selectPairs() []*pair {
 			continue
 		}
 		for _, t := range targets {
-			pairs = append(pairs, &pair{Job: &repair.Job{Backend: b, Target: t}})
+			if !s.quotaSpent(t) {
+				pairs = append(pairs, &pair{Job: &repair.Job{Backend: b, Target: t}})
+			}
 		}
 	}
 	return pairs
+}
+
+// quotaSpent reports whether target's registry stopped answering for its
+// pull quota during the inspection: its state was not read, so nothing is
+// planned into it.
+func (s *repairSummary) quotaSpent(target string) bool {
+	for _, t := range s.cfg.Targets {
+		if t.Name == target {
+			return s.rep.Registries[registry.Host(t.Repo)].QuotaSpent
+		}
+	}
+	return false
 }
 
 // collect writes the summary once the pairs are done: per backend, why it
