@@ -15,7 +15,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The release measured: LocalAI's size (386 backends, 71 multi-arch pairs,

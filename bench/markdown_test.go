@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // markdown renders results.md. Every figure comes from the measurement.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // inspectRun is one full inspect of the release by the remerge binary,

@@ -20,7 +20,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The morning after a failed release: the same LocalAI-size matrix, but

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // resultsFlag turns TestResults on. `make bench` passes it; plain `go test`

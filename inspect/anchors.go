@@ -168,7 +168,9 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 	return a
 }
 
-// Runs lists the CI runs anchored in the anchor repo, newest first.
+// Runs lists the CI runs anchored in the anchor repo, newest first: the
+// one answer for `remerge runs` and the TUI's run picker. An anchor that
+// is not a repository reference is a *name.ErrBadName in the chain.
 func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, error) {
 	r, err := c.Repository(cfg.Anchor)
 	if err != nil {
@@ -176,7 +178,10 @@ func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, err
 	}
 	tags, err := c.Tags(ctx, r)
 	if err != nil {
-		return nil, errors.New(classText(err)) // the text names the repo
+		// Classify keeps the cause (could not reach, denied) and drops
+		// the https-then-http story around it, and with it the repo: say
+		// which, once.
+		return nil, fmt.Errorf("listing tags of %s: %s", cfg.Anchor, classText(err))
 	}
 	return RunsInTags(tags), nil
 }

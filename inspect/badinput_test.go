@@ -16,7 +16,7 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // Hostile and broken input: what registries serve and what users write.

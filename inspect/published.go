@@ -18,10 +18,6 @@ import (
 // the labels cannot tell, the target's tag listing, fetched at most once
 // per repo and run.
 
-// maxConfigBytes bounds a config blob read into memory. Real configs are
-// kilobytes; a larger one is not a config.
-const maxConfigBytes = 8 << 20
-
 // ReadProvenance reads the metadata-action labels of the image m names in
 // repo: its own config, or for a list its first child's config. Costs at
 // most one blob GET (plus one manifest GET for a list), none when the
@@ -54,9 +50,9 @@ func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repositor
 // ReadConfig reads a small blob (an image config) whole, bounded, and
 // checked against its digest; from the client's cache when it holds it.
 func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, dgst string) ([]byte, error) {
-	b, err := c.SmallBlob(ctx, repo, dgst, maxConfigBytes)
+	b, err := c.SmallBlob(ctx, repo, dgst, manifest.MaxConfigBytes)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
 	}
 	return b, nil
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // TestInspectRequestBudget counts, at the registries, what a full

@@ -271,41 +271,6 @@ func (s *Signature) Describe() string {
 	return b.String()
 }
 
-// SignatureGap is what a list's signature lacks, by precedence: the list's
-// own signature, then could-not-tell about it, then an unsigned child,
-// then could-not-tell about a child.
-type SignatureGap int
-
-// Signature gaps.
-const (
-	GapNone          SignatureGap = iota // the list and every child signed
-	GapUnsigned                          // the list is unsigned
-	GapUnsignedChild                     // the list is signed, a child is not
-	GapCouldNotTell                      // a lookup failed
-)
-
-// Gap says what the signature lacks, the most telling gap first. Who
-// signed is not judged here (Expected).
-func (s *Signature) Gap() SignatureGap {
-	switch s.State {
-	case SigUnsigned:
-		return GapUnsigned
-	case SigError:
-		return GapCouldNotTell
-	}
-	for _, c := range s.Children {
-		if c.State == SigUnsigned {
-			return GapUnsignedChild
-		}
-	}
-	for _, c := range s.Children {
-		if c.State == SigError {
-			return GapCouldNotTell
-		}
-	}
-	return GapNone
-}
-
 // Expected: signed by the configured identity.
 func (s *Signature) Expected() bool {
 	return s.State == SigSigned && s.IdentityOK != nil && *s.IdentityOK

@@ -15,7 +15,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // crossWorld puts quay behind a fault proxy and seeds a backend whose amd64

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The disk cache end to end: a second inspect reads no manifest it

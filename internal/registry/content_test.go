@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/internal/cas"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // cacheClient is a Client over the disk cache in dir, as a fresh process

@@ -14,8 +14,8 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // cosign's artifact type for a signature stored as a referrer.

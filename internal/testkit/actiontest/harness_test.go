@@ -26,7 +26,7 @@ func repoRoot(t testing.TB) string {
 	if !ok {
 		t.Fatal("cannot locate the test source")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // step is one step of a composite action or a workflow job.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/distribution/distribution/v3/configuration"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
@@ -30,6 +31,8 @@ type Registry struct {
 	*loopreg.Registry
 	rec     *recorder
 	authDir string
+	// driver is the registry's storage (Snapshot, Checkpoint).
+	driver storagedriver.StorageDriver
 }
 
 // Option configures New.
@@ -114,7 +117,7 @@ func New(opts ...Option) (*Registry, error) {
 		opt(&o)
 	}
 	r := &Registry{rec: newRecorder()}
-	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap)}
+	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap), captureDriver(&r.driver)}
 	if o.tagPage > 0 {
 		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
 	}
