@@ -88,7 +88,7 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 				st.Newer += " (" + st.Provenance.String() + ")"
 			}
 		}
-	case RoleLatest:
+	case RoleLatest, RoleSeries: // forward only (ForwardOnly)
 		var prov manifest.Provenance
 		if st.Provenance != nil {
 			prov = *st.Provenance

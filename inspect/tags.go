@@ -36,30 +36,24 @@ func canonicalVersion(ref string) string {
 
 // ReleaseTags lists the tags a merge of the release writes for a backend, in
 // the order they are written: the release (or branch) tag first, then
-// sha-<7> when the sha is known, then latest for final semver releases.
+// sha-<7> when the sha is known (and tags.sha is set), then latest for
+// final semver releases, then the series tags (tags.also) of a semver
+// release.
 func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
 	role := RoleBranch
 	if IsSemver(rel.Ref) {
 		role = RoleRelease
 	}
 	out := []TagRef{{Tag: expand(c.Tags.Release, rel, suffix), Role: role}}
-	if rel.SHA != "" {
+	if rel.SHA != "" && c.Tags.SHA != "" {
 		out = append(out, TagRef{Tag: expand(c.Tags.SHA, rel, suffix), Role: RoleSHA})
 	}
 	// latest follows final releases only, as docker/metadata-action's
 	// latest=auto does: a prerelease (v4.3.0-rc1) never moves it.
-	if role == RoleRelease && semver.Prerelease(canonicalVersion(rel.Ref)) == "" {
+	if role == RoleRelease && semver.Prerelease(canonicalVersion(rel.Ref)) == "" && c.Tags.Latest != "" {
 		out = append(out, TagRef{Tag: expand(c.Tags.Latest, rel, suffix), Role: RoleLatest})
 	}
-	return out
-}
-
-func expand(tpl string, rel Release, suffix string) string {
-	sha7 := rel.SHA
-	if len(sha7) > 7 {
-		sha7 = sha7[:7]
-	}
-	return strings.NewReplacer("{ref}", rel.Ref, "{sha7}", sha7, "{suffix}", suffix).Replace(tpl)
+	return append(out, c.seriesTags(rel, suffix, out)...)
 }
 
 // NewerRelease returns the newest tag among tags that names a semver release
@@ -71,7 +65,7 @@ func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
 	if !semver.IsValid(cur) {
 		return ""
 	}
-	pre, post, ok := strings.Cut(c.Tags.Release, "{ref}")
+	pre, post, ok := releaseHole(c.Tags.Release)
 	if !ok {
 		return ""
 	}

@@ -145,6 +145,9 @@ func (o *options) config() (inspect.Config, error) {
 		}
 		cfg = c
 	}
+	if o.matrixFile != "" && cfg.Recipe() {
+		return inspect.Config{}, usagef("--matrix %s: the config names platforms (one image, docker's multi-runner recipe), not a backend matrix", o.matrixFile)
+	}
 	if o.matrixFile != "" {
 		cfg.Matrix = o.matrixFile
 	}
@@ -176,7 +179,7 @@ func (o *options) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := inspect.LoadMatrix(cfg.Matrix)
+	m, err := inspect.LoadBackends(cfg)
 	if err != nil {
 		return nil, asUsage(err)
 	}
