@@ -114,11 +114,11 @@ func fileFlat(cfg Config, flat []FlatDigest, answers []flatAnswer, out *DigestsD
 		files[leg], legs[leg] = f.Path, f.Digest
 	}
 	if len(legs) > 0 {
-		out.Digests[""] = legs
+		out.Digests[cfg.recipeImage()] = legs
 	}
 	if len(unread) > 0 {
 		sort.Strings(unread)
-		out.unread = map[string]string{"": strings.Join(unread, "; ")}
+		out.unread = map[string]string{cfg.recipeImage(): strings.Join(unread, "; ")}
 	}
 	return out, nil
 }

@@ -76,6 +76,7 @@ func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, d
 // the image is of a newer release, 0 the same, -1 older. ok is false when
 // the labels cannot tell (absent, not a semver release of this backend).
 func (c Config) LabelOrder(rel Release, suffix string, p manifest.Provenance) (cmp int, ok bool) {
+	suffix = c.tagSuffix(suffix)
 	cur := canonicalVersion(rel.Ref)
 	if p.Version == "" || !semver.IsValid(cur) {
 		return 0, false

@@ -12,7 +12,7 @@ import (
 // ("Distribute build across multiple runners"): one image, one build job
 // per platform pushing by digest, one merge job writing the list under
 // metadata-action's tags. The config's `platforms:` key selects it; the
-// image is then one backend with an empty suffix and one leg per platform,
+// image is then one backend, named by its repo path, with one leg per platform,
 // so every judge, plan and view of a LocalAI backend serves it unchanged.
 
 // Recipe reports whether the config describes one image built by the
@@ -40,14 +40,12 @@ func NormalizePlatform(s string) (string, error) {
 	return platforms.Format(platforms.Normalize(p)), nil
 }
 
-// RecipeMatrix is the backend list of a recipe config: one image (named by
-// the first target's repo) whose legs are the configured platforms, in
-// config order.
+// RecipeMatrix is the backend list of a recipe config: one image whose legs
+// are the configured platforms, in config order. The image is keyed and
+// shown by its path in the first target (acme/app); its tags carry no
+// suffix (tagSuffix).
 func (c Config) RecipeMatrix() *Matrix {
-	b := BackendSpec{Suffix: "", Kind: KindMultiarch}
-	if len(c.Targets) > 0 {
-		b.Name = c.Targets[0].Repo
-	}
+	b := BackendSpec{Suffix: c.recipeImage(), Name: c.recipeImage(), Kind: KindMultiarch}
 	for _, p := range c.Platforms {
 		b.Legs = append(b.Legs, LegSpec{PlatformTag: PlatformTag(p), Platform: p})
 	}
@@ -163,4 +161,26 @@ func recipeLost(b *BackendReport, in judgeInput, legs []string) []string {
 		}
 	}
 	return out
+}
+
+// recipeImage names the recipe's image where a LocalAI backend shows its
+// suffix: the first target's repo path without the registry (acme/app).
+func (c Config) recipeImage() string {
+	if len(c.Targets) == 0 {
+		return "image"
+	}
+	repo := c.Targets[0].Repo
+	if i := strings.Index(repo, "/"); i >= 0 && strings.ContainsAny(repo[:i], ".:") {
+		repo = repo[i+1:]
+	}
+	return repo
+}
+
+// tagSuffix is the {suffix} of a backend's tags: the recipe's one image
+// has none (its key is its name, which its tags do not carry).
+func (c Config) tagSuffix(suffix string) string {
+	if c.Recipe() {
+		return ""
+	}
+	return suffix
 }

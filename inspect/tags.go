@@ -40,6 +40,7 @@ func canonicalVersion(ref string) string {
 // final semver releases, then the series tags (tags.also) of a semver
 // release.
 func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
+	suffix = c.tagSuffix(suffix)
 	role := RoleBranch
 	if IsSemver(rel.Ref) {
 		role = RoleRelease
@@ -61,6 +62,7 @@ func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
 // merge moves latest only when this is "": latest goes forward, never back.
 // Suffixes are matched exactly, never by prefix (-cpu-kokoro vs -cpu-kokoros).
 func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
+	suffix = c.tagSuffix(suffix)
 	cur := canonicalVersion(rel.Ref)
 	if !semver.IsValid(cur) {
 		return ""
