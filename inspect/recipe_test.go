@@ -78,16 +78,16 @@ func TestRecipeConfig(t *testing.T) {
 func TestRecipeConfigErrorsNameTheKey(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"platforms: [linux/amd64]\ntargets: [{name: a, repo: x.io/a/b}]\ntags: {also: [\"{mayor}\"]}\n": "tags.also[0]",
+		"platforms: [linux/amd64]\ntargets: [{name: a, repo: x.io/a/b}]\ntags: {also: [\"{mayor}\"]}\n":    "tags.also[0]",
 		"platforms: [linux/amd64]\ntargets: [{name: a, repo: x.io/a/b}]\ntags: {release: \"{verison}\"}\n": "tags.release",
 		"platforms: [linux/amd64, linux/amd64]\ntargets: [{name: a, repo: x.io/a/b}]\n":                    "platforms[1]",
 		"platforms: [linux]\ntargets: [{name: a, repo: x.io/a/b}]\n":                                       "platforms[0]",
 		"platforms: [linux/aarch64]\ntargets: [{name: a, repo: x.io/a/b}]\n":                               "linux/arm64",
-		"platforms: [linux/amd64]\n":                                                                       "targets",
-		"platforms: [linux/amd64]\nmatrix: m.yml\ntargets: [{name: a, repo: x.io/a/b}]\n":                  "matrix and platforms",
-		"platforms: [linux/amd64]\nanchor: x.io/a/c\ntargets: [{name: a, repo: x.io/a/b}]\n":               "anchor",
-		"platform: [linux/amd64]\n":                                                                        "unknown key platform",
-		"tags: {also: [\"{major}\"]}\n":                                                                    "must contain {suffix}",
+		"platforms: [linux/amd64]\n": "targets",
+		"platforms: [linux/amd64]\nmatrix: m.yml\ntargets: [{name: a, repo: x.io/a/b}]\n":    "matrix and platforms",
+		"platforms: [linux/amd64]\nanchor: x.io/a/c\ntargets: [{name: a, repo: x.io/a/b}]\n": "anchor",
+		"platform: [linux/amd64]\n":     "unknown key platform",
+		"tags: {also: [\"{major}\"]}\n": "must contain {suffix}",
 	}
 	for yml, want := range cases {
 		_, err := inspect.ParseConfig("c.yml", []byte(yml))
