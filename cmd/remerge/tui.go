@@ -17,6 +17,9 @@ import (
 // terminal it prints the inspect table instead, which is what a pipe wants.
 // A variable so tests can replace it.
 var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
+	if len(o.releases) > 1 {
+		return runTUIReleases(ctx, o, stdout)
+	}
 	if !isTerminal(stdout) {
 		return printTable(ctx, o, stdout)
 	}
@@ -34,7 +37,7 @@ var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
 }
 
 // openTUI runs the program until the user quits.
-func openTUI(ctx context.Context, svc *app.Service) error {
+func openTUI(ctx context.Context, svc tui.Service) error {
 	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(report.WriteMarkdown))
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("tui: %w", err)
