@@ -126,7 +126,7 @@ func TestResolveFlatDigests(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		d, err := inspect.ReadDigestsDir(dir)
+		d, err := inspect.ReadRecipeDigestsDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestResolveFlatDigestsUnanswered(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, hex), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d, err := inspect.ReadDigestsDir(dir)
+	d, err := inspect.ReadRecipeDigestsDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,11 @@ func (o *options) load() (*loaded, error) {
 	}
 	l := &loaded{rel: rel, cfg: cfg, matrix: m}
 	if o.digestsDir != "" {
-		d, err := inspect.ReadDigestsDir(o.digestsDir)
+		read := inspect.ReadDigestsDir
+		if cfg.Recipe() {
+			read = inspect.ReadRecipeDigestsDir
+		}
+		d, err := read(o.digestsDir)
 		if err != nil {
 			return nil, asUsage(err)
 		}

@@ -32,7 +32,7 @@ func TestReleasesSideBySide(t *testing.T) {
 	defer c.Close()
 	rs := &app.Releases{}
 	for _, ref := range []string{"v2.1.0", "v2.2.0"} {
-		d, err := inspect.ReadDigestsDir(w.digests[ref])
+		d, err := inspect.ReadRecipeDigestsDir(w.digests[ref])
 		if err != nil {
 			t.Fatal(err)
 		}
