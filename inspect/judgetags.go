@@ -97,7 +97,7 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 		if err != nil {
 			return st
 		}
-		newer, what, err := p.e.s.cfg.Newer(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, prov)
+		newer, what, err := p.e.s.cfg.NewerFor(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, pub.tag, prov)
 		switch {
 		case err != nil:
 			p.problem("could not tell whether %s may move: listing %s: %s", pub.tag, pub.repo, classText(err))

@@ -206,3 +206,31 @@ func TestResolveFlatDigestsUnanswered(t *testing.T) {
 		t.Errorf("verdict %s, want unknown; problems %q", v, rep.Backends[0].Problems)
 	}
 }
+
+// TestNewerInSeries: when labels cannot tell, the tag listing decides, and
+// a series tag is held back only by a newer release of its own series;
+// series tags themselves are not read as releases.
+func TestNewerInSeries(t *testing.T) {
+	t.Parallel()
+	cfg, err := inspect.ParseConfig("r.yml", []byte(recipeYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listing := []string{"2.0.0", "2.1.0", "2.1.1", "2.2.0", "2.2", "2.1", "2", "latest", "3.0.0-rc.1", "main"}
+	cases := []struct{ ref, tag, want string }{
+		{"v2.1.0", "2.1", "2.1.1"},
+		{"v2.1.0", "2", "2.2.0"},
+		{"v2.1.0", "latest", "2.2.0"},
+		{"v2.1.1", "2.1", ""},
+		{"v2.2.0", "2.2", ""},
+		{"v2.2.0", "2", ""},
+	}
+	for _, c := range cases {
+		if got := cfg.NewerInSeries(inspect.Release{Ref: c.ref}, "acme/app", c.tag, listing); got != c.want {
+			t.Errorf("%s, tag %s: newer %q, want %q", c.ref, c.tag, got, c.want)
+		}
+	}
+	if got := cfg.NewerRelease(inspect.Release{Ref: "v2.1.1"}, "acme/app", []string{"2.1.1", "2.2", "2"}); got != "" {
+		t.Errorf("series tags read as releases: %q", got)
+	}
+}

@@ -105,3 +105,22 @@ func releaseHole(tpl string) (pre, post string, ok bool) {
 	}
 	return "", "", false
 }
+
+// inSeries returns the test "release n is in tag's series": the tags.also
+// template that gives tag for rel gives it for n too (2.1 for v2.1.3, not
+// for v2.2.0). nil, any release, for latest or a tag of no series.
+func (c Config) inSeries(rel Release, suffix, tag string) func(Release) bool {
+	suffix = c.tagSuffix(suffix)
+	for _, tpl := range c.Tags.Also {
+		if tag != "" && expand(tpl, rel, suffix) == tag {
+			return func(n Release) bool { return expand(tpl, n, suffix) == tag }
+		}
+	}
+	return nil
+}
+
+// NewerInSeries is NewerRelease for a forward-only tag: the newest release
+// among tags strictly newer than rel and in tag's series ("" for none).
+func (c Config) NewerInSeries(rel Release, suffix, tag string, tags []string) string {
+	return c.newerRelease(rel, suffix, tags, c.inSeries(rel, suffix, tag))
+}

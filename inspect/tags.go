@@ -62,6 +62,11 @@ func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
 // merge moves latest only when this is "": latest goes forward, never back.
 // Suffixes are matched exactly, never by prefix (-cpu-kokoro vs -cpu-kokoros).
 func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
+	return c.newerRelease(rel, suffix, tags, nil)
+}
+
+// newerRelease is NewerRelease counting only the releases in (nil: all).
+func (c Config) newerRelease(rel Release, suffix string, tags []string, in func(Release) bool) string {
 	suffix = c.tagSuffix(suffix)
 	cur := canonicalVersion(rel.Ref)
 	if !semver.IsValid(cur) {
@@ -83,6 +88,12 @@ func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
 		// The ref must be a bare version: "v4.2.3" and not "v4.2.3-cpu" (which
 		// would be another suffix's tag sharing our suffix as its own suffix).
 		if !semver.IsValid(v) || strings.ContainsAny(ref, "-+") {
+			continue
+		}
+		if pre+post == "" && !parseVersion(ref).ok {
+			continue // a bare {version} tag: 2.1 and 2 are series tags, not releases
+		}
+		if in != nil && !in(Release{Ref: ref}) {
 			continue
 		}
 		if semver.Compare(v, cur) > 0 && (best == "" || semver.Compare(v, canonicalVersion(best)) > 0) {

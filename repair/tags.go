@@ -67,7 +67,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 				}
 				prov = &read
 			}
-			newer, what, err := cfg.Newer(ctx, c, o.tags, dst, rel, p.Suffix, *prov)
+			newer, what, err := cfg.NewerFor(ctx, c, o.tags, dst, rel, p.Suffix, r.Tag, *prov)
 			if err != nil {
 				return fmt.Errorf("deciding whether %s may move: %w", r.Tag, err)
 			}
