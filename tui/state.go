@@ -223,7 +223,7 @@ func userFacingBroken(b *inspect.BackendReport, name string) bool {
 		return false
 	}
 	for tag, st := range b.Targets[name].Tags {
-		if st.Role != inspect.RoleLatest && st.Role != inspect.RoleBranch || st.State == inspect.TagComplete {
+		if !inspect.ForwardOnly(st.Role) && st.Role != inspect.RoleBranch || st.State == inspect.TagComplete {
 			continue
 		}
 		if b.InImpact(tag, name) {
