@@ -79,18 +79,18 @@ func (s SigningConfig) Identity() *regexp.Regexp {
 // Config is the YAML configuration file of DESIGN.md section 9. Every key is
 // optional; the defaults are LocalAI's.
 type Config struct {
-	// Platforms, when set, describe one image built by docker's
-	// multi-runner recipe (recipe.go) instead of a backend matrix.
-	Platforms []string     `yaml:"platforms"`
-	Matrix    string       `yaml:"matrix"`
-	Anchor    string       `yaml:"anchor"`
-	Targets   []Target     `yaml:"targets"`
-	Sources   []string     `yaml:"sources"`
-	Insecure  []string     `yaml:"insecure"`
-	Tags      TagTemplates `yaml:"tags"`
-	Merge     MergeConfig  `yaml:"merge"`
+	Matrix   string       `yaml:"matrix"`
+	Anchor   string       `yaml:"anchor"`
+	Targets  []Target     `yaml:"targets"`
+	Sources  []string     `yaml:"sources"`
+	Insecure []string     `yaml:"insecure"`
+	Tags     TagTemplates `yaml:"tags"`
+	Merge    MergeConfig  `yaml:"merge"`
 	// Signing is the expected signer of published lists.
 	Signing SigningConfig `yaml:"signing"`
+	// Platforms, when set, describe one image built by docker's
+	// multi-runner recipe (recipe.go) instead of a backend matrix.
+	Platforms []string `yaml:"platforms"`
 }
 
 // DefaultConfig returns LocalAI's pipeline.
