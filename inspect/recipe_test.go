@@ -234,3 +234,25 @@ func TestNewerInSeries(t *testing.T) {
 		t.Errorf("series tags read as releases: %q", got)
 	}
 }
+
+// TestRecipeWithoutDigestsIsUnknown: with no digests folder and nothing
+// published, nothing says which images are the release's: unknown, and
+// the problem says to give --digests (not an anchor repo it has none of).
+func TestRecipeWithoutDigestsIsUnknown(t *testing.T) {
+	t.Parallel()
+	reg := testreg.Start(t)
+	cfg, err := inspect.ParseConfig("r.yml", []byte("platforms: [linux/amd64]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := registry.New(registry.Options{})
+	defer c.Close()
+	rep, err := inspect.Run(context.Background(), inspect.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithSignatures(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	if b.Verdict != inspect.VerdictUnknown || !strings.Contains(strings.Join(b.Problems, "\n"), "no --digests folder") || strings.Contains(strings.Join(b.Problems, "\n"), "anchored in") {
+		t.Errorf("verdict %s, problems %q", b.Verdict, b.Problems)
+	}
+}

@@ -213,6 +213,12 @@ func whyNoDigest(in judgeInput) string {
 	switch {
 	case in.runErr != nil:
 		why = append(why, in.runErr.Error())
+	case in.anchor == "" && in.cfg.Recipe():
+		// The multi-runner recipe anchors nothing: its digests are the
+		// run's digests-* artifacts.
+		if !in.hadDigests {
+			why = append(why, "no --digests folder (the run's digests-* artifacts)")
+		}
 	case in.run == "":
 		why = append(why, "no run anchored in "+in.anchor)
 	default:
