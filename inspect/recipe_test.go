@@ -256,3 +256,36 @@ func TestRecipeWithoutDigestsIsUnknown(t *testing.T) {
 		t.Errorf("verdict %s, problems %q", b.Verdict, b.Problems)
 	}
 }
+
+// TestReadRecipeDigestsDir: merge-multiple's flat folder and gh run
+// download's digests-<os>-<arch> folders both give flat digests; junk is a
+// problem naming its path.
+func TestReadRecipeDigestsDir(t *testing.T) {
+	t.Parallel()
+	hexA, hexB := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	dir := t.TempDir()
+	for _, p := range []string{hexA, "digests-linux-arm-v7/" + hexB, "digests-linux-arm-v7/notes.txt"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := inspect.ReadRecipeDigestsDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Flat) != 2 || d.Flat[0].Digest != "sha256:"+hexA || d.Flat[1].Digest != "sha256:"+hexB {
+		t.Errorf("flat %+v", d.Flat)
+	}
+	if len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "notes.txt") {
+		t.Errorf("problems %q", d.Problems)
+	}
+	// The LocalAI reader leaves them alone, naming them as before.
+	l, err := inspect.ReadDigestsDir(dir)
+	if err != nil || len(l.Flat) != 0 || len(l.Problems) != 2 {
+		t.Errorf("LocalAI reader: %v flat %v problems %q", err, l.Flat, l.Problems)
+	}
+}
