@@ -252,4 +252,23 @@ func TestRecipeReplay(t *testing.T) {
 	if b := w.inspect(t, "v2.3.0"); b.Verdict != inspect.VerdictUnrepairable {
 		t.Errorf("v2.3.0 after repairs: %s", b.Verdict)
 	}
+
+	// Two releases' artifacts in one folder: two digests per platform, an
+	// input error naming the files.
+	mixed := t.TempDir()
+	for _, ref := range []string{"v2.0.0", "v2.1.0"} {
+		entries, err := os.ReadDir(w.digests[ref])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if err := os.WriteFile(filepath.Join(mixed, e.Name()), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, _, stderr := runArgs(t, "inspect", "--config", w.config, "--release", "v2.1.0", "--digests", mixed)
+	if code != exitUsage || !strings.Contains(stderr, "two digests for linux/") || !strings.Contains(stderr, mixed) {
+		t.Errorf("mixed digests folder: exit %d, stderr %q; want %d naming the files", code, stderr, exitUsage)
+	}
 }
