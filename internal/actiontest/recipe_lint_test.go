@@ -18,7 +18,7 @@ import (
 func TestActionlintRecipe(t *testing.T) {
 	bin := tools.Actionlint.Require(t)
 	root := repoRoot(t)
-	lint := func(t *testing.T, edit func(string) string) (string, bool) {
+	lint := func(t *testing.T, edit, editDocker func(string) string) (string, bool) {
 		t.Helper()
 		dir := t.TempDir()
 		wf := filepath.Join(dir, ".github", "workflows")
@@ -41,6 +41,10 @@ func TestActionlintRecipe(t *testing.T) {
 			filepath.Join(wf, "recipe-local.yml"):     local,
 			filepath.Join(wf, "docker-multi-run.yml"): fileText(t, filepath.Join(root, "cmd", "remerge", "testdata", "docker-multi-runner.yml")),
 		}
+		if editDocker != nil {
+			p := filepath.Join(wf, "docker-multi-run.yml")
+			files[p] = editDocker(files[p])
+		}
 		for p, body := range files {
 			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
@@ -54,13 +58,20 @@ func TestActionlintRecipe(t *testing.T) {
 		}
 		return string(out), err == nil
 	}
-	if out, ok := lint(t, nil); !ok {
+	if out, ok := lint(t, nil, nil); !ok {
 		t.Errorf("actionlint:\n%s", out)
 	}
 	out, ok := lint(t, func(s string) string {
 		return strings.Replace(s, "          repair: true\n", "          repair: true\n          platforms: linux/amd64\n", 1)
-	})
+	}, nil)
 	if ok || !strings.Contains(out, `input "platforms" is not defined in action`) {
 		t.Errorf("actionlint did not report the undeclared input:\n%s", out)
+	}
+	// The recipe workflow is checked too: a misspelt matrix key is caught.
+	out, ok = lint(t, nil, func(s string) string {
+		return strings.Replace(s, "platforms: ${{ matrix.platform }}", "platforms: ${{ matrix.platfrom }}", 1)
+	})
+	if ok || !strings.Contains(out, "platfrom") {
+		t.Errorf("actionlint did not report the misspelt matrix key:\n%s", out)
 	}
 }
