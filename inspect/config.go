@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -21,11 +20,15 @@ type Target struct {
 }
 
 // TagTemplates name the tags a merge writes. Placeholders: {ref}, {sha7},
-// {suffix}. Defaults are LocalAI's.
+// {suffix}, and metadata-action's semver parts {version}, {major},
+// {minor}, {patch}. Defaults are LocalAI's (the recipe's with platforms).
 type TagTemplates struct {
 	Release string `yaml:"release"`
 	SHA     string `yaml:"sha"`
 	Latest  string `yaml:"latest"`
+	// Also are series tags ("{major}.{minor}", "{major}") of a semver
+	// release: they move forward only, as latest does.
+	Also []string `yaml:"also"`
 }
 
 // MergeConfig says how the pipeline's merge writes a list, so that a
@@ -85,6 +88,9 @@ type Config struct {
 	Merge    MergeConfig  `yaml:"merge"`
 	// Signing is the expected signer of published lists.
 	Signing SigningConfig `yaml:"signing"`
+	// Platforms, when set, describe one image built by docker's
+	// multi-runner recipe (recipe.go) instead of a backend matrix.
+	Platforms []string `yaml:"platforms"`
 }
 
 // DefaultConfig returns LocalAI's pipeline.
@@ -129,6 +135,16 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlPositionedError("config", name, err)
 	}
+	if len(file.Platforms) > 0 {
+		if file.Matrix != "" {
+			return Config{}, fmt.Errorf("config %s: matrix and platforms: give a backend matrix or the recipe's platforms, not both", name)
+		}
+		if file.Targets == nil {
+			return Config{}, fmt.Errorf("config %s: platforms: name the image's repos under targets", name)
+		}
+		cfg = recipeDefaults(cfg)
+		cfg.Platforms = file.Platforms
+	}
 	if file.Matrix != "" {
 		cfg.Matrix = file.Matrix
 	}
@@ -149,6 +165,7 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	if file.Tags.Latest != "" {
 		cfg.Tags.Latest = file.Tags.Latest
 	}
+	cfg.Tags.Also = file.Tags.Also
 	cfg.Merge = file.Merge
 	if file.Signing.IdentityRegex != "" {
 		cfg.Signing.IdentityRegex = file.Signing.IdentityRegex
@@ -196,9 +213,20 @@ func (c Config) Validate() error {
 	if _, err := regexp.Compile(c.Signing.IdentityRegex); err != nil {
 		return fmt.Errorf("signing.identity_regex %q: %v", c.Signing.IdentityRegex, err)
 	}
-	for name, tpl := range map[string]string{"tags.release": c.Tags.Release, "tags.sha": c.Tags.SHA, "tags.latest": c.Tags.Latest} {
-		if !strings.Contains(tpl, "{suffix}") {
-			return fmt.Errorf("%s %q must contain {suffix}", name, tpl)
+	if err := c.validatePlatforms(); err != nil {
+		return err
+	}
+	keys := []string{"tags.release", "tags.sha", "tags.latest"}
+	tpls := []string{c.Tags.Release, c.Tags.SHA, c.Tags.Latest}
+	for i, tpl := range c.Tags.Also {
+		keys, tpls = append(keys, fmt.Sprintf("tags.also[%d]", i)), append(tpls, tpl)
+	}
+	for i, tpl := range tpls {
+		if tpl == "" && c.Recipe() && (keys[i] == "tags.sha" || keys[i] == "tags.latest") {
+			continue // the recipe writes no sha tag unless asked
+		}
+		if err := c.validateTemplate(keys[i], tpl); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -27,6 +27,14 @@ type DigestsDir struct {
 	// Problems name every path that was not understood, so junk in the
 	// folder is visible rather than silently ignored.
 	Problems []string
+	// Flat are digest files whose name says no platform: the one folder
+	// download-artifact's merge-multiple writes for docker's multi-runner
+	// recipe (or one digests-<os>-<arch> folder per artifact). Their
+	// platforms are read from the registry (ResolveFlatDigests).
+	Flat []FlatDigest
+	// unread: suffix -> why the platform of some flat digest could not be
+	// read (a registry did not answer): its leg's digest is not known.
+	unread map[string]string
 }
 
 // ReadDigestsDir reads a digests folder: one folder per artifact named
@@ -34,6 +42,18 @@ type DigestsDir struct {
 // 64-hex digest. Only names are read, never file contents. A missing or
 // non-folder dir is an error; anything odd inside it is a Problem.
 func ReadDigestsDir(dir string) (*DigestsDir, error) {
+	return readDigestsDir(dir, false)
+}
+
+// ReadRecipeDigestsDir reads the digests folder of docker's multi-runner
+// recipe: digest files at the top (download-artifact's merge-multiple) or
+// in digests-<os>-<arch> folders become Flat, whose platforms
+// ResolveFlatDigests reads from the registry.
+func ReadRecipeDigestsDir(dir string) (*DigestsDir, error) {
+	return readDigestsDir(dir, true)
+}
+
+func readDigestsDir(dir string, recipe bool) (*DigestsDir, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("digests %s: %w", dir, err)
@@ -53,6 +73,8 @@ func ReadDigestsDir(dir string) (*DigestsDir, error) {
 		p := filepath.Join(dir, e.Name())
 		suffix, ptag, ok := digestsArtifactName(e.Name())
 		switch {
+		case !ok && recipe && d.flat(p, e):
+			continue
 		case !ok:
 			d.problem(p, "not a digests<suffix>--<amd64|arm64|single> artifact folder; ignored")
 			continue

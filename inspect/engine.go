@@ -33,7 +33,7 @@ func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if s.matrix == nil {
-		m, err := LoadMatrix(s.cfg.Matrix)
+		m, err := LoadBackends(s.cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +42,12 @@ func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
 	if s.client == nil {
 		s.client = registry.New(registry.Options{Insecure: s.cfg.Insecure})
 	}
+	// A flat digests folder names no platforms: read them first.
+	d, err := ResolveFlatDigests(ctx, s.client, s.cfg, s.digests)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	s.digests = d
 	e := newEngine(rel, s)
 	return e.run(ctx)
 }

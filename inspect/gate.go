@@ -144,7 +144,7 @@ func (g Gate) failed(st TagStatus) (GateCondition, bool) {
 // or the gate does not ask): only user-facing tags, and only when a
 // signature was looked up.
 func (g Gate) unsigned(st TagStatus) string {
-	if !slices.Contains(g.conds, FailUnsigned) || (st.Role != RoleLatest && st.Role != RoleBranch) || st.Signature == nil {
+	if !slices.Contains(g.conds, FailUnsigned) || (!ForwardOnly(st.Role) && st.Role != RoleBranch) || st.Signature == nil {
 		return ""
 	}
 	switch st.Signature.Gap() {

@@ -106,13 +106,14 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 				st.Newer += " (" + st.Provenance.String() + ")"
 			}
 		}
-	case RoleLatest:
+	case RoleLatest, RoleSeries: // forward only (ForwardOnly)
 		return p.judgeLatest(ctx, suffix, pub, st)
 	}
 	return st
 }
 
-// judgeLatest says whether a latest tag naming other digests already
+// judgeLatest says whether a forward-only tag (latest, or a series tag)
+// naming other digests already
 // holds a newer release (fine) or is behind (stale). When that cannot be
 // told (the labels do not say and the listing failed) the tag is could-
 // not-tell with the registry's word, never stale.
@@ -126,7 +127,7 @@ func (p *prober) judgeLatest(ctx context.Context, suffix string, pub published, 
 		st.State, st.Reason = TagError, "could not tell whether it may move: "+err.Error()
 		return st
 	}
-	newer, what, err := p.e.s.cfg.Newer(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, prov)
+	newer, what, err := p.e.s.cfg.NewerFor(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, pub.tag, prov)
 	switch {
 	case err != nil:
 		st.State, st.Reason = TagError, fmt.Sprintf("other digests; could not tell whether they are a newer release: listing %s: %s", pub.repo, classText(err))

@@ -83,6 +83,8 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		if p.e.s.digests != nil {
 			if d := p.e.s.digests.Digests[suffix][leg.PlatformTag]; d != "" {
 				digests[i], from[i] = d, FromDigests
+			} else if why := p.e.s.digests.Unread(suffix); why != "" {
+				whyNot[i] = why // an unread flat digest may be this leg's
 			}
 		}
 		if spec.Kind == KindDarwin {

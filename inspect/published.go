@@ -61,6 +61,7 @@ func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, d
 // the image is of a newer release, 0 the same, -1 older. ok is false when
 // the labels cannot tell (absent, not a semver release of this backend).
 func (c Config) LabelOrder(rel Release, suffix string, p manifest.Provenance) (cmp int, ok bool) {
+	suffix = c.tagSuffix(suffix)
 	cur := canonicalVersion(rel.Ref)
 	if p.Version == "" || !semver.IsValid(cur) {
 		return 0, false
@@ -126,6 +127,14 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 // when they tell, else by the newest release tag of the backend in repo's
 // listing (listed at most once per lister). what names the newer release.
 func (c Config) Newer(ctx context.Context, cl *registry.Client, l *TagLister, repo name.Repository, rel Release, suffix string, p manifest.Provenance) (newer bool, what string, err error) {
+	return c.NewerFor(ctx, cl, l, repo, rel, suffix, "", p)
+}
+
+// NewerFor is Newer for one forward-only tag (latest, or a series tag such
+// as 2.1): from the listing, only a newer release in the tag's own series
+// keeps it (v2.2.0 keeps 2 but not 2.1 from moving to v2.1.x). tag "" is
+// latest's rule: any newer release.
+func (c Config) NewerFor(ctx context.Context, cl *registry.Client, l *TagLister, repo name.Repository, rel Release, suffix, tag string, p manifest.Provenance) (newer bool, what string, err error) {
 	if cmp, ok := c.LabelOrder(rel, suffix, p); ok {
 		if cmp > 0 {
 			return true, p.String(), nil
@@ -136,7 +145,7 @@ func (c Config) Newer(ctx context.Context, cl *registry.Client, l *TagLister, re
 	if err != nil {
 		return false, "", err
 	}
-	if n := c.NewerRelease(rel, suffix, tags); n != "" {
+	if n := c.newerRelease(rel, suffix, tags, c.inSeries(rel, suffix, tag)); n != "" {
 		return true, n, nil
 	}
 	return false, "", nil

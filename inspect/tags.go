@@ -36,30 +36,25 @@ func canonicalVersion(ref string) string {
 
 // ReleaseTags lists the tags a merge of the release writes for a backend, in
 // the order they are written: the release (or branch) tag first, then
-// sha-<7> when the sha is known, then latest for final semver releases.
+// sha-<7> when the sha is known (and tags.sha is set), then latest for
+// final semver releases, then the series tags (tags.also) of a semver
+// release.
 func (c Config) ReleaseTags(rel Release, suffix string) []TagRef {
+	suffix = c.tagSuffix(suffix)
 	role := RoleBranch
 	if IsSemver(rel.Ref) {
 		role = RoleRelease
 	}
 	out := []TagRef{{Tag: expand(c.Tags.Release, rel, suffix), Role: role}}
-	if rel.SHA != "" {
+	if rel.SHA != "" && c.Tags.SHA != "" {
 		out = append(out, TagRef{Tag: expand(c.Tags.SHA, rel, suffix), Role: RoleSHA})
 	}
 	// latest follows final releases only, as docker/metadata-action's
 	// latest=auto does: a prerelease (v4.3.0-rc1) never moves it.
-	if role == RoleRelease && semver.Prerelease(canonicalVersion(rel.Ref)) == "" {
+	if role == RoleRelease && semver.Prerelease(canonicalVersion(rel.Ref)) == "" && c.Tags.Latest != "" {
 		out = append(out, TagRef{Tag: expand(c.Tags.Latest, rel, suffix), Role: RoleLatest})
 	}
-	return out
-}
-
-func expand(tpl string, rel Release, suffix string) string {
-	sha7 := rel.SHA
-	if len(sha7) > 7 {
-		sha7 = sha7[:7]
-	}
-	return strings.NewReplacer("{ref}", rel.Ref, "{sha7}", sha7, "{suffix}", suffix).Replace(tpl)
+	return append(out, c.seriesTags(rel, suffix, out)...)
 }
 
 // NewerRelease returns the newest tag among tags that names a semver release
@@ -67,11 +62,17 @@ func expand(tpl string, rel Release, suffix string) string {
 // merge moves latest only when this is "": latest goes forward, never back.
 // Suffixes are matched exactly, never by prefix (-cpu-kokoro vs -cpu-kokoros).
 func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
+	return c.newerRelease(rel, suffix, tags, nil)
+}
+
+// newerRelease is NewerRelease counting only the releases in (nil: all).
+func (c Config) newerRelease(rel Release, suffix string, tags []string, in func(Release) bool) string {
+	suffix = c.tagSuffix(suffix)
 	cur := canonicalVersion(rel.Ref)
 	if !semver.IsValid(cur) {
 		return ""
 	}
-	pre, post, ok := strings.Cut(c.Tags.Release, "{ref}")
+	pre, post, ok := releaseHole(c.Tags.Release)
 	if !ok {
 		return ""
 	}
@@ -87,6 +88,12 @@ func (c Config) NewerRelease(rel Release, suffix string, tags []string) string {
 		// The ref must be a bare version: "v4.2.3" and not "v4.2.3-cpu" (which
 		// would be another suffix's tag sharing our suffix as its own suffix).
 		if !semver.IsValid(v) || strings.ContainsAny(ref, "-+") {
+			continue
+		}
+		if pre+post == "" && !parseVersion(ref).ok {
+			continue // a bare {version} tag: 2.1 and 2 are series tags, not releases
+		}
+		if in != nil && !in(Release{Ref: ref}) {
 			continue
 		}
 		if semver.Compare(v, cur) > 0 && (best == "" || semver.Compare(v, canonicalVersion(best)) > 0) {

@@ -146,7 +146,7 @@ type TagStatus struct {
 	// manifest, the manifest's own digest.
 	Children []string `json:"children,omitempty"`
 	Error    string   `json:"error,omitempty"`
-	// Role is release, sha, latest or branch.
+	// Role is release, sha, latest, series (tags.also) or branch.
 	Role string `json:"role"`
 	// Form is what the tag names: "one-entry list", "list of 2", "bare
 	// manifest" (older buildx, or prefer_index false).

@@ -68,6 +68,10 @@ func judge(b *BackendReport, in judgeInput) {
 			broken = true
 		}
 	}
+	if lost := recipeLost(b, in, unknownLegs); len(lost) > 0 {
+		nowhere, unknownLegs = append(nowhere, unknownLegs...), nil
+		b.Problems = append(b.Problems, lost...)
+	}
 	if len(unknownLegs) > 0 {
 		b.Problems = append(b.Problems, fmt.Sprintf("no digest known for %s: %s", strings.Join(unknownLegs, ", "), whyNoDigest(in)))
 	}
@@ -141,8 +145,8 @@ func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bo
 			if st.State == TagComplete {
 				continue
 			}
-			if (st.Role == RoleLatest || st.Role == RoleBranch) && st.Newer != "" {
-				continue // latest (or the branch) already moved on: fine
+			if (ForwardOnly(st.Role) || st.Role == RoleBranch) && st.Newer != "" {
+				continue // latest, a series or the branch already moved on: fine
 			}
 			healthy = false
 			// A tag judged not complete is broken; one that could not be
@@ -153,7 +157,7 @@ func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bo
 			}
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
-			if st.Role == RoleLatest || st.Role == RoleBranch {
+			if ForwardOnly(st.Role) || st.Role == RoleBranch {
 				st.UserImpact = impactOf(st)
 				ts.Tags[tag] = st
 				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, st.UserImpact))
@@ -244,6 +248,12 @@ func whyNoDigest(in judgeInput) string {
 	switch {
 	case in.runErr != nil:
 		why = append(why, in.runErr.Error())
+	case in.anchor == "" && in.cfg.Recipe():
+		// The multi-runner recipe anchors nothing: its digests are the
+		// run's digests-* artifacts.
+		if !in.hadDigests {
+			why = append(why, "no --digests folder (the run's digests-* artifacts)")
+		}
 	case in.run == "":
 		why = append(why, "no run anchored in "+in.anchor)
 	default:
@@ -304,7 +314,7 @@ func (ts *TargetStatus) ReleaseTag() string {
 // SortedTags lists the target's tags as the release writes them: the
 // release or branch tag, the commit's sha tag, latest; ties by name.
 func (ts *TargetStatus) SortedTags() []string {
-	rank := map[string]int{RoleRelease: 0, RoleBranch: 0, RoleSHA: 1, RoleLatest: 2}
+	rank := map[string]int{RoleRelease: 0, RoleBranch: 0, RoleSHA: 1, RoleLatest: 2, RoleSeries: 3}
 	tags := make([]string, 0, len(ts.Tags))
 	for t := range ts.Tags {
 		tags = append(tags, t)

@@ -304,7 +304,7 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		if now == t.To {
 			continue
 		}
-		if now != t.From && t.Role == inspect.RoleLatest {
+		if now != t.From && inspect.ForwardOnly(t.Role) {
 			// latest only moves forward, and force does not change that:
 			// whatever moved it since the plan may be a newer release.
 			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); latest is never moved over a change, plan again", t.Tag, orMissing(t.From), orMissing(now)))

@@ -60,7 +60,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			tm.Same = true
 		case j.State == manifest.Unknown:
 			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
-		case r.Role == inspect.RoleLatest && j.Foreign:
+		case inspect.ForwardOnly(r.Role) && j.Foreign:
 			if prov == nil {
 				read, err := inspect.ReadProvenance(ctx, c, dst, m)
 				if err != nil && !registry.IsNotFound(err) {
@@ -68,12 +68,12 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 				}
 				prov = &read
 			}
-			newer, what, err := cfg.Newer(ctx, c, o.tags, dst, rel, p.Suffix, *prov)
+			newer, what, err := cfg.NewerFor(ctx, c, o.tags, dst, rel, p.Suffix, r.Tag, *prov)
 			if err != nil {
 				return fmt.Errorf("deciding whether %s may move: %w", r.Tag, err)
 			}
 			if newer {
-				tm.Skip = fmt.Sprintf("it holds a newer release (%s); latest only moves forward", what)
+				tm.Skip = fmt.Sprintf("it holds a newer release (%s); %s only moves forward", what, r.Role)
 			}
 		case j.Foreign && j.State == manifest.Stale && !p.Force && (r.Role == inspect.RoleBranch || p.Refusal == ""):
 			// Another image, judged as inspect judges it (JudgeOther): a
@@ -100,7 +100,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 // (other digests: no child of this release, so none to ask about), with
 // the labels the report read from it.
 func reported(seen *inspect.TargetStatus, r inspect.TagRef, digest string) (inspect.TagStatus, bool) {
-	if seen == nil || r.Role != inspect.RoleLatest {
+	if seen == nil || !inspect.ForwardOnly(r.Role) {
 		return inspect.TagStatus{}, false
 	}
 	st, ok := seen.Tags[r.Tag]

@@ -82,6 +82,7 @@ func (m Model) render() string {
 		body = m.table.Render(tableData{
 			Repos: m.reportRepos(), Targets: m.reportTargets(), Rows: rows,
 			Cursor: m.cursor(rows), Jobs: m.jobs, Finished: m.finished, Empty: empty,
+			Groups: legGroups(rows),
 		}, s)
 	}
 	if r.Detail.W > 0 && r.Detail.H > 0 {

@@ -221,7 +221,7 @@ func userFacingBroken(b *inspect.BackendReport, name string) bool {
 		return false
 	}
 	for _, st := range b.Targets[name].Tags {
-		if (st.Role == inspect.RoleLatest || st.Role == inspect.RoleBranch) && st.UserImpact != "" {
+		if (inspect.ForwardOnly(st.Role) || st.Role == inspect.RoleBranch) && st.UserImpact != "" {
 			return true
 		}
 	}

@@ -32,6 +32,16 @@ type tableData struct {
 	// each worked.
 	Finished map[string]bool
 	Empty    string // shown when there are no rows
+	// Groups are the leg columns (legGroups); nil is LocalAI's two.
+	Groups []string
+}
+
+// groups is the leg columns of this render.
+func (d tableData) groups() []string {
+	if d.Groups == nil {
+		return defaultLegGroups
+	}
+	return d.Groups
 }
 
 // tableHeaderLines is the two header lines: group labels, column labels.
@@ -65,6 +75,7 @@ type columns struct {
 	repo               []int // one per repo, within a leg group
 	target             []int // one per target
 	tagWords           bool
+	groups             int // leg columns
 }
 
 func (c columns) legWidth() int {
@@ -89,7 +100,8 @@ func (c columns) fixed() int {
 	if c.kind > 0 {
 		kind = c.kind + 1
 	}
-	return 2 + 1 + kind + c.verd + 1 + 2*(c.legWidth()+2) + c.targetsWidth()
+	// Each target cell ends in a space: + 1.
+	return 2 + 1 + kind + c.verd + 1 + c.groups*(c.legWidth()+2) + c.targetsWidth() + 1
 }
 
 // columns picks the first layout, richest first, that keeps the longest
@@ -103,7 +115,7 @@ func (t *table) columns(d tableData) columns {
 		longest = max(longest, ansi.StringWidth(b.Suffix))
 	}
 	build := func(kind int, verdWords bool, repoLimit int, tagWords bool, targetLimit int) columns {
-		c := columns{kind: kind, verd: 14, verdWords: verdWords, tagWords: tagWords}
+		c := columns{kind: kind, verd: 14, verdWords: verdWords, tagWords: tagWords, groups: len(d.groups())}
 		if !verdWords {
 			c.verd = 2 // "✓ ", "⟳ ": a symbol, and the job glyphs
 		}
@@ -186,8 +198,11 @@ func (t *table) header(d tableData, c columns, s *Styles) []string {
 	if c.targetsWidth() < len(tags)+2 {
 		tags = "tag"
 	}
-	l1 := lead + group("amd64", c.legWidth()) + "  " + group("arm64", c.legWidth()) + "  " +
-		group(tags, c.targetsWidth())
+	l1 := lead
+	for _, g := range d.groups() {
+		l1 += group(g, c.legWidth()) + "  "
+	}
+	l1 += group(tags, c.targetsWidth())
 	var l2 strings.Builder
 	l2.WriteString("  " + pad("backend", c.suffix) + " ")
 	if c.kind > 0 {
@@ -198,7 +213,7 @@ func (t *table) header(d tableData, c columns, s *Styles) []string {
 	} else {
 		l2.WriteString(pad("", c.verd) + " ")
 	}
-	for g := 0; g < 2; g++ {
+	for range d.groups() {
 		for i, rp := range d.Repos {
 			l2.WriteString(label(shortRepo(rp), c.repo[i]) + " ")
 		}
@@ -250,7 +265,7 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		vtext, _, _ = strings.Cut(vtext, " ")
 	}
 	out.WriteString(st(vstyle, pad(vtext, c.verd)) + " ")
-	for _, leg := range legSlots(b) {
+	for _, leg := range legSlotsIn(b, d.groups()) {
 		if leg == nil {
 			word := "single"
 			switch {

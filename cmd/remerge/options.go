@@ -23,9 +23,13 @@ const defaultConfigFile = "remerge.yaml"
 // section 9). Commands read them only through load, which applies the
 // precedence: flags over the config file over LocalAI's defaults.
 type options struct {
-	configFile  string
-	matrixFile  string
-	release     string
+	configFile string
+	matrixFile string
+	release    string
+	// releases and digestsDirs are every --release and --digests given:
+	// the TUI takes several releases (one --digests each, or none).
+	releases    []string
+	digestsDirs []string
 	run         string
 	sha         string
 	digestsDir  string
@@ -48,12 +52,12 @@ func newOptions() *options {
 func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.configFile, "config", "", "config file (default ./"+defaultConfigFile+" if present, else LocalAI's defaults)")
 	fs.StringVar(&o.matrixFile, "matrix", "", "backend matrix file (overrides the config's matrix)")
-	fs.StringVar(&o.release, "release", "", "release ref: a tag such as v4.2.2, or a branch")
+	fs.StringArrayVar(&o.releases, "release", nil, "release ref: a tag such as v4.2.2, or a branch (the TUI takes several)")
 	fs.StringVar(&o.run, "run", "", "CI run id whose keepalive anchors give the expected digests")
 	fs.StringVar(&o.sha, "sha", "", "commit sha of the release (adds the sha-<7> tag)")
 	// pflag reads a back-quoted word as the argument's name: keep the
 	// gh command free of back quotes, and name the argument DIR.
-	fs.StringVar(&o.digestsDir, "digests", "", "`DIR` written by gh run download <run> -p 'digests*' (one folder per artifact)")
+	fs.StringArrayVar(&o.digestsDirs, "digests", nil, "`DIR` written by gh run download <run> -p 'digests*' (one folder per artifact)")
 	fs.BoolVar(&o.deep, "deep", false, "also check that every present child's blobs are linked in its repo")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "most requests in flight per registry")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "per-request timeout (headers, and silence while reading a body)")
@@ -69,6 +73,9 @@ var (
 // releaseRef checks the release flags and returns the release they name.
 // needRef is false for commands such as runs that work without a release.
 func (o *options) releaseRef(needRef bool) (inspect.Release, error) {
+	if err := o.one(); err != nil {
+		return inspect.Release{}, err
+	}
 	if needRef && o.release == "" {
 		return inspect.Release{}, usagef("--release is required (a tag such as v4.2.2, or a branch)")
 	}
@@ -150,6 +157,9 @@ func (o *options) config() (inspect.Config, error) {
 		}
 		cfg = c
 	}
+	if o.matrixFile != "" && cfg.Recipe() {
+		return inspect.Config{}, usagef("--matrix %s: the config names platforms (one image, docker's multi-runner recipe), not a backend matrix", o.matrixFile)
+	}
 	if o.matrixFile != "" {
 		cfg.Matrix = o.matrixFile
 	}
@@ -181,7 +191,7 @@ func (o *options) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := inspect.LoadMatrix(cfg.Matrix)
+	m, err := inspect.LoadBackends(cfg)
 	if err != nil {
 		return nil, asUsage(err)
 	}
@@ -194,7 +204,11 @@ func (o *options) load() (*loaded, error) {
 	}
 	l := &loaded{rel: rel, cfg: cfg, matrix: m}
 	if o.digestsDir != "" {
-		d, err := inspect.ReadDigestsDir(o.digestsDir)
+		read := inspect.ReadDigestsDir
+		if cfg.Recipe() {
+			read = inspect.ReadRecipeDigestsDir
+		}
+		d, err := read(o.digestsDir)
 		if err != nil {
 			return nil, asUsage(err)
 		}
@@ -271,4 +285,22 @@ func describeRelease(rel inspect.Release) string {
 		return rel.Ref
 	}
 	return fmt.Sprintf("%s (run %s)", rel.Ref, rel.Run)
+}
+
+// one takes the one --release (and --digests) a command other than the TUI
+// works on; several are a usage error.
+func (o *options) one() error {
+	if len(o.releases) > 1 {
+		return usagef("--release given %d times: only the TUI shows several releases", len(o.releases))
+	}
+	if len(o.digestsDirs) > 1 {
+		return usagef("--digests given %d times: give it once per --release, to the TUI", len(o.digestsDirs))
+	}
+	if len(o.releases) == 1 {
+		o.release = o.releases[0]
+	}
+	if len(o.digestsDirs) == 1 {
+		o.digestsDir = o.digestsDirs[0]
+	}
+	return nil
 }

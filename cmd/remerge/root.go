@@ -37,6 +37,7 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 		newRunsCmd(o, stdout),
 		newDemoCmd(),
 		newVersionCmd(stdout),
+		newInitCmd(stdout, stderr),
 	)
 	return root
 }

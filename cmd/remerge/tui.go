@@ -14,6 +14,9 @@ import (
 // terminal it prints the inspect table instead, which is what a pipe wants.
 // A variable so tests can replace it.
 var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
+	if len(o.releases) > 1 {
+		return runTUIReleases(ctx, o, stdout)
+	}
 	if !isTerminal(stdout) {
 		return printTable(ctx, o, stdout)
 	}

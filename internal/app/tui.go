@@ -13,7 +13,7 @@ import (
 // OpenTUI runs the terminal UI over svc until the user quits: the one way
 // both binaries (remerge, remerge-demo) open it, so they show the same
 // program with the same markdown export.
-func OpenTUI(ctx context.Context, svc *Service) error {
+func OpenTUI(ctx context.Context, svc tui.Service) error {
 	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(report.WriteMarkdown))
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("tui: %w", err)
