@@ -128,6 +128,7 @@ func (r *Result) String() string {
 func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (*Result, error) {
 	o := makeOptions(opts)
 	o.force = o.force || p.Force
+	defer o.startEvents(ctx)()
 	r := &Result{Plan: p}
 	if p.Refusal != "" {
 		return r, fmt.Errorf("re-merge of %s into %s refused: %s", p.Suffix, p.Target, p.Refusal)
@@ -427,7 +428,9 @@ func orMissing(d string) string {
 }
 
 // byteProgress turns byte counts into BytesEvents, at most one per
-// progressStep bytes, so a UI is not flooded.
+// progressStep bytes, so a UI is not flooded. add runs inside an upload's
+// Read; emitting there only queues the event (options.emit), so the
+// upload never waits for a screen.
 type byteProgress struct {
 	mu        sync.Mutex
 	o         options

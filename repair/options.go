@@ -1,9 +1,10 @@
 package repair
 
 import (
-	"sync"
+	"context"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/pubsub"
 )
 
 // Option tunes NewPlan and Execute. Both take the same options so a caller
@@ -13,7 +14,7 @@ type Option func(*options)
 
 type options struct {
 	events    func(Event)
-	eventsMu  *sync.Mutex
+	pub       *pubsub.Broker[Event] // set by startEvents
 	force     bool
 	auditPath string
 	user      string
@@ -24,7 +25,7 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	o := options{eventsMu: &sync.Mutex{}, tags: &inspect.TagLister{}}
+	o := options{tags: &inspect.TagLister{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -34,10 +35,12 @@ func makeOptions(opts []Option) options {
 }
 
 // WithEvents delivers progress to fn as Execute runs: one StepEvent per step
-// and BytesEvents while blob bytes are copied. fn is called one event at a
-// time, never concurrently, but byte counts may come from an HTTP
-// goroutine: hand them to your own loop (a tea.Program.Send, a channel)
-// rather than touching shared state in fn.
+// and BytesEvents while blob bytes are copied. fn runs on a goroutine of
+// its own, one event at a time, in order, and never under a lock of
+// Execute's: a slow fn never stalls a step or an upload (the events wait in
+// a queue, see internal/pubsub). Steps are never dropped; a BytesEvent not
+// yet delivered is replaced by a newer one of its leg. Execute returns
+// once fn has seen the last event, or when ctx ends.
 func WithEvents(fn func(Event)) Option {
 	return func(o *options) { o.events = fn }
 }
@@ -107,10 +110,36 @@ type BytesEvent struct {
 func (StepEvent) isEvent()  {}
 func (BytesEvent) isEvent() {}
 
+// emit queues e for fn; it never blocks and runs none of fn's code, so it
+// is safe inside an upload's Read and under byteProgress's lock.
 func (o options) emit(e Event) {
-	if o.events != nil {
-		o.eventsMu.Lock()
-		defer o.eventsMu.Unlock()
-		o.events(e)
+	if o.pub != nil {
+		o.pub.Publish(e)
+	}
+}
+
+// bytesKey coalesces the byte counts of one leg: the newest is the truth.
+func bytesKey(e Event) (string, bool) {
+	b, ok := e.(BytesEvent)
+	return b.Leg, ok
+}
+
+// startEvents starts delivering to WithEvents' fn and returns what ends
+// the stream: fn sees every queued event, and end waits for that unless
+// ctx ends first (a stuck fn never holds Execute past a cancel).
+func (o *options) startEvents(ctx context.Context) (end func()) {
+	if o.events == nil {
+		return func() {}
+	}
+	o.pub = pubsub.New(bytesKey)
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := o.pub.Deliver(dctx, o.events)
+	return func() {
+		o.pub.Close()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		cancel()
 	}
 }
