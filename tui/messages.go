@@ -29,11 +29,14 @@ type RunsMsg struct {
 	Err      error
 }
 
-// PlanMsg answers a plan request for the backend Suffix. Plans are cached per
-// suffix until the next inspection, since a plan is only true of the state
-// it was computed from.
+// PlanMsg answers a plan request for the backend Suffix of the report of
+// inspection InspectID. Plans are cached per suffix until the next
+// inspection, since a plan is only true of the state it was computed from:
+// a PlanMsg of an inspection since superseded is dropped, never shown in
+// a confirmation (issue 18, item 11).
 type PlanMsg struct {
-	Suffix string
+	InspectID int
+	Suffix    string
 	Plan   Plan
 	Err    error
 }
