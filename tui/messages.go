@@ -37,8 +37,8 @@ type RunsMsg struct {
 type PlanMsg struct {
 	InspectID int
 	Suffix    string
-	Plan   Plan
-	Err    error
+	Plan      Plan
+	Err       error
 }
 
 // RepairProgressMsg reports one step of re-merge Job on backend Suffix.
