@@ -84,17 +84,19 @@ func (q *remerges) start(ctx context.Context, r *inspect.Report, run string) tea
 		j.Running = true
 		q.jobs[s] = j
 		q.running++
-		cmds = append(cmds, q.repairCmd(ctx, j.Job, run, b.Clone()))
+		job, ch := q.repairJob(ctx, j.Job, run, b.Clone())
+		cmds = append(cmds, job, listen(ch))
 	}
 	return tea.Batch(cmds...)
 }
 
-// repairCmd runs one re-merge; its progress and outcome come back through
-// its stream as RepairProgressMsg and RepairDoneMsg tagged with job.
-func (q *remerges) repairCmd(ctx context.Context, job int, run string, b *inspect.BackendReport) tea.Cmd {
+// repairJob runs one re-merge; its progress and outcome go to the returned
+// stream as RepairProgressMsg and RepairDoneMsg tagged with job. The job
+// returns when the re-merge is done, whoever reads the stream.
+func (q *remerges) repairJob(ctx context.Context, job int, run string, b *inspect.BackendReport) (tea.Cmd, <-chan tea.Msg) {
 	svc := q.svc
 	pub, ch := newStream(ctx)
-	work := func() tea.Msg {
+	return func() tea.Msg {
 		defer pub.Close()
 		out, err := svc.Repair(ctx, run, b, func(p Progress) {
 			if p.Suffix == "" {
@@ -107,8 +109,7 @@ func (q *remerges) repairCmd(ctx context.Context, job int, run string, b *inspec
 		}
 		pub.Publish(RepairDoneMsg{Job: job, Suffix: b.Suffix, Outcome: out, Err: err})
 		return nil
-	}
-	return tea.Batch(work, listen(ch))
+	}, ch
 }
 
 // progress records a running job's step; false means msg answers no

@@ -141,21 +141,27 @@ func progressKey(msg tea.Msg) (string, bool) {
 	return "", false
 }
 
-// inspectCmd runs one inspection with run ("" for the service's default).
-// Its events and its final report come back through the returned stream
-// as EventMsg and InspectDoneMsg tagged with id.
+// inspectCmd runs one inspection with run ("" for the service's default)
+// and listens to it: its events and its final report come back as EventMsg
+// and InspectDoneMsg tagged with id.
 func (m Model) inspectCmd(ctx context.Context, id int, run string) tea.Cmd {
+	job, ch := m.inspectJob(ctx, id, run)
+	return tea.Batch(job, listen(ch))
+}
+
+// inspectJob is the inspection alone and the stream it publishes into; the
+// job returns when the inspection is done, whoever reads the stream.
+func (m Model) inspectJob(ctx context.Context, id int, run string) (tea.Cmd, <-chan tea.Msg) {
 	svc := m.svc
 	pub, ch := newStream(ctx)
-	job := func() tea.Msg {
+	return func() tea.Msg {
 		defer pub.Close()
 		rep, err := svc.Inspect(ctx, run, func(ev inspect.Event) {
 			pub.Publish(EventMsg{InspectID: id, Event: ev})
 		})
 		pub.Publish(InspectDoneMsg{InspectID: id, Report: rep, Err: err})
 		return nil
-	}
-	return tea.Batch(job, listen(ch))
+	}, ch
 }
 
 // runsCmd lists the runs anchored in the anchor repo for the picker that
