@@ -21,7 +21,7 @@ const maxParallelRepairs = 8
 // itself is the Service's; remerges only decides when to call it, and
 // keeps what the rows show (queued, running, finished) and what a finished
 // one left behind (its outcome, for c and e). The view model holds one
-// and asks it; it holds no screen state.
+// and asks it; the status line, layout and styles stay in the view model.
 type remerges struct {
 	svc Service
 	// jobs: suffix -> its queued or running job.
