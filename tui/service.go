@@ -5,7 +5,12 @@
 // The package only presents and dispatches: every registry call goes
 // through the Service interface, which cmd/ wires to inspect and repair.
 // Work leaves Update as a named command method and comes back as a
-// documented message carrying the id of what it answers (see messages.go).
+// documented message carrying the id of what it answers (see messages.go);
+// an answer to something superseded is dropped. A job publishes into its
+// own stream (newStream), which never blocks it, and listen reads the
+// stream for Update. Boxes over the screen are a stack of dialogs, the
+// front one taking the keys (dialogs.go), and confirmed re-merges are run
+// by a scheduler of their own (remerges.go), not by the view model.
 package tui
 
 import (
