@@ -30,7 +30,7 @@ type RunsMsg struct {
 }
 
 // PlanMsg answers a plan request for the backend Suffix of the report of
-// inspection InspectID. Plans are cached per suffix until the next
+// inspection InspectID (the one on screen when it was asked). Plans are cached per suffix until the next
 // inspection, since a plan is only true of the state it was computed from:
 // a PlanMsg of an inspection since superseded is dropped, never shown in
 // a confirmation (issue 18, item 11).

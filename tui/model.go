@@ -41,9 +41,12 @@ type Model struct {
 	report *inspect.Report
 	// run is the CI run the user picked with the run picker; "" leaves
 	// the choice to the service (its --run, else the newest run).
-	run           string
-	pickerSeq     int
-	inspectID     int
+	run       string
+	pickerSeq int
+	inspectID int
+	// reportID is the inspection the report on screen comes from; plans
+	// carry it, and an answer of another one is dropped.
+	reportID      int
 	inspecting    bool
 	cancelInspect context.CancelFunc
 	probesDone    int
@@ -160,7 +163,6 @@ func (m *Model) startInspect() tea.Cmd {
 	m.inspectID++
 	m.inspecting = true
 	m.probesDone, m.probesTotal = 0, 0
-	m.plans = map[string]*planState{} // of the report being replaced
 	var ctx context.Context
 	ctx, m.cancelInspect = context.WithCancel(m.ctx)
 	return m.inspectCmd(ctx, m.inspectID, m.run)

@@ -63,3 +63,34 @@ func TestStalePlanIsNotConfirmed(t *testing.T) {
 		t.Errorf("plan on screen %+v, want the fresh no-op one", p)
 	}
 }
+
+// A plan asked for after a re-inspection started but before its first
+// event describes the report still on screen, the old one: it carries that
+// report's id, so once the new report is in, its late answer is dropped
+// too.
+func TestPlanAskedDuringReinspectionIsNotConfirmed(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	m := started(t, f, 160, 48)
+	m, _ = press(t, m, "down") // -cpu-whisper, repairable
+	f.mu.Lock()
+	w := f.report.Backends[1]
+	w.Verdict, w.Problems, w.Impact = inspect.VerdictOK, nil, nil
+	f.mu.Unlock()
+	nm, inspectCmd := m.Update(keyMsg("ctrl+r"))
+	m = nm.(Model)
+	nm, planCmd := m.Update(keyMsg("enter")) // the old report is still on screen
+	m = nm.(Model)
+	if planCmd == nil {
+		t.Fatal("opening the detail pane asked for no plan")
+	}
+	m, _ = settle(t, m, inspectCmd)
+	for _, msg := range runCmd(planCmd) {
+		nm, _ = m.Update(msg)
+		m = nm.(Model)
+	}
+	m, _ = press(t, m, "r", "y")
+	if _, repaired, _ := f.calls(); len(repaired) != 0 {
+		t.Errorf("re-merged %v on a plan of the report the re-inspection replaced", repaired)
+	}
+}

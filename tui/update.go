@@ -59,7 +59,7 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 	case RunsMsg:
 		return m.handleRuns(msg)
 	case PlanMsg:
-		if msg.InspectID != m.inspectID {
+		if msg.InspectID != m.reportID {
 			return m, nil // a plan of a report since replaced
 		}
 		m.plans[msg.Suffix] = &planState{Plan: msg.Plan, Err: msg.Err}
@@ -91,7 +91,7 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 func (m Model) handleInspectDone(msg InspectDoneMsg) (Model, tea.Cmd) {
 	m.inspecting = false
 	if msg.Report != nil {
-		m.report = msg.Report
+		m.report, m.reportID = msg.Report, msg.InspectID
 		m.fixSelection()
 		if m.remerges.running == 0 {
 			clear(m.remerges.finished) // the rows show the verdicts again
@@ -121,7 +121,7 @@ func (m Model) handleInspectDone(msg InspectDoneMsg) (Model, tea.Cmd) {
 func (m Model) handleEvent(ev inspect.Event) (Model, tea.Cmd) {
 	switch ev := ev.(type) {
 	case inspect.StartEvent:
-		m.report = ev.Report
+		m.report, m.reportID = ev.Report, m.inspectID
 		m.probesTotal, m.probesDone = ev.Probes, 0
 		m.plans = map[string]*planState{} // plans describe the old state
 		if m.selected == "" && m.report != nil && len(m.report.Backends) > 0 {
@@ -209,7 +209,8 @@ func (m Model) planForDetail() tea.Cmd {
 
 // requestPlan asks for b's plan unless one is cached or b is still being
 // probed (a plan of half a picture would be wrong). The request carries
-// the id of the inspection b comes from.
+// the id of the inspection b comes from (reportID), which may be older
+// than one already started.
 func (m Model) requestPlan(b *inspect.BackendReport) tea.Cmd {
 	if b == nil || b.Verdict == inspect.VerdictPending || b.Verdict == "" {
 		return nil
@@ -218,7 +219,7 @@ func (m Model) requestPlan(b *inspect.BackendReport) tea.Cmd {
 		return nil
 	}
 	m.plans[b.Suffix] = &planState{Loading: true}
-	return m.planCmd(m.ctx, m.inspectID, b.Clone())
+	return m.planCmd(m.ctx, m.reportID, b.Clone())
 }
 
 func firstLine(s string) string {
