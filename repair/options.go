@@ -1,8 +1,6 @@
 package repair
 
 import (
-	"context"
-
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/pubsub"
 )
@@ -89,57 +87,4 @@ func WithAudit(path string) Option {
 // name of the current OS user.
 func WithUser(user string) Option {
 	return func(o *options) { o.user = user }
-}
-
-// Event is progress reported by Execute through WithEvents.
-type Event interface{ isEvent() }
-
-// StepEvent announces step Index (1-based) of Total, before it runs.
-type StepEvent struct {
-	Index, Total int
-	Text         string
-}
-
-// BytesEvent counts blob bytes copied for one leg (its platform-tag) from
-// another registry: Done of Total bytes. Mounts move no bytes and send none.
-type BytesEvent struct {
-	Leg         string
-	Done, Total int64
-}
-
-func (StepEvent) isEvent()  {}
-func (BytesEvent) isEvent() {}
-
-// emit queues e for fn; it never blocks and runs none of fn's code, so it
-// is safe inside an upload's Read and under byteProgress's lock.
-func (o options) emit(e Event) {
-	if o.pub != nil {
-		o.pub.Publish(e)
-	}
-}
-
-// bytesKey coalesces the byte counts of one leg: the newest is the truth.
-func bytesKey(e Event) (string, bool) {
-	b, ok := e.(BytesEvent)
-	return b.Leg, ok
-}
-
-// startEvents starts delivering to WithEvents' fn and returns what ends
-// the stream: fn sees every queued event, and end waits for that unless
-// ctx ends first (a stuck fn never holds Execute past a cancel).
-func (o *options) startEvents(ctx context.Context) (end func()) {
-	if o.events == nil {
-		return func() {}
-	}
-	o.pub = pubsub.New(bytesKey)
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := o.pub.Deliver(dctx, o.events)
-	return func() {
-		o.pub.Close()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		cancel()
-	}
 }
