@@ -42,6 +42,8 @@ type Service interface {
 	// run whose digests are re-merged.
 	Plan(ctx context.Context, run string, b *inspect.BackendReport) (Plan, error)
 	// Repair executes it, reporting progress through fn; run as for Plan.
+	// fn may be called from any goroutine, also concurrently (targets may
+	// run side by side); the TUI's only queues the progress, never blocks.
 	Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
 }
 
