@@ -57,18 +57,21 @@ type engine struct {
 	s   settings
 	c   *registry.Client
 	rep *Report
-	pub *pubsub.Broker[Event]
 
 	mu       sync.Mutex
 	backends map[string]*BackendReport
 	done     int
 	total    int
+
+	// pub carries the events to the WithEvents callback (see emit).
+	pub *pubsub.Broker[Event]
 }
 
 func newEngine(rel Release, s settings) *engine {
-	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}, pub: pubsub.New(eventKey)}
+	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}}
 	e.rep = &Report{Release: rel, Repos: s.cfg.Repos()}
 	e.rep.Problems = append(e.rep.Problems, s.matrix.Problems...)
+	e.pub = pubsub.New(eventKey)
 	if s.digests != nil {
 		e.rep.Problems = append(e.rep.Problems, s.digests.Problems...)
 	}
