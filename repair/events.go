@@ -8,25 +8,6 @@ import (
 	"github.com/go-skynet/remerge/internal/pubsub"
 )
 
-// Event is progress reported by Execute through WithEvents.
-type Event interface{ isEvent() }
-
-// StepEvent announces step Index (1-based) of Total, before it runs.
-type StepEvent struct {
-	Index, Total int
-	Text         string
-}
-
-// BytesEvent counts blob bytes copied for one leg (its platform-tag) from
-// another registry: Done of Total bytes. Mounts move no bytes and send none.
-type BytesEvent struct {
-	Leg         string
-	Done, Total int64
-}
-
-func (StepEvent) isEvent()  {}
-func (BytesEvent) isEvent() {}
-
 // emit queues e for fn; it never blocks and runs none of fn's code, so it
 // is safe inside an upload's Read and under byteProgress's lock.
 func (o options) emit(e Event) {

@@ -88,3 +88,22 @@ func WithAudit(path string) Option {
 func WithUser(user string) Option {
 	return func(o *options) { o.user = user }
 }
+
+// Event is progress reported by Execute through WithEvents.
+type Event interface{ isEvent() }
+
+// StepEvent announces step Index (1-based) of Total, before it runs.
+type StepEvent struct {
+	Index, Total int
+	Text         string
+}
+
+// BytesEvent counts blob bytes copied for one leg (its platform-tag) from
+// another registry: Done of Total bytes. Mounts move no bytes and send none.
+type BytesEvent struct {
+	Leg         string
+	Done, Total int64
+}
+
+func (StepEvent) isEvent()  {}
+func (BytesEvent) isEvent() {}
