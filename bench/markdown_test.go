@@ -48,6 +48,7 @@ func (m *measurement) markdown() string {
 	m.writeSensitivity(&b)
 	m.writeRemerge(&b)
 	m.writeThrottle(&b)
+	m.writeLimits(&b)
 	m.writeMorning(&b)
 	return b.String()
 }

@@ -37,6 +37,8 @@ type inspectRun struct {
 	// quay and hub are the requests each proxy saw during the run.
 	quay, hub testreg.Stats
 	report    *inspect.Report
+	// stderr is what the run said there.
+	stderr string
 }
 
 // runInspect runs `remerge inspect --format json --concurrency conc` over
@@ -65,7 +67,8 @@ func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, fau
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
 		return nil, fmt.Errorf("remerge inspect: %w\n%s", err, stderr.Bytes())
 	}
-	r := &inspectRun{latency: d, concurrency: conc, wall: wall, started: start, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats()}
+	r := &inspectRun{latency: d, concurrency: conc, wall: wall, started: start, serverCPU: served, quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats(),
+		stderr: stderr.String()}
 	r.rssKiB = hwm
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

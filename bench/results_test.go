@@ -39,6 +39,9 @@ type measurement struct {
 	// throttle is the inspect and re-merge again with quay.io-style
 	// throttling on both proxies.
 	throttle *throttleRun
+	// limits is the inspect again behind quay's token bucket and behind
+	// Docker Hub's spent pull quota.
+	limits *limitsRun
 	// morning is the morning-after release: inspect and repair --all,
 	// without and with tag history.
 	morning *morningRun
@@ -142,6 +145,9 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 		return nil, err
 	}
 	m.throttle = tr
+	if m.limits, err = f.runLimits(ctx, m.inspect[len(m.inspect)-1], logf); err != nil {
+		return nil, err
+	}
 	rr, err := f.runRemerge(ctx, last, 0)
 	if err != nil {
 		return nil, fmt.Errorf("re-merge: %w", err)
@@ -212,6 +218,7 @@ func (m *measurement) targets() []target {
 		})
 	}
 	out = append(out, m.throttleTargets()...)
+	out = append(out, m.limitsTargets()...)
 	out = append(out, m.morningTargets()...)
 	if rr := m.remerge; rr != nil {
 		out = append(out, target{

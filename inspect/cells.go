@@ -61,6 +61,9 @@ func cellOf(err error) Cell {
 		return Cell{State: CellMissing}
 	case registry.Denied:
 		return Cell{State: CellDenied, Error: msg}
+	case registry.Quota:
+		// Not asked: the registry's quota is spent. Unknown, not missing.
+		return Cell{State: CellUnknown, Error: msg}
 	default:
 		return Cell{State: CellError, Error: msg}
 	}

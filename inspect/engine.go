@@ -57,6 +57,9 @@ type engine struct {
 	s   settings
 	c   *registry.Client
 	rep *Report
+	// pullsBefore is the client's pull count per host when the
+	// inspection started (see RegistryBudget.PullsSpent).
+	pullsBefore map[string]int
 
 	mu       sync.Mutex
 	backends map[string]*BackendReport
@@ -68,7 +71,7 @@ type engine struct {
 }
 
 func newEngine(rel Release, s settings) *engine {
-	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}}
+	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}, pullsBefore: s.client.Pulls()}
 	e.rep = &Report{Release: rel, Repos: s.cfg.Repos()}
 	e.rep.Problems = append(e.rep.Problems, s.matrix.Problems...)
 	e.pub = pubsub.New(eventKey)
@@ -257,6 +260,9 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		return nil, inputErr
 	}
 	e.rep.Problems = append(e.rep.Problems, p.problems...)
+	var quota []string
+	e.rep.Registries, quota = registryBudgets(e.c, e.rep.Repos, e.pullsBefore)
+	e.rep.Problems = append(e.rep.Problems, quota...)
 	e.rep.Problems = append(e.rep.Problems, failureSummary(e.rep)...)
 	e.rep.Summary = Summary{}
 	for _, b := range e.rep.Backends {
@@ -273,6 +279,12 @@ func (r *Report) Clone() *Report {
 	c := *r
 	c.Repos = append([]Repo(nil), r.Repos...)
 	c.Problems = append([]string(nil), r.Problems...)
+	if r.Registries != nil {
+		c.Registries = make(map[string]RegistryBudget, len(r.Registries))
+		for k, v := range r.Registries {
+			c.Registries[k] = v
+		}
+	}
 	c.Backends = make([]*BackendReport, len(r.Backends))
 	for i, b := range r.Backends {
 		c.Backends[i] = b.Clone()

@@ -181,7 +181,13 @@ func (c GateCondition) matches(s TagState) bool {
 }
 
 func unreadable(s TagState) bool {
-	return s == TagDenied || s == TagError || s == TagPending
+	return notRead(s) || s == TagPending
+}
+
+// notRead reports whether a tag was asked for and not read: denied, an
+// error, or not asked because its registry's quota is spent.
+func notRead(s TagState) bool {
+	return s == TagDenied || s == TagError || s == TagUnknown
 }
 
 // InImpact reports whether b.Impact lists tag in target name

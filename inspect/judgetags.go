@@ -57,6 +57,11 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 	st := pub.status
 	j := manifest.Judge(*pub.m, want, child)
 	st.State, st.Reason, st.Form = TagState(j.State), j.Reason, j.Form
+	if st.State == TagError && p.quotaSpent(pub.repo) {
+		// Could not tell because the registry stopped answering for its
+		// quota: unknown, with the cause and the way out.
+		st.State, st.Error = TagUnknown, p.quotaText(pub.repo)
+	}
 	if !j.Foreign {
 		return st
 	}
@@ -123,6 +128,10 @@ func (p *prober) childState(repo, digest string, c Cell) manifest.ChildState {
 		return manifest.ChildState{Presence: manifest.Absent}
 	case CellDenied, CellError:
 		return manifest.ChildState{Presence: manifest.Unanswered, Err: c.Error}
+	case CellUnknown:
+		if c.Error != "" { // not asked: the registry's quota is spent
+			return manifest.ChildState{Presence: manifest.Unanswered, Err: c.Error}
+		}
 	}
 	return manifest.ChildState{Presence: manifest.NotProbed}
 }

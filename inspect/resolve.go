@@ -36,7 +36,7 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 				continue
 			}
 			if pub.m == nil {
-				if pub.status.State == TagError || pub.status.State == TagDenied {
+				if notRead(pub.status.State) {
 					unread = append(unread, fmt.Sprintf("%s in %s: %s", pub.tag, pub.target, pub.status.Error))
 				}
 				continue

@@ -37,7 +37,7 @@ const (
 	CellDenied  CellState = "denied"  // 401 / 403
 	CellError   CellState = "error"   // anything else after retries
 	CellPending CellState = "pending" // not answered yet
-	CellUnknown CellState = "unknown" // no digest known for the leg
+	CellUnknown CellState = "unknown" // no digest known for the leg, or its registry's quota is spent (Error says)
 )
 
 // TagState is the published state of one tag of a backend in a target. It
@@ -56,6 +56,9 @@ const (
 	TagPending  TagState = "pending"
 	TagDenied   TagState = "denied"
 	TagError    TagState = "error"
+	// TagUnknown: not asked, because its registry's pull quota is spent
+	// (the Error says so, and the way out): could-not-tell, never missing.
+	TagUnknown TagState = "unknown"
 )
 
 // Verdict is the one-word outcome for a backend.
@@ -294,4 +297,25 @@ type Report struct {
 	Backends []*BackendReport `json:"backends"`
 	// Problems are release-wide findings (matrix mistakes, digest sources).
 	Problems []string `json:"problems,omitempty"`
+	// Registries is the pull budget each registry host stated (Docker
+	// Hub's ratelimit headers), keyed by host as the config writes it;
+	// absent for hosts that state none.
+	Registries map[string]RegistryBudget `json:"registries,omitempty"`
+}
+
+// RegistryBudget is what a registry said of its pull quota during the
+// inspection: a spent quota is why its cells and tags are unknown.
+type RegistryBudget struct {
+	// PullsLeft and PullsLimit are -1 when the registry did not say.
+	PullsLeft  int `json:"pulls_left"`
+	PullsLimit int `json:"pulls_limit"`
+	// WindowSeconds is the period the limit counts over (0: not said).
+	WindowSeconds int  `json:"window_seconds,omitempty"`
+	QuotaSpent    bool `json:"quota_spent"`
+	// PullsSpent is the pulls (manifest GETs answered) this inspection
+	// made there: what the next one is likely to spend.
+	PullsSpent int `json:"pulls_spent"`
+	// Message names the cause and the way out when the quota is spent,
+	// else the pulls left.
+	Message string `json:"message"`
 }

@@ -66,7 +66,7 @@ func judge(b *BackendReport, in judgeInput) {
 			case CellMissing:
 				broken = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
-			case CellDenied, CellError:
+			case CellDenied, CellError, CellUnknown:
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
 			case CellPresent:
 				if len(c.MissingBlobs) > 0 {
@@ -101,7 +101,7 @@ func judge(b *BackendReport, in judgeInput) {
 			// A tag judged not complete is broken; one that could not be
 			// read or judged (a registry that did not answer) is not known
 			// to be.
-			if st.State != TagError && st.State != TagDenied {
+			if !notRead(st.State) {
 				broken = true
 			}
 			desc := describeTag(st)
@@ -163,7 +163,7 @@ func describeTag(st TagStatus) string {
 		return fmt.Sprintf("stale (points to %s, other digests%s)", short(st.Digest), holds(st))
 	case TagPartial, TagDangling, TagBroken:
 		return fmt.Sprintf("%s (%s %s %s%s)", st.State, st.Form, short(st.Digest), st.Reason, holds(st))
-	case TagDenied, TagError:
+	case TagDenied, TagError, TagUnknown:
 		why := st.Error
 		if why == "" {
 			why = st.Reason
@@ -232,7 +232,9 @@ func presentRepos(l Leg, cfg Config) []string {
 func cellErrors(l Leg) string {
 	var errs []string
 	for repo, c := range l.Cells {
-		if c.State == CellDenied || c.State == CellError {
+		// An unknown cell with an error was not asked (spent quota);
+		// without one, there was no digest to ask about.
+		if c.State == CellDenied || c.State == CellError || (c.State == CellUnknown && c.Error != "") {
 			errs = append(errs, fmt.Sprintf("%s %s", repo, c.State))
 		}
 	}

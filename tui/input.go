@@ -124,14 +124,13 @@ func (m Model) actionKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Repair):
 		return m.openRepair()
 	case key.Matches(msg, k.RepairAll):
-		return m.openRepairAll()
+		return m.openRepairAllWarned()
 	case key.Matches(msg, k.Refresh):
 		if m.remerges.running > 0 {
 			m.setStatus("a re-merge is running; the release is re-inspected when it ends", true)
 			return m, nil
 		}
-		m.setStatus("re-inspecting…", false)
-		return m, m.startInspect()
+		return m.refresh()
 	case key.Matches(msg, k.Runs):
 		return m.openRuns()
 	case key.Matches(msg, k.Release):

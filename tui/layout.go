@@ -154,7 +154,7 @@ func (m Model) header() string {
 	} else {
 		progress = "✓ " + progress
 	}
-	line1 := joinEnds(title+id, s.Muted.Render(progress), m.width)
+	line1 := joinEnds(title+id, s.Muted.Render(progress+pullsText(m.report)), m.width)
 
 	line2 := m.countsLine()
 	if compact {

@@ -19,6 +19,11 @@ import (
 // is a command built by a named method, answered by a message from
 // messages.go.
 type Model struct {
+	// pullsWarned: ctrl+r was pressed once with a warning that a
+	// re-inspection would spend more pulls than are left; the next press
+	// starts it anyway.
+	pullsWarned bool
+
 	svc    Service
 	keys   KeyMap
 	styles Styles

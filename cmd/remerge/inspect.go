@@ -40,9 +40,10 @@ meets one of the named conditions (` + inspect.GateVocabulary() + `), rather tha
 whether every backend is ok. A tag the registry did not answer fails it too.
 
 Exit codes: 0 every backend ok (or the gate passes); 1 something broken (or
-the gate fails), or nothing could be checked (every registry down or
-denying: the reason is on stderr); 2 usage or input error, such as a matrix
-with no backend.`,
+the gate fails), a registry's pull quota is spent (its limit and the way out
+are on stderr; what was not judged there is unknown), or nothing could be
+checked (every registry down or denying: the reason is on stderr); 2 usage
+or input error, such as a matrix with no backend.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			write, err := reportWriter(format, width, stdout)
@@ -75,13 +76,16 @@ with no backend.`,
 			if err := gh.publishReport(rep); err != nil {
 				return err
 			}
+			// A spent pull quota is said on stderr whatever the format:
+			// the cause and the way out, and the exit is 1.
+			spent := sayQuotas(rep, cmd.ErrOrStderr(), "")
 			if none, why := nothingChecked(rep); none {
 				return fmt.Errorf("inspect %s: nothing could be checked: %s", describeRelease(rep.Release), why)
 			}
 			if gate.Empty() {
-				return brokenIf(rep.Summary.Broken())
+				return brokenIf(rep.Summary.Broken() || spent)
 			}
-			return gateVerdict(gate, rep, format, stdout, cmd.ErrOrStderr())
+			return brokenAlso(gateVerdict(gate, rep, format, stdout, cmd.ErrOrStderr()), spent)
 		},
 	}
 	f := cmd.Flags()

@@ -29,7 +29,7 @@ func nothingChecked(rep *inspect.Report) (bool, string) {
 		for _, ts := range b.Targets {
 			for _, st := range ts.Tags {
 				switch st.State {
-				case inspect.TagError, inspect.TagDenied, inspect.TagPending:
+				case inspect.TagError, inspect.TagDenied, inspect.TagPending, inspect.TagUnknown:
 				default:
 					return false, ""
 				}

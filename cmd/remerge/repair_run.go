@@ -50,12 +50,14 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		return fmt.Errorf("repair %s: nothing could be checked, nothing was re-merged: %s", describeRelease(l.rel), why)
 	}
 
+	spent := sayQuotas(rep, stderr, ": nothing re-merged into it")
+	finish := func(s *repairSummary) error { return brokenAlso(f.finish(stdout, l.rel, s), spent) }
 	s := &repairSummary{rep: rep, f: f, cfg: l.cfg}
 	pairs := s.selectPairs()
 	if len(pairs) == 0 {
 		s.collect(pairs)
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return f.finish(stdout, l.rel, s)
+		return finish(s)
 	}
 	// One listing per target at most, shared by every plan, and only when
 	// an image's labels cannot say whether latest may move; one writer
@@ -92,7 +94,7 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 	case len(todo) == 0:
 		s.collect(pairs)
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return f.finish(stdout, l.rel, s)
+		return finish(s)
 	case !f.yes:
 		ok, err := confirm(stdout, fmt.Sprintf("Re-merge %d backend/target pair(s)?", len(todo)))
 		if err != nil {
@@ -108,7 +110,27 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		}
 	}
 	s.collect(pairs)
-	return f.finish(stdout, l.rel, s)
+	return finish(s)
+}
+
+// sayQuotas says on stderr which registries stopped answering for their
+// pull quota (the cause and the way out, then note), and reports whether
+// any did. Their state was not read: what was not judged there is unknown,
+// and repair writes nothing into them (selectPairs leaves them out).
+func sayQuotas(rep *inspect.Report, stderr io.Writer, note string) bool {
+	spent := rep.SpentQuotas()
+	for _, m := range spent {
+		fmt.Fprintf(stderr, "remerge: %s%s\n", m, note)
+	}
+	return len(spent) > 0
+}
+
+// brokenAlso is err, or errBroken (exit 1) when err is nil and b.
+func brokenAlso(err error, b bool) error {
+	if err == nil && b {
+		return errBroken
+	}
+	return err
 }
 
 // pair is one (backend, target) of a repair run and what became of it.

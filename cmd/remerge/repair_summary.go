@@ -38,10 +38,25 @@ func (s *repairSummary) selectPairs() []*pair {
 			continue
 		}
 		for _, t := range targets {
-			pairs = append(pairs, &pair{b: b, target: t})
+			if !s.quotaSpent(t) {
+				pairs = append(pairs, &pair{b: b, target: t})
+			}
 		}
 	}
 	return pairs
+}
+
+// quotaSpent reports whether target's registry stopped answering for its
+// pull quota during the inspection: its state was not read, so nothing is
+// planned into it.
+func (s *repairSummary) quotaSpent(target string) bool {
+	for _, t := range s.cfg.Targets {
+		if t.Name == target {
+			host, _, _ := strings.Cut(t.Repo, "/")
+			return s.rep.Registries[host].QuotaSpent
+		}
+	}
+	return false
 }
 
 // collect writes the summary once the pairs are done: per backend, why it

@@ -55,6 +55,7 @@ var tags = []struct {
 	{inspect.TagError, Glyph{"!", "error"}},
 	{inspect.TagBroken, Glyph{"✗", "broken"}},
 	{inspect.TagPending, Glyph{"·", "pending"}},
+	{inspect.TagUnknown, Glyph{"?", "unknown"}},
 }
 
 // BlobsMissing is a present cell whose blobs are not all linked in its repo

@@ -26,6 +26,10 @@ const (
 	NotFound
 	// Denied: 401 or 403, or UNAUTHORIZED / DENIED.
 	Denied
+	// Quota: the registry's pull quota is spent (QuotaError). Nothing was
+	// learnt about the thing asked for, and asking again will not help
+	// for hours: could-not-tell, with the way out in the text.
+	Quota
 )
 
 // String names the class for logs and test failures.
@@ -35,6 +39,8 @@ func (c Class) String() string {
 		return "not-found"
 	case Denied:
 		return "denied"
+	case Quota:
+		return "quota"
 	}
 	return "other"
 }
@@ -59,6 +65,10 @@ func Classify(err error) (Class, string) {
 		// reports it after the failed https attempt, long enough for the
 		// length cap to cut it off, so it goes first.
 		return Other, oneLine(Redact(plain.Error() + "; " + err.Error()))
+	}
+	var quota *QuotaError
+	if errors.As(err, &quota) {
+		return Quota, quota.Error()
 	}
 	var throttled *ThrottledError
 	if errors.As(err, &throttled) {

@@ -9,9 +9,12 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -68,6 +71,15 @@ type Options struct {
 	UserAgent string
 	// MaxManifestBytes bounds a manifest body; bigger or endless is an error.
 	MaxManifestBytes int64
+	// RootCAs, when set, are the certificate authorities trusted for
+	// https instead of the system's: a registry with a private CA, or a
+	// test registry with a self-signed certificate. Verification is never
+	// turned off.
+	RootCAs *x509.CertPool
+	// DialContext, when set, opens connections instead of a plain dialer:
+	// where a registry's name leads is then the caller's choice (a test
+	// serving a name over TLS from a loopback port).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -127,6 +139,12 @@ func New(opts Options) *Client {
 		TLSHandshakeTimeout:   min(opts.Timeout, 10*time.Second),
 		ResponseHeaderTimeout: opts.Timeout,
 		ExpectContinueTimeout: time.Second,
+	}
+	if opts.DialContext != nil {
+		c.http.DialContext = opts.DialContext
+	}
+	if opts.RootCAs != nil {
+		c.http.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
 	}
 	c.transport = &transport{
 		inner:       c.http,
@@ -274,6 +292,37 @@ func (c *Client) Puller() *remote.Puller { return c.puller }
 
 // Pusher is the shared Pusher: one ping and one push token per repository.
 func (c *Client) Pusher() *remote.Pusher { return c.pusher }
+
+// Budgets is the latest pull quota each registry host stated (see Budget),
+// keyed by host as requests address it (Docker Hub is index.docker.io).
+// Hosts that never sent rate-limit headers and never refused for a quota
+// are absent.
+func (c *Client) Budgets() map[string]Budget { return c.transport.quota.snapshot() }
+
+// Pulls is how many manifest GETs each host answered (not with a 429)
+// since the Client was made: the requests Docker Hub counts against its
+// pull quota. A caller takes the difference around a piece of work.
+func (c *Client) Pulls() map[string]int {
+	q := &c.transport.quota
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]int, len(q.pulls))
+	for h, n := range q.pulls {
+		out[h] = n
+	}
+	return out
+}
+
+// BudgetOf is the latest Budget of the registry holding repo ("host/repo"
+// as written in a config: docker.io/x/y is index.docker.io's).
+func (c *Client) BudgetOf(repo string) (Budget, bool) {
+	r, err := c.Repository(repo)
+	if err != nil {
+		return Budget{}, false
+	}
+	b, ok := c.Budgets()[strings.ToLower(r.RegistryStr())]
+	return b, ok
+}
 
 // Close drops idle connections. The Client stays usable.
 func (c *Client) Close() { c.http.CloseIdleConnections() }

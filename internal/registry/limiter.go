@@ -59,6 +59,9 @@ type hostState struct {
 	queue     []*waiter
 	timer     *time.Timer // wakes the queue when notBefore passes
 	now       func() time.Time
+	// pacers learn and keep the rate a token-bucket limit grants, one per
+	// class of paths (see pathClass).
+	pacers map[string]*pacer
 
 	// The current window of answers the limit is judged on: about one
 	// round of the limit's worth of answers.

@@ -34,6 +34,9 @@ type transport struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
+	// quota is what each host said of its pull quota; a host whose quota
+	// is spent is not sent anything until its window has passed.
+	quota budgets
 }
 
 func (t *transport) host(hostport string) *hostState {
@@ -71,13 +74,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	h := t.host(req.URL.Host)
 	replay := replayable(req) && t.retries > 0
 	stream := isBlobGet(req)
-	prio := priorityOf(ctx)
-	if setup(req) {
-		// Every request to the repo waits on its ping and token, whoever
-		// asked first: they go ahead of all queued work.
-		prio = 0
-	}
-	var start, deadline, ctxDeadline time.Time
+	prio := priorityFor(req)
+	pace := h.pacer(pathClass(req.URL.Path))
+	var start, deadline time.Time
 	failures, throttles := 0, 0
 	for attempt := 1; ; attempt++ {
 		r, err := t.attemptRequest(req, attempt-1)
@@ -90,55 +89,40 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			closeBody(r)
 			return nil, fmt.Errorf("waiting to send to %s: %w", req.URL.Host, err)
 		}
+		sent, err := t.clearToSend(r, s, pace)
+		if err != nil {
+			return nil, err
+		}
 		// The deadline runs from the first send, and time spent queued for
 		// a place (behind more urgent requests, see WithPriority) does not
 		// use it up: only the sends and the waits the throttling asked for
 		// (backoff, the host's Retry-After pause) do.
-		now := t.now()
 		if attempt == 1 {
-			start = now
-			deadline = start.Add(t.retryFor)
-			if d, ok := ctx.Deadline(); ok {
-				ctxDeadline = d
-			}
+			start = t.now()
+			deadline = firstDeadline(ctx, start, t.retryFor)
 		} else {
-			deadline = deadline.Add(queued(asked, now, h.gate()))
-		}
-		if !ctxDeadline.IsZero() && ctxDeadline.Before(deadline) {
-			deadline = ctxDeadline
+			deadline = minDeadline(ctx, deadline.Add(queued(asked, t.now(), h.gate())))
 		}
 		actx, cancel := context.WithCancel(ctx)
 		resp, err := t.inner.RoundTrip(r.WithContext(actx))
 		if err != nil {
 			s.done()
 			cancel()
-			if !replay || failures >= t.retries || ctx.Err() != nil || !retryableError(err) {
-				return nil, err
-			}
-			if err := sleep(ctx, backoff(failures, t.maxWait)); err != nil {
+			if err := t.afterFailure(ctx, replay, failures, err); err != nil {
 				return nil, err
 			}
 			failures++
 			continue
 		}
-		throttled := isThrottle(resp.StatusCode)
-		var wait time.Duration
-		if throttled {
-			// Close the gate before giving up the slot: a worker queued
-			// for the slot must find the pause already set.
-			ra, asked := retryAfter(resp, t.now(), t.maxWait)
-			if asked {
-				h.pause(t.now().Add(ra))
-			}
-			s.answeredWith(!asked)
-			wait = ra
-			if !asked || ra <= 0 {
-				wait = throttleBackoff(throttles, t.maxWait)
-			}
-			throttles++
-		} else {
+		if qerr := t.readQuota(req, resp); qerr != nil {
+			drain(resp.Body)
 			s.answeredWith(false)
+			s.done()
+			cancel()
+			return nil, qerr // not retried: it would not help for hours
 		}
+		throttled, wait := t.judge(h, s, pace, sent, resp, throttles)
+		throttles += btoi(throttled)
 		switch {
 		case throttled && replay && ctx.Err() == nil && t.now().Add(wait).Before(deadline):
 		case replay && retryableStatus(resp.StatusCode) && failures < t.retries && ctx.Err() == nil:
@@ -160,6 +144,62 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// afterFailure waits before sending again a request that failed without
+// an answer, or returns the error to give up with.
+func (t *transport) afterFailure(ctx context.Context, replay bool, failures int, err error) error {
+	if !replay || failures >= t.retries || ctx.Err() != nil || !retryableError(err) {
+		return err
+	}
+	return sleep(ctx, backoff(failures, t.maxWait))
+}
+
+// judge feeds an answer to the host's adaptive limit and pacer, and says
+// whether it is a throttle and how long to wait before trying again.
+// throttles is how many times this request was throttled before.
+func (t *transport) judge(h *hostState, s *slot, pace *pacer, sent time.Time, resp *http.Response, throttles int) (bool, time.Duration) {
+	if !isThrottle(resp.StatusCode) {
+		s.answeredWith(false)
+		pace.answered(sent, false)
+		return false, 0
+	}
+	// Close the gate before giving up the slot: a worker queued for the
+	// slot must find the pause already set.
+	ra, asked := retryAfter(resp, t.now(), t.maxWait)
+	if asked {
+		h.pause(t.now().Add(ra))
+	}
+	s.answeredWith(!asked)
+	if !asked {
+		// A pause the server asked for says nothing of a bucket's rate.
+		pace.answered(sent, true)
+	}
+	if !asked || ra <= 0 {
+		return true, throttleBackoff(throttles, t.maxWait)
+	}
+	return true, ra
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// firstDeadline is a request's retry deadline from its first send: retryFor
+// later, or the context's deadline if sooner.
+func firstDeadline(ctx context.Context, start time.Time, retryFor time.Duration) time.Time {
+	return minDeadline(ctx, start.Add(retryFor))
+}
+
+// minDeadline is d, or the context's deadline if sooner.
+func minDeadline(ctx context.Context, d time.Time) time.Time {
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		return cd
+	}
+	return d
+}
+
 // queued is the part of a wait for a place, from asked to got, that was
 // queueing rather than the host's pause (which ends at gate).
 func queued(asked, got, gate time.Time) time.Duration {
@@ -170,6 +210,16 @@ func queued(asked, got, gate time.Time) time.Duration {
 		gate = got
 	}
 	return got.Sub(gate)
+}
+
+// priorityFor is req's place in its host's queue (see WithPriority).
+// Every request to the repo waits on its ping and token, whoever asked
+// first: they go ahead of all queued work.
+func priorityFor(req *http.Request) int {
+	if setup(req) {
+		return 0
+	}
+	return priorityOf(req.Context())
 }
 
 // setup reports whether req is a repo's setup, which every later request to

@@ -156,6 +156,7 @@ type FaultProxy struct {
 	latency  time.Duration
 	rules    []*rule
 	arrivals []Arrival
+	lim      limits // Docker Hub's pull quota, nginx's token buckets
 }
 
 // ProxyOption configures NewFaultProxy.
@@ -359,6 +360,9 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 		p.inflight.Add(1)
 		p.mu.Unlock()
 		defer p.inflight.Done()
+		if p.limit(w, r) {
+			return // refused by the quota or a token bucket (ratelimit.go)
+		}
 		delay, f, retryAt := p.decide(r)
 		if delay > 0 && !p.wait(r, delay) {
 			panic(http.ErrAbortHandler) // no answer, as if the proxy died
@@ -371,11 +375,7 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 		case EffectThrottle:
 			p.answer(w, http.StatusTooManyRequests, f, retryAt, "Too Many Requests")
 		case EffectThrottleHTML:
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusTooManyRequests)
-			if r.Method != http.MethodHead {
-				_, _ = io.WriteString(w, ThrottlePage)
-			}
+			throttleHTML(w, r)
 		case EffectStatus:
 			code := f.Status
 			if code == 0 {
