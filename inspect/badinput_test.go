@@ -129,6 +129,15 @@ func TestInspectListLyingAboutChildSizes(t *testing.T) {
 	if b.Verdict != inspect.VerdictRepairable {
 		t.Errorf("verdict %s, want repairable (every child is present; the list is wrong); problems %q", b.Verdict, b.Problems)
 	}
+	// --fail-on broken stops the release: its latest lets every pull fail
+	// (issue 18, item 8: on 4da49be the gate passed it).
+	g, err := inspect.ParseGate("broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fails := g.Check(rep); len(fails) == 0 || !strings.Contains(strings.Join(fails, "\n"), "latest"+suffix+" in quay is broken (broken)") {
+		t.Errorf("--fail-on broken: %q, want latest%s named as broken", fails, suffix)
+	}
 }
 
 // Bad references in the config are errors naming the key at fault.

@@ -61,8 +61,9 @@ func cellOf(err error) Cell {
 		return Cell{State: CellMissing}
 	case registry.Denied:
 		return Cell{State: CellDenied, Error: msg}
-	case registry.Quota:
-		// Not asked: the registry's quota is spent. Unknown, not missing.
+	case registry.Quota, registry.RepoUnknown:
+		// Not asked, the registry's quota being spent; or the repo does not
+		// exist, so nothing in it is missing. Unknown either way.
 		return Cell{State: CellUnknown, Error: msg}
 	default:
 		return Cell{State: CellError, Error: msg}

@@ -216,12 +216,12 @@ func (c Config) Repos() []Repo {
 		seen[r.Repo] = true
 		out = append(out, r)
 	}
-	add(Repo{Repo: c.Anchor, Role: RoleAnchor})
-	for _, t := range c.Targets {
-		add(Repo{Repo: t.Repo, Role: RoleTarget, Name: t.Name})
+	add(Repo{Repo: c.Anchor, Role: RoleAnchor, Key: "anchor"})
+	for i, t := range c.Targets {
+		add(Repo{Repo: t.Repo, Role: RoleTarget, Name: t.Name, Key: fmt.Sprintf("targets[%d].repo", i)})
 	}
-	for _, s := range c.Sources {
-		add(Repo{Repo: s, Role: RoleSource})
+	for i, s := range c.Sources {
+		add(Repo{Repo: s, Role: RoleSource, Key: fmt.Sprintf("sources[%d]", i)})
 	}
 	return out
 }

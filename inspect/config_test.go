@@ -52,9 +52,9 @@ tags:
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
 	wantRepos := []Repo{
-		{Repo: "127.0.0.1:5000/ci-cache", Role: RoleAnchor},
-		{Repo: "127.0.0.1:5000/backends", Role: RoleTarget, Name: "one"},
-		{Repo: "127.0.0.1:5001/mirror", Role: RoleSource},
+		{Repo: "127.0.0.1:5000/ci-cache", Role: RoleAnchor, Key: "anchor"},
+		{Repo: "127.0.0.1:5000/backends", Role: RoleTarget, Name: "one", Key: "targets[0].repo"},
+		{Repo: "127.0.0.1:5001/mirror", Role: RoleSource, Key: "sources[0]"},
 	}
 	if got := cfg.Repos(); !reflect.DeepEqual(got, wantRepos) {
 		t.Errorf("Repos = %+v", got)

@@ -234,7 +234,8 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p := newProber(e, cancel)
-	p.start(ctx)
+	p.start(ctx) // the anchor listing runs while the repos are checked
+	p.checkRepos(ctx)
 	var wg sync.WaitGroup
 	for i, b := range e.rep.Backends {
 		wg.Add(1)
@@ -259,6 +260,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	if inputErr != nil {
 		return nil, inputErr
 	}
+	e.rep.Problems = append(e.rep.Problems, p.repoProblems()...)
 	e.rep.Problems = append(e.rep.Problems, p.problems...)
 	var quota []string
 	e.rep.Registries, quota = registryBudgets(e.c, e.rep.Repos, e.pullsBefore)

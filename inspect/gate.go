@@ -23,8 +23,9 @@ const (
 	FailStale GateCondition = "stale"
 	// FailStaleLatest: as FailStale, for latest-<suffix> only.
 	FailStaleLatest GateCondition = "stale-latest"
-	// FailBroken: a user-facing tag names a list that is partial or
-	// dangling (a child missing in that repo: the pull fails half-way).
+	// FailBroken: a user-facing tag names a list that is partial,
+	// dangling (a child missing in that repo: the pull fails half-way) or
+	// broken (it misstates a child's size, type or platform: pulls fail).
 	FailBroken GateCondition = "broken"
 	// FailIncomplete: a user-facing tag is anything but complete; the
 	// union of the others.
@@ -84,9 +85,8 @@ func (g Gate) Empty() bool { return len(g.conds) == 0 }
 // condition does not hold. Empty when the release passes.
 //
 // A tag is user-facing and not fine exactly when inspect's own judgement
-// lists it in the backend's Impact ("<tag> in <target>: ..."); that leaves
-// out a latest that already moved on to a newer release, which is not stale
-// for users.
+// gave it a UserImpact; that leaves out a latest that already moved on to
+// a newer release, which is not stale for users.
 func (g Gate) Check(r *Report) []string {
 	var out []string
 	for _, b := range r.Backends {
@@ -113,7 +113,7 @@ func (g Gate) Check(r *Report) []string {
 					}
 					continue
 				}
-				if !b.InImpact(tag, name) {
+				if st.UserImpact == "" {
 					continue
 				}
 				if c, ok := g.failed(st); ok {
@@ -171,7 +171,7 @@ func (c GateCondition) matches(s TagState) bool {
 	case FailStale, FailStaleLatest:
 		return s == TagStale
 	case FailBroken:
-		return s == TagPartial || s == TagDangling
+		return s == TagPartial || s == TagDangling || s == TagBroken
 	case FailIncomplete:
 		return s != TagComplete
 	case FailUnsigned:
@@ -188,17 +188,4 @@ func unreadable(s TagState) bool {
 // error, or not asked because its registry's quota is spent.
 func notRead(s TagState) bool {
 	return s == TagDenied || s == TagError || s == TagUnknown
-}
-
-// InImpact reports whether b.Impact lists tag in target name
-// ("<tag> in <target>: ..."): inspect's judgement that the tag lets users
-// down.
-func (b *BackendReport) InImpact(tag, name string) bool {
-	prefix := tag + " in " + name + ": "
-	for _, line := range b.Impact {
-		if strings.HasPrefix(line, prefix) {
-			return true
-		}
-	}
-	return false
 }

@@ -45,14 +45,14 @@ func gateReport() *Report {
 		Targets: map[string]*TargetStatus{
 			"quay": {Tags: map[string]TagStatus{
 				"v1.0.0-cpu-a": {State: TagMissing, Role: RoleRelease},
-				"latest-cpu-a": {State: TagStale, Role: RoleLatest},
+				"latest-cpu-a": {State: TagStale, Role: RoleLatest, UserImpact: "stale (users get the previous release)"},
 			}},
 			"dockerhub": {Tags: map[string]TagStatus{
 				"v1.0.0-cpu-a": {State: TagComplete, Role: RoleRelease},
-				"latest-cpu-a": {State: TagStale, Role: RoleLatest}, // moved on: not in Impact
+				"latest-cpu-a": {State: TagStale, Role: RoleLatest, Newer: "v1.1.0-cpu-a"}, // moved on: no user impact
 			}},
 			"ghcr": {Tags: map[string]TagStatus{
-				"latest-cpu-a": {State: TagError, Role: RoleLatest},
+				"latest-cpu-a": {State: TagError, Role: RoleLatest, UserImpact: "could not be read"},
 			}},
 		},
 		Impact: []string{"latest-cpu-a in quay: stale (users get the previous release)", "latest-cpu-a in ghcr: could not be read"},
@@ -61,11 +61,11 @@ func gateReport() *Report {
 		Suffix: "-cpu-b",
 		Targets: map[string]*TargetStatus{
 			"quay": {Tags: map[string]TagStatus{
-				"master-cpu-b":      {State: TagStale, Role: RoleBranch},
+				"master-cpu-b":      {State: TagStale, Role: RoleBranch, UserImpact: "stale"},
 				"sha-abc1234-cpu-b": {State: TagMissing, Role: RoleSHA},
 			}},
 			"dockerhub": {Tags: map[string]TagStatus{
-				"master-cpu-b": {State: TagDangling, Role: RoleBranch},
+				"master-cpu-b": {State: TagDangling, Role: RoleBranch, UserImpact: "dangling"},
 			}},
 		},
 		Impact: []string{"master-cpu-b in quay: stale", "master-cpu-b in dockerhub: dangling"},

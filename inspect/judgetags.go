@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-skynet/remerge/internal/manifest"
 )
@@ -65,7 +66,10 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 	if !j.Foreign {
 		return st
 	}
-	if prov, err := p.provenanceOf(ctx, pub.repo, *pub.m); err == nil && !prov.Empty() {
+	switch prov, err := p.provenanceOf(ctx, pub.repo, *pub.m); {
+	case err != nil:
+		p.e.addProblem(suffix, fmt.Sprintf("could not read what %s in %s holds (its image labels): %s", pub.tag, pub.target, classText(err)))
+	case !prov.Empty():
 		st.Provenance = &prov
 	}
 	switch pub.role {
@@ -75,40 +79,45 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 			// finding: never a conflict.
 			return st
 		}
-		whole := true
-		for _, c := range pub.m.Children() {
-			if cs := child(c); cs.Presence != manifest.Present {
-				whole = false
-				break
-			}
-		}
-		if pub.role == RoleRelease {
-			tv.conflict[pub.target] = whole
-		} else if whole {
-			// A branch tag moves with every build of the branch: another
-			// complete build under it is the branch going on, not a
-			// conflict, and not this run's to move back.
+		other, err := JudgeOther(pub.role, *pub.m, child)
+		switch other {
+		case OtherUnknown:
+			// A child that did not answer is no leftover: could not tell.
+			st.State, st.Reason = TagError, err.Error()
+		case OtherConflict:
+			tv.conflict[pub.target] = true
+		case OtherBranchBuild:
 			st.Newer = "another build of the branch"
 			if st.Provenance != nil {
 				st.Newer += " (" + st.Provenance.String() + ")"
 			}
 		}
 	case RoleLatest:
-		var prov manifest.Provenance
-		if st.Provenance != nil {
-			prov = *st.Provenance
-		}
-		repo, err := p.e.c.Repository(pub.repo)
-		if err != nil {
-			return st
-		}
-		newer, what, err := p.e.s.cfg.Newer(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, prov)
-		switch {
-		case err != nil:
-			p.problem("could not tell whether %s may move: listing %s: %s", pub.tag, pub.repo, classText(err))
-		case newer:
-			st.Newer = what
-		}
+		return p.judgeLatest(ctx, suffix, pub, st)
+	}
+	return st
+}
+
+// judgeLatest says whether a latest tag naming other digests already
+// holds a newer release (fine) or is behind (stale). When that cannot be
+// told (the labels do not say and the listing failed) the tag is could-
+// not-tell with the registry's word, never stale.
+func (p *prober) judgeLatest(ctx context.Context, suffix string, pub published, st TagStatus) TagStatus {
+	var prov manifest.Provenance
+	if st.Provenance != nil {
+		prov = *st.Provenance
+	}
+	repo, err := p.e.c.Repository(pub.repo)
+	if err != nil {
+		st.State, st.Reason = TagError, "could not tell whether it may move: "+err.Error()
+		return st
+	}
+	newer, what, err := p.e.s.cfg.Newer(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, prov)
+	switch {
+	case err != nil:
+		st.State, st.Reason = TagError, fmt.Sprintf("other digests; could not tell whether they are a newer release: listing %s: %s", pub.repo, classText(err))
+	case newer:
+		st.Newer = what
 	}
 	return st
 }
@@ -192,4 +201,5 @@ func (p *prober) recordHead(repo, digest string, size int64, mediaType string) {
 	p.mu.Lock()
 	p.heads[repo+"@"+digest] = manifest.ChildState{Presence: manifest.Present, Size: size, MediaType: mediaType}
 	p.mu.Unlock()
+	p.sawRepo(repo)
 }

@@ -16,6 +16,21 @@ type settings struct {
 	client   *registry.Client
 	backends map[string]bool
 	noSigs   bool
+	create   map[string]bool
+}
+
+// WithCreateTargets names targets whose repo the caller means to create
+// (repair --create-target): when such a repo does not exist it is judged
+// as the empty repo it will be, its cells missing, not unknown.
+func WithCreateTargets(names ...string) Option {
+	return func(s *settings) {
+		if s.create == nil {
+			s.create = map[string]bool{}
+		}
+		for _, n := range names {
+			s.create[n] = true
+		}
+	}
 }
 
 func defaultSettings() settings {

@@ -47,6 +47,8 @@ type prober struct {
 	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
+	// seen: repos that answered 200 for something they hold (they exist).
+	seen map[string]bool
 	// identity is the signer identity a keyless signature must match,
 	// compiled once (nil when the config's regex does not compile).
 	identity *regexp.Regexp
@@ -99,7 +101,9 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 			// An error is never absence: no falling back to a published
 			// list that may be another run's.
 			whyNot[i] = a.err.Error()
-		case a.err != nil, a.digest == "":
+		case a.err != nil: // the folder's digest stands; the failed check is said
+			p.e.addProblem(suffix, fmt.Sprintf("%s digest from the digests folder not cross-checked with the keepalive anchor: %s", leg.PlatformTag, a.err))
+		case a.digest == "":
 		case digests[i] == "":
 			digests[i], from[i] = a.digest, FromAnchor
 			known[i][p.e.s.cfg.Anchor] = true
@@ -144,8 +148,10 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	}
 	p.judgeTags(ctx, suffix, spec, digests, tags)
 	run, runErr := p.runID(ctx)
+	absent := p.absentRepos()
 	p.e.finish(suffix, func(b *BackendReport) {
-		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil})
+		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil,
+			absent: absent, create: p.e.s.create})
 	})
 }
 

@@ -28,6 +28,9 @@ const maxConfigBytes = 8 << 20
 // blob GET (plus one manifest GET for a list).
 func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repository, m manifest.Manifest) (manifest.Provenance, error) {
 	if m.IsList() {
+		if len(m.Entries) == 0 {
+			return manifest.Provenance{}, fmt.Errorf("list %s names no child: no image to read labels from", short(m.Digest))
+		}
 		child := m.Entries[0].Digest
 		raw, desc, err := c.Manifest(ctx, repo.Digest(child))
 		if err != nil {
@@ -129,10 +132,9 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 		// first: its pages go ahead of backend work (priority 0), or
 		// they would queue behind every backend numbered before the
 		// first asker while the others wait.
+		// A 404 is no answer: a repo that does not exist (or a listing
+		// that is not there) never says "no newer release".
 		e.tags, e.err = c.Tags(registry.WithPriority(ctx, 0), repo)
-		if registry.IsNotFound(e.err) {
-			e.tags, e.err = nil, nil // a repo that does not exist has no tag
-		}
 	})
 	return e.tags, e.err
 }

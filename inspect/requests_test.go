@@ -84,8 +84,8 @@ func TestInspectRequestBudget(t *testing.T) {
 		t.Errorf("manifest HEADs: %d, want %d", heads, wantHeads)
 	}
 	lists := q.Requests("", testreg.KindTags) + h.Requests("", testreg.KindTags)
-	if lists != 1 {
-		t.Errorf("%d tag listings, want 1 (the anchor repo; targets hold every tag ever written)", lists)
+	if lists != 1+repos {
+		t.Errorf("%d tag listings, want %d: the anchor repo's, and one page of one tag per repo to learn it exists (targets hold every tag ever written: never listed whole)", lists, 1+repos)
 	}
 	pings := q.Requests("", testreg.KindPing) + h.Requests("", testreg.KindPing)
 	budget := legs*repos + len(backends)*targets*tags + lists + pings + keepalives + 2*sigs + hosts

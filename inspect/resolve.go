@@ -144,12 +144,12 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 		pub.status = tagErrorStatus(err)
 		return pub
 	}
+	p.sawRepo(t.Repo)
 	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
 	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
 	if err != nil {
-		// Bytes that do not parse are not read as a broken list to
-		// replace: could not tell what the tag is.
-		pub.status.State, pub.status.Error = TagError, err.Error()
+		j := manifest.Unparseable(err)
+		pub.status.State, pub.status.Error, pub.status.Reason = TagState(j.State), err.Error(), j.Reason
 		return pub
 	}
 	pub.m = &m
@@ -162,5 +162,8 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 // HEAD: the tag words missing, denied and error are the cell words.
 func tagErrorStatus(err error) TagStatus {
 	c := cellOf(err)
+	if c.State == CellUnknown { // the repo does not exist
+		return TagStatus{State: TagError, Error: c.Error}
+	}
 	return TagStatus{State: TagState(c.State), Error: c.Error}
 }

@@ -92,7 +92,9 @@ func TestCredentialsNeverShow(t *testing.T) {
 		fault     bool
 		wantState inspect.CellState
 	}{
-		{"right password", locked.Host, secretPass, false, inspect.CellMissing},
+		// mirror/backends was never pushed: it does not exist, so its
+		// cells are unknown, not missing (issue 18).
+		{"right password", locked.Host, secretPass, false, inspect.CellUnknown},
 		{"wrong password", locked.Host, secretPass + "-wrong", false, inspect.CellDenied},
 		{"echoing registry", echo.Host(), secretPass, true, inspect.CellError},
 	}
@@ -122,15 +124,16 @@ func TestCredentialsNeverShow(t *testing.T) {
 			assertNoSecret(t, "report", text, secretPass)
 			assertNoSecret(t, "report", text, tt.pass)
 
-			// Re-merge into the locked registry and check the audit line.
+			// Re-merge into the locked registry, a new target created on
+			// purpose, and check the audit line.
 			cfg.Targets = append(cfg.Targets, inspect.Target{Name: "locked", Repo: tt.host + "/localai/backends"})
 			rep, err = inspect.Run(context.Background(), w.seeded.Release, inspect.WithConfig(cfg), inspect.WithMatrix(w.matrix),
-				inspect.WithDigests(w.digests), inspect.WithClient(c), inspect.WithBackends(suffix))
+				inspect.WithDigests(w.digests), inspect.WithClient(c), inspect.WithBackends(suffix), inspect.WithCreateTargets("locked"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
-			p, err := repair.NewPlan(context.Background(), c, cfg, w.seeded.Release, rep.Backends[0], "locked")
+			p, err := repair.NewPlan(context.Background(), c, cfg, w.seeded.Release, rep.Backends[0], "locked", repair.WithCreateTargets("locked"))
 			if err != nil {
 				assertNoSecret(t, "plan error", err.Error(), secretPass)
 				assertNoSecret(t, "plan error", err.Error(), tt.pass)

@@ -158,6 +158,13 @@ type TagStatus struct {
 	Provenance *manifest.Provenance `json:"provenance,omitempty"`
 	// Newer, for latest, names the newer release it already holds: fine.
 	Newer string `json:"newer,omitempty"`
+	// UserImpact, for a user-facing tag (latest, the branch tag, a darwin
+	// image's release tag), says how it lets users down ("stale: users
+	// silently get v4.2.1-cpu-kokoro"); empty when it does not, e.g. a
+	// latest that already moved on to a newer release. It is inspect's one
+	// answer to "is this tag stale for users": the gate, the table's L!
+	// marker and the TUI read it, never the prose of Impact.
+	UserImpact string `json:"user_impact,omitempty"`
 	// Signature says whether the tag's image is signed; only looked up for
 	// a complete tag of a linux backend (the one a user would verify).
 	Signature *Signature `json:"signature,omitempty"`
@@ -214,6 +221,9 @@ type TargetStatus struct {
 	// other digests (another run?); a person decides, and repair needs
 	// --force to replace it.
 	Conflict bool `json:"conflict,omitempty"`
+	// RepoAbsent says why the target repo is taken as not existing: repair
+	// writes nothing into it unless told to create it.
+	RepoAbsent string `json:"repo_absent,omitempty"`
 }
 
 // BackendReport is everything known about one backend.
@@ -286,7 +296,31 @@ type Repo struct {
 	Role RepoRole `json:"role"`
 	// Name is the target name (quay, dockerhub) for targets.
 	Name string `json:"name,omitempty"`
+	// Key is where the config names the repo (anchor, targets[1].repo,
+	// sources[0]): what a person edits when the name is wrong.
+	Key string `json:"key,omitempty"`
+	// State is what checking the repo before judging it found; Error the
+	// registry's word when it is not "exists".
+	State RepoState `json:"state,omitempty"`
+	Error string    `json:"error,omitempty"`
 }
+
+// RepoState is what one tags/list?n=1 of a repo told, before anything in
+// it was judged.
+type RepoState string
+
+// Repo states.
+const (
+	RepoExists RepoState = "exists" // holds at least one tag
+	RepoEmpty  RepoState = "empty"  // exists, holds no tag at all
+	// RepoAbsent: NAME_UNKNOWN, the repo does not exist (a mistyped name?).
+	// Nothing in it is missing or reaped: its cells are unknown.
+	RepoAbsent RepoState = "absent"
+	// RepoDenied: 401/403 for the listing; on Docker Hub that is also what
+	// a name that does not exist gets.
+	RepoDenied RepoState = "denied"
+	RepoError  RepoState = "error" // could not tell
+)
 
 // Report is the whole inspection of a release. Its JSON form is the
 // contract of DESIGN.md section 9.

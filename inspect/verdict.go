@@ -15,11 +15,16 @@ type judgeInput struct {
 	runErr     error
 	anchor     string
 	hadDigests bool
+	// absent: repos that do not exist, and why; create: target names the
+	// caller means to create (WithCreateTargets).
+	absent map[string]string
+	create map[string]bool
 }
 
 // judge settles the verdict, problems and impact of a backend whose probes
 // have all answered and whose tags are judged (judgeTags).
 func judge(b *BackendReport, in judgeInput) {
+	markAbsent(b, in)
 	if b.Kind == KindDarwin {
 		judgeDarwin(b, in)
 		return
@@ -31,7 +36,6 @@ func judge(b *BackendReport, in judgeInput) {
 	}
 	var (
 		unknownLegs, nowhere, unchecked []string
-		conflict                        bool
 		// broken: something is determined not complete. Only that is
 		// repairable: a target repo or tag that did not answer (an outage)
 		// is not a broken release, and leaves the verdict unknown.
@@ -60,29 +64,72 @@ func judge(b *BackendReport, in judgeInput) {
 				l.PlatformTag, short(l.Digest), cellErrors(l), b.Suffix, l.Platform))
 			continue
 		}
-		for _, t := range in.cfg.Targets {
-			c := l.Cells[t.Repo]
-			switch c.State {
-			case CellMissing:
-				broken = true
-				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
-			case CellDenied, CellError, CellUnknown:
-				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
-			case CellPresent:
-				if len(c.MissingBlobs) > 0 {
-					broken = true
-					b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
-						l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(manifest.ShortAll(c.MissingBlobs), ", ")))
-				}
-			}
+		if legInTargets(b, l, present, in.cfg) {
+			broken = true
 		}
 	}
 	if len(unknownLegs) > 0 {
 		b.Problems = append(b.Problems, fmt.Sprintf("no digest known for %s: %s", strings.Join(unknownLegs, ", "), whyNoDigest(in)))
 	}
-	healthy := true
+	healthy, tagsBroken, conflict := judgeTargets(b, in)
+	broken = broken || tagsBroken
+	judgeSignatures(b, in.cfg)
+	switch {
+	case len(unknownLegs) > 0:
+		b.Verdict = VerdictUnknown
+	case conflict:
+		b.Verdict = VerdictConflict
+	case len(nowhere) > 0:
+		b.Verdict = VerdictUnrepairable
+	case len(unchecked) > 0:
+		b.Verdict = VerdictUnknown
+	case healthy:
+		b.Verdict = VerdictOK
+	case broken:
+		b.Verdict = VerdictRepairable
+	default: // only unanswered probes stand between it and ok
+		b.Verdict = VerdictUnknown
+	}
+}
+
+// legInTargets says what a leg present somewhere is in each target: a
+// reaped child, or one whose blobs are not linked, is broken (true); a
+// probe that did not answer is only said.
+func legInTargets(b *BackendReport, l Leg, present []string, cfg Config) (broken bool) {
+	for _, t := range cfg.Targets {
+		c := l.Cells[t.Repo]
+		switch c.State {
+		case CellMissing:
+			broken = true
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
+		case CellDenied, CellError, CellUnknown:
+			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
+		case CellPresent:
+			if len(c.MissingBlobs) > 0 {
+				broken = true
+				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
+					l.PlatformTag, t.Repo, len(c.MissingBlobs), strings.Join(manifest.ShortAll(c.MissingBlobs), ", ")))
+			}
+		}
+	}
+	return broken
+}
+
+// judgeTargets judges every tag of b in every target: healthy when all is
+// complete (or moved on) and every child is present there, broken when
+// something is determined not complete, conflict when a release tag holds
+// a complete image of other digests. It writes the problems, the impact
+// and each user-facing tag's UserImpact.
+func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bool) {
+	healthy = true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
+		if ts.RepoAbsent != "" && !in.create[name] {
+			// A setup mistake, said once: nothing in it is judged.
+			healthy = false
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: not judged: %s", name, ts.RepoAbsent))
+			continue
+		}
 		if ts.Conflict {
 			conflict = true
 			rt := ts.ReleaseTag()
@@ -107,7 +154,9 @@ func judge(b *BackendReport, in judgeInput) {
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
 			if st.Role == RoleLatest || st.Role == RoleBranch {
-				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, impactOf(st)))
+				st.UserImpact = impactOf(st)
+				ts.Tags[tag] = st
+				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, st.UserImpact))
 			}
 		}
 		for _, l := range b.Legs {
@@ -116,23 +165,7 @@ func judge(b *BackendReport, in judgeInput) {
 			}
 		}
 	}
-	judgeSignatures(b, in.cfg)
-	switch {
-	case len(unknownLegs) > 0:
-		b.Verdict = VerdictUnknown
-	case conflict:
-		b.Verdict = VerdictConflict
-	case len(nowhere) > 0:
-		b.Verdict = VerdictUnrepairable
-	case len(unchecked) > 0:
-		b.Verdict = VerdictUnknown
-	case healthy:
-		b.Verdict = VerdictOK
-	case broken:
-		b.Verdict = VerdictRepairable
-	default: // only unanswered probes stand between it and ok
-		b.Verdict = VerdictUnknown
-	}
+	return healthy, broken, conflict
 }
 
 // judgeDarwin: darwin images are pushed tagged by their build; remerge
@@ -147,7 +180,9 @@ func judgeDarwin(b *BackendReport, in judgeInput) {
 		case TagMissing:
 			b.Verdict = VerdictUnrepairable
 			b.Problems = append(b.Problems, fmt.Sprintf("%s missing in %s: darwin images are pushed by their build, not merged; re-run the darwin build", rt, name))
-			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: missing", rt, name))
+			st.UserImpact = "missing"
+			ts.Tags[rt] = st
+			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", rt, name, st.UserImpact))
 		default:
 			if b.Verdict == VerdictOK {
 				b.Verdict = VerdictUnknown

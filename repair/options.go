@@ -20,6 +20,7 @@ type options struct {
 	signer    *Signer // WithSign
 	session   *Session
 	fresh     bool
+	create    map[string]bool // WithCreateTargets
 }
 
 func makeOptions(opts []Option) options {
@@ -41,6 +42,22 @@ func makeOptions(opts []Option) options {
 // once fn has seen the last event, or when ctx ends.
 func WithEvents(fn func(Event)) Option {
 	return func(o *options) { o.events = fn }
+}
+
+// WithCreateTargets names targets whose repo may be created by the
+// re-merge (repair --create-target). Without it a target whose repo does
+// not exist (inspect's TargetStatus.RepoAbsent: a mistyped name, most
+// likely) is refused: a push would create the repo and publish the release
+// where no user looks.
+func WithCreateTargets(names ...string) Option {
+	return func(o *options) {
+		if o.create == nil {
+			o.create = map[string]bool{}
+		}
+		for _, n := range names {
+			o.create[n] = true
+		}
+	}
 }
 
 // WithForce allows moving a tag that already points to a complete image of

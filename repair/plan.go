@@ -84,6 +84,9 @@ type TagMove struct {
 	To string
 	// Skip, when not empty, says why the tag is left alone.
 	Skip string
+	// Same: left alone as it already names this release's image (complete
+	// with the same children); --sign may sign it. Another build never is.
+	Same bool
 }
 
 // Pending reports whether Execute will write the tag.
@@ -141,6 +144,10 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	}
 	p := &Plan{Release: rel, Suffix: b.Suffix, Name: b.Name, Kind: b.Kind, Target: t.Name, Repo: t.Repo, Force: o.force}
 	if p.Refusal = refusal(b, t.Name, o.force); p.Refusal != "" {
+		return p, nil
+	}
+	if ts := b.Targets[t.Name]; ts != nil && ts.RepoAbsent != "" && !o.create[t.Name] {
+		p.Refusal = fmt.Sprintf("%s; nothing is written there: fix the name in the config, or pass --create-target %s to create it on purpose", ts.RepoAbsent, t.Name)
 		return p, nil
 	}
 	dst, err := c.Repository(t.Repo)

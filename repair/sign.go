@@ -111,9 +111,11 @@ func signResult(ctx context.Context, o options, r *Result) error {
 	return nil
 }
 
-// signDigests are the images to sign: what the release (or branch) tag
-// names, which a plan may leave on an equivalent image (a bare manifest
-// from older buildx), and the list written, when a tag moved to it.
+// signDigests are the images to sign: only what this run published or
+// verified as this release. That is what the release (or branch) tag
+// names when the plan left it on an equivalent image (a bare manifest from
+// older buildx), and the list written, when a tag moved to it; never what
+// a tag left on another build names (a branch tag holding a newer build).
 func signDigests(r *Result) []string {
 	var out []string
 	add := func(d string) {
@@ -125,10 +127,11 @@ func signDigests(r *Result) []string {
 		if t.Role != inspect.RoleRelease && t.Role != inspect.RoleBranch {
 			continue
 		}
-		if t.Skip != "" {
-			add(t.From)
-		} else {
+		switch {
+		case t.Skip == "":
 			add(t.To)
+		case t.Same:
+			add(t.From)
 		}
 	}
 	if r.ListWritten || len(r.TagsMoved) > 0 {

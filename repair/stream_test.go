@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
@@ -33,6 +34,17 @@ func TestCrossRegistryCopyStreams(t *testing.T) {
 	ctx := context.Background()
 	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: inspect.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
 		testreg.ImageOptions{Layers: 1, LayerSize: layer})
+	// A real target holds every tag ever written; here it holds nothing, and
+	// distribution answers NAME_UNKNOWN for a repo without a tag, which
+	// inspect rightly takes as a repo that does not exist. One older tag
+	// makes the quay target the repo it stands for.
+	old, err := f.Quay.PushImage(ctx, scenario.QuayTarget, v1.Platform{OS: "linux", Architecture: "amd64"}, testreg.ImageOptions{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Quay.PublishSingle(ctx, scenario.QuayTarget, []string{"v0.1.0-other"}, old); err != nil {
+		t.Fatal(err)
+	}
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	rel := f.Release
 	rel.Run = "" // its only anchor went with the leg

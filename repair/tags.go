@@ -57,6 +57,7 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 		switch {
 		case j.State == manifest.Complete:
 			tm.Skip = fmt.Sprintf("already complete with the same children (%s %s)", j.Form, short(tm.From))
+			tm.Same = true
 		case j.State == manifest.Unknown:
 			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
 		case r.Role == inspect.RoleLatest && j.Foreign:
@@ -75,19 +76,17 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 				tm.Skip = fmt.Sprintf("it holds a newer release (%s); latest only moves forward", what)
 			}
 		case j.Foreign && j.State == manifest.Stale && !p.Force && (r.Role == inspect.RoleBranch || p.Refusal == ""):
-			// Another image (only a child that is not this release's makes
-			// one), and it counts only when whole: a broken leftover is
-			// safe to replace, so its children are asked about only here.
-			complete, err := allPresent(ctx, c, dst, m)
-			switch {
-			case err != nil:
+			// Another image, judged as inspect judges it (JudgeOther): a
+			// leftover is safe to replace, so its children are asked
+			// about only here.
+			switch other, err := inspect.JudgeOther(r.Role, m, headChild(ctx, c, dst)); other {
+			case inspect.OtherUnknown:
 				return err
-			case !complete:
-			case r.Role == inspect.RoleBranch:
-				// The branch tag moves with every build: a complete build
-				// under it may be a newer one. Only force moves it.
+			case inspect.OtherBranchBuild:
+				// A complete build under the branch tag may be a newer
+				// one. Only force moves it.
 				tm.Skip = fmt.Sprintf("it holds another complete build of the branch (%s); --force moves it", short(tm.From))
-			default: // inspect's conflict
+			case inspect.OtherConflict:
 				p.Refusal = fmt.Sprintf("%s points to a complete image of other digests (%s); re-run with force to replace it", r.Tag, short(tm.From))
 			}
 		}
@@ -118,10 +117,15 @@ func judgePublished(ctx context.Context, c *registry.Client, dst name.Repository
 	}
 	m, err := manifest.Parse(raw, mt, dgst)
 	if err != nil {
-		// Unreadable is not complete: replace it.
-		return manifest.Manifest{Digest: dgst, MediaType: mt}, manifest.Judgement{State: manifest.Broken, Reason: err.Error(), Foreign: true}, nil
+		// The judgement inspect gives it too: could not tell, refused.
+		return manifest.Manifest{Digest: dgst, MediaType: mt}, manifest.Unparseable(err), nil
 	}
-	j := manifest.Judge(m, want, func(child string) manifest.ChildState {
+	return m, manifest.Judge(m, want, headChild(ctx, c, dst)), nil
+}
+
+// headChild is the child probe the judges ask: a HEAD of each child in dst.
+func headChild(ctx context.Context, c *registry.Client, dst name.Repository) func(string) manifest.ChildState {
+	return func(child string) manifest.ChildState {
 		d, err := headManifest(ctx, c, dst.Digest(child))
 		switch {
 		case err != nil:
@@ -130,25 +134,7 @@ func judgePublished(ctx context.Context, c *registry.Client, dst name.Repository
 			return manifest.ChildState{Presence: manifest.Absent}
 		}
 		return manifest.ChildState{Presence: manifest.Present, Size: d.Size, MediaType: string(d.MediaType)}
-	})
-	return m, j, nil
-}
-
-// allPresent reports whether every child m names is in dst.
-func allPresent(ctx context.Context, c *registry.Client, dst name.Repository, m manifest.Manifest) (bool, error) {
-	if !m.IsList() {
-		return true, nil
 	}
-	for _, child := range m.Children() {
-		d, err := headManifest(ctx, c, dst.Digest(child))
-		if err != nil {
-			return false, err
-		}
-		if d == nil {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // String is the plan as a person reads it before saying yes: where every

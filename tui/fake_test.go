@@ -50,9 +50,13 @@ func leg(tag string, digest string, from inspect.DigestSource, c map[string]insp
 }
 
 func target(repo string, release, latest inspect.TagState, suffix string) *inspect.TargetStatus {
+	lt := inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: dg('e')}
+	if latest != inspect.TagComplete {
+		lt.UserImpact = string(latest) // as inspect's judge gives it
+	}
 	return &inspect.TargetStatus{Repo: repo, State: release, Tags: map[string]inspect.TagStatus{
 		"v4.2.2" + suffix: {State: release, Role: inspect.RoleRelease, Digest: dg('f')},
-		"latest" + suffix: {State: latest, Role: inspect.RoleLatest, Digest: dg('e')},
+		"latest" + suffix: lt,
 	}}
 }
 

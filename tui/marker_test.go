@@ -9,14 +9,14 @@ import (
 
 // TestUserFacingBroken checks the ⚑ rule: every latest (or branch) tag that
 // inspect judged not complete is flagged, dangling included; a latest that
-// moved on to a newer release (left out of Impact) and a release tag are not.
+// moved on to a newer release (no UserImpact) and a release tag are not.
 func TestUserFacingBroken(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
 		role   string
 		state  inspect.TagState
-		impact string // the Impact line inspect writes; "" for none
+		impact string // the UserImpact inspect gives the tag; "" for none
 		want   bool
 	}{
 		{"complete", inspect.RoleLatest, inspect.TagComplete, "", false},
@@ -35,7 +35,7 @@ func TestUserFacingBroken(t *testing.T) {
 			t.Parallel()
 			tag := "latest-cpu-kokoro"
 			b := &inspect.BackendReport{Suffix: "-cpu-kokoro", Targets: map[string]*inspect.TargetStatus{
-				"quay": {Repo: quayRepo, Tags: map[string]inspect.TagStatus{tag: {State: tt.state, Role: tt.role}}},
+				"quay": {Repo: quayRepo, Tags: map[string]inspect.TagStatus{tag: {State: tt.state, Role: tt.role, UserImpact: tt.impact}}},
 				"dockerhub": {Repo: hubRepo, Tags: map[string]inspect.TagStatus{
 					tag: {State: inspect.TagComplete, Role: inspect.RoleLatest}}},
 			}}
@@ -63,7 +63,8 @@ func TestDanglingLatestMarkedInTable(t *testing.T) {
 	f := newFake()
 	b := f.report.Backends[0] // -cpu-kokoro, healthy in the fixture
 	ts := b.Targets["dockerhub"]
-	ts.Tags["latest-cpu-kokoro"] = inspect.TagStatus{State: inspect.TagDangling, Role: inspect.RoleLatest, Digest: dg('e')}
+	ts.Tags["latest-cpu-kokoro"] = inspect.TagStatus{State: inspect.TagDangling, Role: inspect.RoleLatest, Digest: dg('e'),
+		UserImpact: "dangling: pulls fail for the missing platform"}
 	b.Verdict = inspect.VerdictRepairable
 	b.Impact = []string{"latest-cpu-kokoro in dockerhub: dangling: pulls fail for the missing platform"}
 	m := started(t, f, 160, 48)

@@ -212,21 +212,16 @@ func legSlots(b *inspect.BackendReport) [2]*inspect.Leg {
 }
 
 // userFacingBroken reports whether a user-facing tag (latest or branch) of
-// backend b in target name is anything but complete: stale, missing,
-// dangling, partial or unreadable, all of which leave users pulling an old
-// image or failing to pull. It follows inspect's own judgement, which lists
-// exactly those tags in b.Impact as "<tag> in <target>: ..." and leaves out
-// a latest that already moved on to a newer release, so the marker never
-// flags a healthy latest. Until the backend is judged it shows nothing.
+// backend b in target name lets users down: inspect's own judgement
+// (TagStatus.UserImpact), which leaves out a latest that already moved on
+// to a newer release, so the marker never flags a healthy latest. Until
+// the backend is judged it shows nothing.
 func userFacingBroken(b *inspect.BackendReport, name string) bool {
 	if b == nil || b.Targets[name] == nil {
 		return false
 	}
-	for tag, st := range b.Targets[name].Tags {
-		if st.Role != inspect.RoleLatest && st.Role != inspect.RoleBranch || st.State == inspect.TagComplete {
-			continue
-		}
-		if b.InImpact(tag, name) {
+	for _, st := range b.Targets[name].Tags {
+		if (st.Role == inspect.RoleLatest || st.Role == inspect.RoleBranch) && st.UserImpact != "" {
 			return true
 		}
 	}

@@ -67,6 +67,7 @@ func TestUsageErrors(t *testing.T) {
 		{"repair darwin without dash", []string{"repair", "--release", "v1", m, "metal-darwin-arm64-c"}, []string{"darwin"}},
 		{"repair darwin", []string{"repair", "--release", "v1", m, "--", "-metal-darwin-arm64-c"}, []string{"darwin"}},
 		{"repair unknown target", []string{"repair", "--release", "v1", m, "--all", "--target", "ghcr"}, []string{`--target "ghcr"`, "quay, dockerhub"}},
+		{"repair unknown target to create", []string{"repair", "--release", "v1", m, "--all", "--create-target", "ghcr"}, []string{`--create-target "ghcr"`, "quay, dockerhub"}},
 		{"tui without release", []string{"tui", m}, []string{"--release"}},
 		{"root without release", []string{m}, []string{"--release"}},
 		{"repair missing release", []string{"repair", "--all", m}, []string{"--release"}},

@@ -24,6 +24,7 @@ type repairFlags struct {
 	dryRun   bool
 	yes      bool
 	force    bool
+	create   []string // --create-target
 	audit    string
 	format   string // text or github
 	suffixes []string
@@ -41,7 +42,8 @@ the target from wherever it still lives, writes the list buildx would have
 written, and points the release's tags at it. It never deletes, never moves a
 tag that points to a complete list of other digests without --force, and
 asks for confirmation unless --yes. --dry-run prints the plan and writes
-nothing.
+nothing. A target whose repo does not exist (NAME_UNKNOWN: a mistyped name?)
+gets nothing written into it unless named with --create-target NAME.
 
 A tag-suffix may be written without its leading dash (cpu-kokoro), or after
 "--" (repair -- -cpu-kokoro).
@@ -72,6 +74,7 @@ or input error.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and the list JSON; write nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
 	fl.BoolVar(&f.force, "force", false, "allow moving a tag that points to a complete list of other digests")
+	fl.StringArrayVar(&f.create, "create-target", nil, "create this target's repo if it does not exist (repeatable); without it a target whose repo does not exist is refused, since a push would create it")
 	fl.StringVar(&f.format, "format", "text", "output format: text, or github (also annotations for what is left broken, and a step summary)")
 	f.signFlags.addFlags(fl)
 	fl.StringVar(&f.audit, "audit", "", "audit log file, JSON lines (default $XDG_STATE_HOME/remerge/audit.jsonl)")
@@ -111,16 +114,23 @@ func (f *repairFlags) check(l *loaded) error {
 			return usagef("repair %q: a darwin backend is pushed as a plain image and never re-merged", s)
 		}
 	}
-	for _, t := range f.targets {
-		if _, ok := l.cfg.Target(t); !ok {
-			names := make([]string, 0, len(l.cfg.Targets))
-			for _, ct := range l.cfg.Targets {
-				names = append(names, ct.Name)
+	for flag, names := range map[string][]string{"--target": f.targets, "--create-target": f.create} {
+		for _, t := range names {
+			if _, ok := l.cfg.Target(t); !ok {
+				return usagef("%s %q: no such target; the config names %s", flag, t, targetList(l.cfg))
 			}
-			return usagef("--target %q: no such target; the config names %s", t, strings.Join(names, ", "))
 		}
 	}
 	return nil
+}
+
+// targetList names the configured targets for an error message.
+func targetList(cfg inspect.Config) string {
+	names := make([]string, 0, len(cfg.Targets))
+	for _, ct := range cfg.Targets {
+		names = append(names, ct.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // targetNames is the --target selection, or every configured target.

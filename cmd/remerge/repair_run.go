@@ -35,11 +35,11 @@ const (
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
 	c := o.client(l.cfg)
 	defer c.Close()
-	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit)}, f.signFlags.options()...)
+	repairOpts := append([]repair.Option{repair.WithForce(f.force), repair.WithAudit(f.audit), repair.WithCreateTargets(f.create...)}, f.signFlags.options()...)
 	if err := reconcileAudit(ctx, c, f, repairOpts, stdout, stderr); err != nil {
 		return err
 	}
-	rep, err := inspect.Run(ctx, l.rel, l.inspectOptions(c, false, f.suffixes)...)
+	rep, err := inspect.Run(ctx, l.rel, append(l.inspectOptions(c, false, f.suffixes), inspect.WithCreateTargets(f.create...))...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("repair %s: interrupted while inspecting", describeRelease(l.rel))

@@ -76,6 +76,15 @@ type Judgement struct {
 	Foreign bool
 }
 
+// Unparseable is the one judgement of a tag whose bytes do not parse (not
+// JSON, a list naming no child, a format remerge does not know): could not
+// tell what it is. It is never a broken list to replace: what cannot be
+// read may be an image of a newer format, and only a person decides.
+// inspect and repair both judge such a tag with it.
+func Unparseable(err error) Judgement {
+	return Judgement{State: Unknown, Reason: "could not tell what it is: " + err.Error()}
+}
+
 // FormOf names what a manifest is, for the detail view.
 func FormOf(m Manifest) string {
 	switch {

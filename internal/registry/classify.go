@@ -22,7 +22,8 @@ const (
 	// Other covers everything that is neither an absence nor a refusal:
 	// 5xx after retries, timeouts, refused plain HTTP, oversized manifests.
 	Other Class = iota
-	// NotFound: 404, or MANIFEST_UNKNOWN / BLOB_UNKNOWN / NAME_UNKNOWN.
+	// NotFound: the registry says the thing asked for is not in the repo:
+	// MANIFEST_UNKNOWN / BLOB_UNKNOWN, or a 404 with no body (a HEAD).
 	NotFound
 	// Denied: 401 or 403, or UNAUTHORIZED / DENIED.
 	Denied
@@ -30,6 +31,10 @@ const (
 	// learnt about the thing asked for, and asking again will not help
 	// for hours: could-not-tell, with the way out in the text.
 	Quota
+	// RepoUnknown: NAME_UNKNOWN, the repository itself does not exist. A
+	// repo that does not exist is not a repo whose manifests were reaped
+	// (a mistyped name), so it is kept apart from NotFound.
+	RepoUnknown
 )
 
 // String names the class for logs and test failures.
@@ -41,6 +46,8 @@ func (c Class) String() string {
 		return "denied"
 	case Quota:
 		return "quota"
+	case RepoUnknown:
+		return "repo-unknown"
 	}
 	return "other"
 }
@@ -91,11 +98,19 @@ func Classify(err error) (Class, string) {
 }
 
 // IsNotFound reports whether err is the registry saying the thing asked
-// for is not there (404, MANIFEST_UNKNOWN, NAME_UNKNOWN...): absence, as
-// opposed to could-not-tell.
+// for is not in the repo (MANIFEST_UNKNOWN, BLOB_UNKNOWN, a bodiless 404):
+// absence, as opposed to could-not-tell. A repo that does not exist
+// (IsRepoUnknown) is not this.
 func IsNotFound(err error) bool {
 	c, _ := Classify(err)
 	return c == NotFound
+}
+
+// IsRepoUnknown reports whether err is the registry saying the repository
+// does not exist (NAME_UNKNOWN).
+func IsRepoUnknown(err error) bool {
+	c, _ := Classify(err)
+	return c == RepoUnknown
 }
 
 // netText says a failed connection in the words a person acts on: "could
@@ -128,7 +143,9 @@ func netText(op *net.OpError) string {
 func classOf(e *ggcrtransport.Error) Class {
 	for _, d := range e.Errors {
 		switch d.Code {
-		case ggcrtransport.ManifestUnknownErrorCode, ggcrtransport.BlobUnknownErrorCode, ggcrtransport.NameUnknownErrorCode:
+		case ggcrtransport.NameUnknownErrorCode:
+			return RepoUnknown
+		case ggcrtransport.ManifestUnknownErrorCode, ggcrtransport.BlobUnknownErrorCode:
 			return NotFound
 		case ggcrtransport.UnauthorizedErrorCode, ggcrtransport.DeniedErrorCode:
 			return Denied
@@ -136,6 +153,9 @@ func classOf(e *ggcrtransport.Error) Class {
 	}
 	switch e.StatusCode {
 	case http.StatusNotFound:
+		if foreign404(e) {
+			return Other
+		}
 		return NotFound
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return Denied
@@ -143,9 +163,39 @@ func classOf(e *ggcrtransport.Error) Class {
 	return Other
 }
 
+// foreign404 reports whether a 404 is not a registry's answer: a registry
+// says "not found" with its error JSON, or with no body at all on a HEAD.
+// An HTML page or any other body (a proxy, a wrong host or path prefix) is
+// some other server's 404, which tells nothing about the repo.
+func foreign404(e *ggcrtransport.Error) bool {
+	if len(e.Errors) > 0 {
+		return false
+	}
+	body := rawBody(e)
+	return body != "" || e.Request == nil || e.Request.Method != http.MethodHead
+}
+
+// rawBody is the body go-containerregistry kept of an answer it could not
+// parse; it is only reachable through Error(), after the status.
+func rawBody(e *ggcrtransport.Error) string {
+	status := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	msg := e.Error()
+	if i := strings.Index(msg, status+": "); i >= 0 {
+		return strings.TrimSpace(msg[i+len(status)+2:])
+	}
+	return ""
+}
+
 // registryText is the error as the registry put it, without the request
 // line go-containerregistry prefixes ("HEAD https://...: ").
 func registryText(e *ggcrtransport.Error) string {
+	if e.StatusCode == http.StatusNotFound && foreign404(e) {
+		host := "the registry"
+		if e.Request != nil && e.Request.URL != nil {
+			host = e.Request.URL.Host
+		}
+		return fmt.Sprintf("%s answered 404 with a page that is not a registry's answer (wrong host, or a proxy in the way?)", host)
+	}
 	if len(e.Errors) > 0 {
 		parts := make([]string, 0, len(e.Errors))
 		for _, d := range e.Errors {
@@ -154,14 +204,10 @@ func registryText(e *ggcrtransport.Error) string {
 		return strings.Join(parts, "; ")
 	}
 	status := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	// The raw body is only reachable through Error(); it follows the status.
-	msg := e.Error()
-	if i := strings.Index(msg, status+": "); i >= 0 {
-		// A body that is markup is some proxy's error page: it says
-		// nothing the status does not.
-		if body := strings.TrimSpace(msg[i+len(status)+2:]); body != "" && !strings.HasPrefix(body, "<") {
-			return status + ": " + body
-		}
+	// A body that is markup is some proxy's error page: it says nothing
+	// the status does not.
+	if body := rawBody(e); body != "" && !strings.HasPrefix(body, "<") {
+		return status + ": " + body
 	}
 	if e.StatusCode == http.StatusTooManyRequests {
 		return status + " (throttled)"

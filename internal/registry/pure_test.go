@@ -176,7 +176,9 @@ func TestClassify(t *testing.T) {
 	}{
 		{"manifest unknown", "GET", 404, `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}`, NotFound, "MANIFEST_UNKNOWN: manifest unknown"},
 		{"head 404", "HEAD", 404, "", NotFound, "404 Not Found"},
-		{"name unknown on 400", "GET", 400, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}`, NotFound, "NAME_UNKNOWN: repository name not known to registry"},
+		{"name unknown on 400", "GET", 400, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}`, RepoUnknown, "NAME_UNKNOWN: repository name not known to registry"},
+		{"html 404", "GET", 404, "<html><body>Not Found</body></html>", Other, "reg.example answered 404 with a page that is not a registry's answer (wrong host, or a proxy in the way?)"},
+		{"text 404", "GET", 404, "404 page not found", Other, "reg.example answered 404 with a page that is not a registry's answer (wrong host, or a proxy in the way?)"},
 		{"unauthorized", "GET", 401, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, Denied, "UNAUTHORIZED: authentication required"},
 		{"forbidden plain", "GET", 403, "go away\nsecond line", Denied, "403 Forbidden: go away"},
 		{"head 401", "HEAD", 401, "", Denied, "401 Unauthorized"},

@@ -131,9 +131,10 @@ func (l reportLayout) legs(b *inspect.BackendReport) string {
 }
 
 // target renders the release-tag state of b in the named target, followed
-// by the latest marker: " L" when latest-<suffix> is on this release, " L!"
-// when it exists as a tag of the release but is stale, missing or broken;
-// then the signature mark of a complete release tag.
+// by the latest marker: " L" when latest-<suffix> is on this release or
+// already on a newer one, " L!" when inspect found it lets users down
+// (TagStatus.UserImpact: stale, missing, broken, unreadable); then the
+// signature mark of a complete release tag.
 func (l reportLayout) target(b *inspect.BackendReport, name string) string {
 	t := b.Targets[name]
 	if t == nil {
@@ -144,10 +145,11 @@ func (l reportLayout) target(b *inspect.BackendReport, name string) string {
 		if ts.Role != inspect.RoleLatest {
 			continue
 		}
-		if ts.State == inspect.TagComplete {
-			s += " L"
-		} else {
+		switch {
+		case ts.UserImpact != "":
 			s += " L!"
+		case ts.State == inspect.TagComplete || ts.Newer != "":
+			s += " L"
 		}
 		break
 	}
@@ -230,7 +232,7 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 	}
 	tw.items("cells: ", glyphs.CellLegend(), width)
 	if len(l.targets) > 0 {
-		tw.line("targets: release-tag state; L latest on this release, L! latest stale or missing")
+		tw.line("targets: release-tag state; L latest up to date, L! latest stale or missing")
 		tw.items("signatures: ", SignatureLegend, width)
 	}
 	tw.line("")

@@ -38,7 +38,11 @@ func fmtTarget(repo string, release inspect.TagState, latest inspect.TagState) *
 		"v4.2.2-x": {State: release, Role: inspect.RoleRelease},
 	}}
 	if latest != "" {
-		t.Tags["latest-x"] = inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: fmtOld}
+		st := inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: fmtOld}
+		if latest != inspect.TagComplete {
+			st.UserImpact = string(latest) // as inspect's judge gives it
+		}
+		t.Tags["latest-x"] = st
 	}
 	return t
 }

@@ -36,7 +36,7 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 
 	if len(broken) > 0 || len(ok) > 0 {
 		tw.line("Legs show one cell per repo, in order: " + mdEscape(strings.Join(l.repoLegend(), ", ")) + ".  ")
-		tw.line("Cells: " + mdEscape(strings.Join(glyphs.CellLegend(), "; ")) + ". Targets: release-tag state; L latest on this release, L! latest stale or missing.")
+		tw.line("Cells: " + mdEscape(strings.Join(glyphs.CellLegend(), "; ")) + ". Targets: release-tag state; L latest up to date, L! latest stale or missing.")
 		tw.line("Signatures: " + mdEscape(strings.Join(SignatureLegend, "; ")) + ".")
 		tw.line("")
 	}
