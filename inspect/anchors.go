@@ -106,7 +106,10 @@ func (p *prober) runID(ctx context.Context) (string, error) {
 // (no anchor: digest ""), or could-not-tell (err).
 type anchorAnswer struct {
 	tag, digest string
-	err         error
+	// entry is the leg's entry in the anchor's list: what a merged list
+	// states about the child (nil for a bare manifest under the tag).
+	entry *manifest.Descriptor
+	err   error
 }
 
 // anchorLookup resolves the run's keepalive tag for a leg. The anchor step
@@ -158,6 +161,10 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 		return a
 	}
 	a.digest = match[0].Digest
+	a.entry = &match[0]
+	// The anchor repo holds the child its list names: a copy of it may be
+	// read there, for free, when Docker Hub's is wanted.
+	p.e.c.Holds(ref.Context(), a.digest)
 	return a
 }
 

@@ -77,7 +77,8 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	raw, _, err := p.e.c.Manifest(ctx, ref)
+	// probeCell's HEAD just found it here: only the bytes are wanted.
+	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(digest))
 	if err != nil {
 		return nil, err
 	}

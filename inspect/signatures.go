@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -167,7 +168,14 @@ func (p *prober) readIdentities(ctx context.Context, refs []string, sig *Signatu
 			sig.Error = err.Error()
 			return
 		}
-		raw, _, err := p.e.c.Manifest(ctx, ref)
+		d, ok := ref.(name.Digest)
+		if !ok {
+			sig.Error = "signature is not named by digest: " + r
+			return
+		}
+		// Found by its referrers entry or .sig tag: only the bytes are
+		// wanted, and a signature's bytes never change.
+		raw, err := p.e.c.ManifestBytes(ctx, d)
 		if err != nil {
 			sig.Error = "could not read the signature to tell who signed: " + classText(err)
 			return

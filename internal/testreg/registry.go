@@ -38,6 +38,7 @@ type Option func(*options)
 type options struct {
 	user, pass string
 	tagPage    int
+	middleware []func(http.Handler) http.Handler
 }
 
 // The seeding types and helpers, under the names tests have always used.
@@ -83,6 +84,13 @@ func WithTagPage(n int) Option {
 	return func(o *options) { o.tagPage = n }
 }
 
+// WithMiddleware puts mw in front of the registry's handler (inside the
+// request counting), for answers a test needs the registry to give, such
+// as Docker Hub's rate-limit headers.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(o *options) { o.middleware = append(o.middleware, mw) }
+}
+
 // tagPages caps the n of every tag listing at page.
 func tagPages(page int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -109,6 +117,9 @@ func New(opts ...Option) (*Registry, error) {
 	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap)}
 	if o.tagPage > 0 {
 		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
+	}
+	for _, mw := range o.middleware {
+		lopts = append(lopts, loopreg.WithHandler(mw))
 	}
 	if o.user != "" {
 		path, err := r.writeHtpasswd(o.user, o.pass)
