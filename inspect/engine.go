@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/go-skynet/remerge/internal/pubsub"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
@@ -53,8 +54,11 @@ func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
 }
 
 // engine holds the report being built. Every mutation goes through a method
-// that takes mu and emits the matching event while holding it, so events
-// are delivered in order and never concurrently.
+// that takes mu and publishes the matching event while holding it, so events
+// keep the order of the changes. Publishing only queues the event (see
+// internal/pubsub): the WithEvents callback runs on the broker's goroutine,
+// outside mu, so a slow callback delays no probe and a callback may call
+// back into anything without a deadlock.
 type engine struct {
 	s   settings
 	c   *registry.Client
@@ -67,12 +71,16 @@ type engine struct {
 	backends map[string]*BackendReport
 	done     int
 	total    int
+
+	// pub carries the events to the WithEvents callback (see emit).
+	pub *pubsub.Broker[Event]
 }
 
 func newEngine(rel Release, s settings) *engine {
 	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}, pullsBefore: s.client.Pulls()}
 	e.rep = &Report{Release: rel, Repos: s.cfg.Repos()}
 	e.rep.Problems = append(e.rep.Problems, s.matrix.Problems...)
+	e.pub = pubsub.New(eventKey)
 	if s.digests != nil {
 		e.rep.Problems = append(e.rep.Problems, s.digests.Problems...)
 	}
@@ -142,9 +150,34 @@ func (e *engine) tagsFor(b *BackendReport) []TagRef {
 	return tags
 }
 
-func (e *engine) emit(ev Event) {
-	if e.s.events != nil {
-		e.s.events(ev)
+// emit queues ev for the WithEvents callback; it never blocks and runs no
+// callback code.
+func (e *engine) emit(ev Event) { e.pub.Publish(ev) }
+
+// eventKey makes ProgressEvents coalesce (the newest count is the whole
+// truth); every other event is a fact, always delivered.
+func eventKey(ev Event) (string, bool) {
+	_, ok := ev.(ProgressEvent)
+	return "progress", ok
+}
+
+// deliver starts the WithEvents callback on its own goroutine and returns
+// what ends the stream: it lets the callback see every queued event, and
+// waits for that unless ctx ends first (a stuck callback never holds Run
+// past a cancel).
+func (e *engine) deliver(ctx context.Context) (end func()) {
+	if e.s.events == nil {
+		return func() { e.pub.Close() }
+	}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := e.pub.Deliver(dctx, e.s.events)
+	return func() {
+		e.pub.Close()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		cancel()
 	}
 }
 
@@ -198,6 +231,8 @@ func (e *engine) finish(suffix string, judge func(b *BackendReport)) {
 }
 
 func (e *engine) run(ctx context.Context) (*Report, error) {
+	end := e.deliver(ctx)
+	defer end()
 	e.mu.Lock()
 	e.emit(StartEvent{Report: e.rep.Clone(), Probes: e.total})
 	e.mu.Unlock()

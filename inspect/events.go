@@ -1,9 +1,9 @@
 package inspect
 
 // Event is delivered to the WithEvents callback as soon as a fact is known,
-// so a UI can paint the grid live. Events are delivered one at a time (the
-// callback is never called concurrently) and carry copies: the receiver may
-// keep them.
+// so a UI can paint the grid live. Events are delivered one at a time, in
+// the order of the changes, from a goroutine of their own (see WithEvents),
+// and carry copies: the receiver may keep them.
 type Event interface{ isEvent() }
 
 // StartEvent is the first event: the skeleton of the report (every backend,

@@ -52,8 +52,12 @@ func WithMatrix(m *Matrix) Option { return func(s *settings) { s.matrix = m } }
 // expected digests.
 func WithDigests(d *DigestsDir) Option { return func(s *settings) { s.digests = d } }
 
-// WithEvents delivers every fact as soon as it is known; fn is never called
-// concurrently.
+// WithEvents delivers every fact as soon as it is known, so a screen can
+// paint live. fn runs on a goroutine of its own, one event at a time, in
+// order, and never under the engine's lock: a slow fn delays no probe, and
+// fn may call into anything. Facts are never dropped; a ProgressEvent not
+// yet delivered is replaced by a newer one (internal/pubsub's policy). Run
+// returns once fn has seen the last event, or when ctx ends.
 func WithEvents(fn func(Event)) Option { return func(s *settings) { s.events = fn } }
 
 // WithDeep also checks that each present child's config and layer blobs are

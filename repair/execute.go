@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -34,6 +33,7 @@ import (
 func Execute(ctx context.Context, c *registry.Client, p *Plan, opts ...Option) (*Result, error) {
 	o := makeOptions(opts)
 	o.force = o.force || p.Force
+	defer o.startEvents(ctx)()
 	r := &Result{Plan: p}
 	if p.Refusal != "" {
 		return r, fmt.Errorf("re-merge of %s into %s refused: %s", p.Suffix, p.Target, p.Refusal)
@@ -103,21 +103,6 @@ func settleTags(ctx context.Context, c *registry.Client, r *Result) {
 }
 
 func redactedText(err error) string { return registry.Redact(err.Error()) }
-
-// steps numbers the steps for StepEvents.
-type steps struct {
-	o          options
-	index, max int
-}
-
-func (s *steps) next(ctx context.Context, format string, args ...any) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("cancelled before %q: %w", fmt.Sprintf(format, args...), err)
-	}
-	s.index++
-	s.o.emit(StepEvent{Index: s.index, Total: s.max, Text: fmt.Sprintf(format, args...)})
-	return nil
-}
 
 func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Result) error {
 	dst, err := c.Repository(p.Repo)
@@ -330,36 +315,4 @@ func orMissing(d string) string {
 		return "missing"
 	}
 	return short(d)
-}
-
-// byteProgress turns byte counts into BytesEvents, at most one per
-// progressStep bytes, so a UI is not flooded.
-type byteProgress struct {
-	mu        sync.Mutex
-	o         options
-	leg       string
-	total     int64
-	done      int64
-	lastEvent int64
-}
-
-const progressStep = 256 << 10
-
-func (b *byteProgress) add(n int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.done += n
-	if b.done-b.lastEvent >= progressStep || b.done < b.lastEvent {
-		b.lastEvent = b.done
-		b.o.emit(BytesEvent{Leg: b.leg, Done: b.done, Total: b.total})
-	}
-}
-
-func (b *byteProgress) flush() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.done != b.lastEvent {
-		b.lastEvent = b.done
-		b.o.emit(BytesEvent{Leg: b.leg, Done: b.done, Total: b.total})
-	}
 }

@@ -1,9 +1,8 @@
 package repair
 
 import (
-	"sync"
-
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/pubsub"
 )
 
 // Option tunes NewPlan and Execute. Both take the same options so a caller
@@ -13,7 +12,7 @@ type Option func(*options)
 
 type options struct {
 	events    func(Event)
-	eventsMu  *sync.Mutex
+	pub       *pubsub.Broker[Event] // set by startEvents
 	force     bool
 	auditPath string
 	user      string // the audit log's user: set only by tests (user_test.go); else currentUser
@@ -25,7 +24,7 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	o := options{eventsMu: &sync.Mutex{}, tags: &inspect.TagLister{}}
+	o := options{tags: &inspect.TagLister{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -35,10 +34,12 @@ func makeOptions(opts []Option) options {
 }
 
 // WithEvents delivers progress to fn as Execute runs: one StepEvent per step
-// and BytesEvents while blob bytes are copied. fn is called one event at a
-// time, never concurrently, but byte counts may come from an HTTP
-// goroutine: hand them to your own loop (a tea.Program.Send, a channel)
-// rather than touching shared state in fn.
+// and BytesEvents while blob bytes are copied. fn runs on a goroutine of
+// its own, one event at a time, in order, and never under a lock of
+// Execute's: a slow fn never stalls a step or an upload (the events wait in
+// a queue, see internal/pubsub). Steps are never dropped; a BytesEvent not
+// yet delivered is replaced by a newer one of its leg. Execute returns
+// once fn has seen the last event, or when ctx ends.
 func WithEvents(fn func(Event)) Option {
 	return func(o *options) { o.events = fn }
 }
@@ -117,11 +118,3 @@ type BytesEvent struct {
 
 func (StepEvent) isEvent()  {}
 func (BytesEvent) isEvent() {}
-
-func (o options) emit(e Event) {
-	if o.events != nil {
-		o.eventsMu.Lock()
-		defer o.eventsMu.Unlock()
-		o.events(e)
-	}
-}

@@ -268,8 +268,14 @@ func TestFailureLeavesTags(t *testing.T) {
 // Cancelling between steps leaves the tags as they were.
 func TestCancelBeforeTags(t *testing.T) {
 	w := newWorld(t)
+	proxy := w.proxyQuay(t)
 	w.incident(t)
 	p := w.plan(t, w.incidentReport(), "quay")
+	// Events reach fn from their own goroutine (a step never waits for
+	// a screen), so the list's PUT is held at the proxy until the cancel
+	// sent from fn has landed: the cancel always comes between the steps.
+	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodPut}, Kinds: []testreg.Kind{testreg.KindManifest},
+		PathContains: "/manifests/" + p.ListDigest}, Effect: testreg.EffectStall})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, err := Execute(ctx, w.c, p, WithAudit(w.audit), WithEvents(func(e Event) {

@@ -135,6 +135,15 @@ func (d *detail) content(data detailData, s *Styles) dlines {
 		out.outcome(o, style, s)
 	}
 
+	out.legs(data, s)
+	out.targets(data, s)
+	return out
+}
+
+// legs adds each leg's digest, where it came from, and its cell in every
+// repo it is probed in.
+func (out *dlines) legs(data detailData, s *Styles) {
+	b := data.Backend
 	out.add("", s.Section.Render("Legs"))
 	for _, l := range b.Legs {
 		dg := l.Digest
@@ -162,6 +171,12 @@ func (d *detail) content(data detailData, s *Styles) dlines {
 			}
 		}
 	}
+}
+
+// targets adds each target's state and every tag in it: what it points
+// to, what it holds, and why it is not complete.
+func (out *dlines) targets(data detailData, s *Styles) {
+	b := data.Backend
 	out.add("", s.Section.Render("Targets"))
 	for _, name := range targetOrder(data.Repos, b.Targets) {
 		t := b.Targets[name]
@@ -199,7 +214,6 @@ func (d *detail) content(data detailData, s *Styles) dlines {
 			out.add(signatureLines(ts.Signature, s)...)
 		}
 	}
-	return out
 }
 
 func (d *dlines) list(s *Styles, title string, items []string) {

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
 // confirmDialog asks before a re-merge writes anything. It never acts by
 // itself: Update returns a typed action that the root model carries out.
+// It shows the plan of its one backend from the root's cache, so a plan
+// that arrives while it is open fills it in.
 type confirmDialog struct {
 	// Suffixes are the backends to re-merge, side by side.
 	Suffixes []string
@@ -19,42 +20,39 @@ type confirmDialog struct {
 	modal
 }
 
-// dialogAction is what a key did in a dialog.
-type dialogAction interface{ isDialogAction() }
-
-// actionConfirm starts the re-merge of Suffixes.
-type actionConfirm struct{ Suffixes []string }
-
-// actionCancel closes the dialog.
-type actionCancel struct{}
-
-func (actionConfirm) isDialogAction() {}
-func (actionCancel) isDialogAction()  {}
+// plan is the plan the dialog shows: its backend's, for a single re-merge.
+func (d confirmDialog) plan(e env) *planState {
+	if d.All || len(d.Suffixes) == 0 {
+		return nil
+	}
+	return e.plans[d.Suffixes[0]]
+}
 
 // canConfirm reports whether the dialog may start anything: a single
 // re-merge only with a runnable plan that does something.
-func (d *confirmDialog) canConfirm(p *planState) bool {
+func (d confirmDialog) canConfirm(p *planState) bool {
 	if d.All {
 		return len(d.Suffixes) > 0
 	}
 	return p != nil && !p.Loading && p.Err == nil && p.Plan.Runnable && !p.Plan.NoOp
 }
 
-// Update interprets one key; nil means the key did nothing or only
-// scrolled the box, laid out as b.
-func (d *confirmDialog) Update(msg tea.KeyPressMsg, km KeyMap, p *planState, b modalBox) dialogAction {
+// Update interprets one key: cancel, confirm (only when canConfirm), or a
+// scroll of the plan.
+func (d confirmDialog) Update(msg tea.KeyPressMsg, e env) (dialog, dialogAction) {
+	p := d.plan(e)
 	switch {
-	case key.Matches(msg, km.Cancel):
-		return actionCancel{}
-	case key.Matches(msg, km.Confirm) && d.canConfirm(p):
-		return actionConfirm{Suffixes: d.Suffixes}
+	case key.Matches(msg, e.keys.Cancel):
+		return d, actionClose{Status: "re-merge cancelled"}
+	case key.Matches(msg, e.keys.Confirm) && d.canConfirm(p):
+		return d, actionConfirm{Suffixes: d.Suffixes}
 	}
-	d.scrollKey(msg, km, b)
-	return nil
+	d.scrollKey(msg, e.keys, d.box(e.width, e.height, p, e.styles))
+	return d, nil
 }
 
 // box lays the dialog out for a screen of width x height.
-func (d *confirmDialog) box(width, height int, p *planState, s *Styles) modalBox {
+func (d confirmDialog) box(width, height int, p *planState, s *Styles) modalBox {
 	var title string
 	var body []string
 	if d.All {
@@ -72,11 +70,9 @@ func (d *confirmDialog) box(width, height int, p *planState, s *Styles) modalBox
 	return layoutModal(width, height, 100, title, body)
 }
 
-// Render draws the dialog box for a screen of width x height; the root
-// centres it over the body.
-func (d *confirmDialog) Render(width, height int, p *planState, km KeyMap, s *Styles) string {
-	h := help.New()
-	h.Styles = s.Help
-	keys := h.ShortHelpView(dialogKeys{KeyMap: km, canConfirm: d.canConfirm(p)}.ShortHelp())
-	return d.render(d.box(width, height, p, s), keys, s)
+// Render draws the dialog box for the screen e describes.
+func (d confirmDialog) Render(e env) string {
+	p := d.plan(e)
+	keys := e.help.ShortHelpView(dialogKeys{KeyMap: e.keys, canConfirm: d.canConfirm(p)}.ShortHelp())
+	return d.render(d.box(e.width, e.height, p, e.styles), keys, e.styles)
 }

@@ -132,7 +132,7 @@ func fixture() *inspect.Report {
 
 // skeleton is the report as StartEvent carries it: every cell pending.
 func skeleton(r *inspect.Report) *inspect.Report {
-	s := cloneReport(r)
+	s := r.Clone()
 	s.Summary = inspect.Summary{}
 	for _, b := range s.Backends {
 		b.Verdict, b.Problems, b.Impact = inspect.VerdictPending, nil, nil
@@ -175,7 +175,7 @@ func events(r *inspect.Report) []inspect.Event {
 			}
 		}
 		if b.Verdict != inspect.VerdictPending {
-			evs = append(evs, inspect.BackendEvent{Backend: cloneBackend(b)})
+			evs = append(evs, inspect.BackendEvent{Backend: b.Clone()})
 		}
 		evs = append(evs, inspect.ProgressEvent{Done: done, Total: total})
 	}
@@ -217,7 +217,7 @@ func (f *fakeService) Inspect(ctx context.Context, run string, fn func(inspect.E
 	f.mu.Lock()
 	f.inspects++
 	f.inspectRuns = append(f.inspectRuns, run)
-	r := cloneReport(f.report)
+	r := f.report.Clone()
 	f.mu.Unlock()
 	if run != "" {
 		r.Release.Run = run

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/go-skynet/remerge/internal/glyphs"
@@ -16,26 +17,35 @@ import (
 // the other boxes.
 type helpScreen struct{ modal }
 
-// box lays the help out for a screen of width x height.
-func (h helpScreen) box(m *Model) modalBox {
-	inner := modalInner(m.width, 100)
-	hm := m.help
+// box lays the help out for the screen e describes.
+func (h helpScreen) box(e env) modalBox {
+	inner := modalInner(e.width, 100)
+	hm := e.help
 	hm.SetWidth(inner)
-	body := strings.Split(hm.FullHelpView(m.keys.FullHelp()), "\n")
-	body = append(body, "", m.styles.Section.Render("Glyphs"))
+	body := strings.Split(hm.FullHelpView(e.keys.FullHelp()), "\n")
+	body = append(body, "", e.styles.Section.Render("Glyphs"))
 	body = append(body, legendLine("verdicts ", glyphs.VerdictLegend()))
 	body = append(body, legendLine("cells    ", glyphs.CellLegend()))
 	body = append(body, legendLine("tags     ", glyphs.TagLegend()))
 	body = append(body, legendLine("         ", []string{glyphs.UserFacing.Legend()}))
 	body = append(body, legendLine("signed   ", report.SignatureLegend))
-	body = append(body, m.styles.Muted.Render("A signature mark follows a complete release tag's symbol: ✓∅ is complete and unsigned."))
-	body = append(body, m.styles.Muted.Render("Narrow screens show verdicts and tag states as their symbol alone."))
-	return layoutModal(m.width, m.height, 100, "Keys and glyphs", body)
+	body = append(body, e.styles.Muted.Render("A signature mark follows a complete release tag's symbol: ✓∅ is complete and unsigned."))
+	body = append(body, e.styles.Muted.Render("Narrow screens show verdicts and tag states as their symbol alone."))
+	return layoutModal(e.width, e.height, 100, "Keys and glyphs", body)
 }
 
-// Render draws the help over a screen.
-func (h helpScreen) Render(m *Model) string {
-	return h.render(h.box(m), m.styles.Muted.Render("?/esc close"), &m.styles)
+// Update closes the help (?, esc, q) or scrolls it.
+func (h helpScreen) Update(msg tea.KeyPressMsg, e env) (dialog, dialogAction) {
+	if key.Matches(msg, e.keys.Help) || key.Matches(msg, e.keys.Cancel) || key.Matches(msg, e.keys.Quit) {
+		return h, actionClose{}
+	}
+	h.scrollKey(msg, e.keys, h.box(e))
+	return h, nil
+}
+
+// Render draws the help for the screen e describes.
+func (h helpScreen) Render(e env) string {
+	return h.render(h.box(e), e.styles.Muted.Render("?/esc close"), e.styles)
 }
 
 // legendLine joins legend items so that wrapping never separates a glyph

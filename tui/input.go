@@ -10,55 +10,35 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 )
 
-// handleKey routes a key press: ctrl+c always quits; an open dialog, the
-// filter input and the help screen each take the keys before the table.
+// handleKey routes a key press: ctrl+c always quits; the front dialog of
+// the stack, else the filter input, takes every other key before the
+// table does.
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if msg.String() == "ctrl+c" {
+	switch {
+	case msg.String() == "ctrl+c":
 		return m.quit()
-	}
-	if m.dialog != nil {
+	case m.dialogs.front() != nil:
 		return m.dialogKey(msg)
-	}
-	if m.picker != nil {
-		return m.pickerKey(msg)
-	}
-	if m.showRelease {
-		switch {
-		case key.Matches(msg, m.keys.Release) || key.Matches(msg, m.keys.Cancel):
-			m.showRelease = false
-		case key.Matches(msg, m.keys.Export):
-			return m.export()
-		default:
-			m.release.scrollKey(msg, m.keys, m.release.box(m.report, m.width, m.height, &m.styles))
-		}
-		return m, nil
-	}
-	if m.filtering {
+	case m.filtering:
 		return m.filterKey(msg)
-	}
-	if m.showHelp {
-		if key.Matches(msg, m.keys.Help) || key.Matches(msg, m.keys.Cancel) || key.Matches(msg, m.keys.Quit) {
-			m.showHelp = false
-		} else {
-			m.helpScreen.scrollKey(msg, m.keys, m.helpScreen.box(&m))
-		}
-		return m, nil
 	}
 	if !key.Matches(msg, m.keys.Quit) {
 		m.quitArmed = false
 	}
+	if nm, cmd, ok := m.moveKey(msg); ok {
+		return nm, cmd
+	}
+	if nm, cmd, ok := m.viewKey(msg); ok {
+		return nm, cmd
+	}
+	return m.actionKey(msg)
+}
+
+// moveKey moves the selection or scrolls the detail pane; ok is false
+// for any other key.
+func (m Model) moveKey(msg tea.KeyPressMsg) (_ tea.Model, _ tea.Cmd, ok bool) {
 	k := m.keys
 	switch {
-	case key.Matches(msg, k.Quit):
-		if m.running > 0 && !m.quitArmed {
-			m.quitArmed = true
-			m.setStatus("a re-merge is running: q again cancels it and quits", true)
-			return m, nil
-		}
-		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.showHelp = true
-		m.helpScreen.offset = 0
 	case key.Matches(msg, k.Up):
 		return m.move(-1)
 	case key.Matches(msg, k.Down):
@@ -82,10 +62,21 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.DetailRight) && m.showDetail:
 		m.measureDetail()
 		m.detail.scrollX(max(1, m.detail.textWidth()/2))
+	default:
+		return m, nil, false
+	}
+	return m, nil, true
+}
+
+// viewKey changes which rows show and how (filter, broken only, sort, the
+// detail pane); ok is false for any other key.
+func (m Model) viewKey(msg tea.KeyPressMsg) (_ tea.Model, _ tea.Cmd, ok bool) {
+	k := m.keys
+	switch {
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.layout()
-		return m, m.filter.Focus()
+		return m, m.filter.Focus(), true
 	case key.Matches(msg, k.ClearFilter):
 		switch {
 		case m.showDetail:
@@ -109,13 +100,33 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showDetail = !m.showDetail
 		m.detail.offset = 0
 		m.layout()
-		return m, m.planForDetail()
+		return m, m.planForDetail(), true
+	default:
+		return m, nil, false
+	}
+	return m, nil, true
+}
+
+// actionKey opens a dialog or starts work: quit, help, re-merges,
+// re-inspection, runs, the release pane, copy and export.
+func (m Model) actionKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		if m.remerges.running > 0 && !m.quitArmed {
+			m.quitArmed = true
+			m.setStatus("a re-merge is running: q again cancels it and quits", true)
+			return m, nil
+		}
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.dialogs = m.dialogs.push(helpScreen{})
 	case key.Matches(msg, k.Repair):
 		return m.openRepair()
 	case key.Matches(msg, k.RepairAll):
 		return m.openRepairAllWarned()
 	case key.Matches(msg, k.Refresh):
-		if m.running > 0 {
+		if m.remerges.running > 0 {
 			m.setStatus("a re-merge is running; the release is re-inspected when it ends", true)
 			return m, nil
 		}
@@ -123,9 +134,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Runs):
 		return m.openRuns()
 	case key.Matches(msg, k.Release):
-		m.showRelease = true
-		m.release.offset = 0
-		return m, nil
+		m.dialogs = m.dialogs.push(releasePane{})
 	case key.Matches(msg, k.Copy):
 		return m.copySelected()
 	case key.Matches(msg, k.Export):
@@ -149,16 +158,17 @@ func (m Model) page() int {
 }
 
 // move moves the selection by n rows; when the detail pane replaces the
-// table (compact layout) it scrolls the pane instead.
-func (m Model) move(n int) (tea.Model, tea.Cmd) {
+// table (compact layout) it scrolls the pane instead. ok is always true:
+// the key was a movement.
+func (m Model) move(n int) (_ tea.Model, _ tea.Cmd, ok bool) {
 	if m.showDetail && !m.rects.Split {
 		m.measureDetail()
 		m.detail.scroll(n)
-		return m, nil
+		return m, nil, true
 	}
 	rows := m.rows()
 	if len(rows) == 0 {
-		return m, nil
+		return m, nil, true
 	}
 	i := max(0, min(len(rows)-1, m.cursor(rows)+n))
 	if rows[i].Suffix != m.selected {
@@ -169,7 +179,7 @@ func (m Model) move(n int) (tea.Model, tea.Cmd) {
 	if m.statusLines() != m.rects.Status.H { // a row's message came or went
 		m.layout()
 	}
-	return m, m.planForDetail()
+	return m, m.planForDetail(), true
 }
 
 func (m *Model) measureDetail() {
@@ -194,29 +204,6 @@ func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) dialogKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	d := *m.dialog // the model is a value: never write through its pointer
-	m.dialog = &d
-	p := m.dialogPlan()
-	switch a := d.Update(msg, m.keys, p, d.box(m.width, m.height, p, &m.styles)).(type) {
-	case actionCancel:
-		m.dialog = nil
-		m.setStatus("re-merge cancelled", false)
-	case actionConfirm:
-		m.dialog = nil
-		return m, m.enqueue(a.Suffixes)
-	}
-	return m, nil
-}
-
-// dialogPlan is the plan the open single-backend dialog shows.
-func (m Model) dialogPlan() *planState {
-	if m.dialog == nil || m.dialog.All || len(m.dialog.Suffixes) == 0 {
-		return nil
-	}
-	return m.plans[m.dialog.Suffixes[0]]
-}
-
 // openRepair opens the confirmation for the selected backend and asks for
 // its plan if none is cached.
 func (m Model) openRepair() (tea.Model, tea.Cmd) {
@@ -228,11 +215,11 @@ func (m Model) openRepair() (tea.Model, tea.Cmd) {
 		m.setRowStatus(b.Suffix, b.Suffix+" is still being probed", true)
 		return m, nil
 	}
-	if _, busy := m.jobs[b.Suffix]; busy {
+	if m.remerges.busy(b.Suffix) {
 		m.setRowStatus(b.Suffix, b.Suffix+" is already queued for a re-merge", true)
 		return m, nil
 	}
-	m.dialog = &confirmDialog{Suffixes: []string{b.Suffix}}
+	m.dialogs = m.dialogs.push(confirmDialog{Suffixes: []string{b.Suffix}})
 	return m, m.requestPlan(b)
 }
 
@@ -241,12 +228,12 @@ func (m Model) openRepairAll() (tea.Model, tea.Cmd) {
 	var todo []string
 	if m.report != nil {
 		for _, b := range m.report.Backends {
-			if _, busy := m.jobs[b.Suffix]; b.Verdict == inspect.VerdictRepairable && !busy {
+			if b.Verdict == inspect.VerdictRepairable && !m.remerges.busy(b.Suffix) {
 				todo = append(todo, b.Suffix)
 			}
 		}
 	}
-	m.dialog = &confirmDialog{Suffixes: todo, All: true}
+	m.dialogs = m.dialogs.push(confirmDialog{Suffixes: todo, All: true})
 	return m, nil
 }
 
@@ -260,7 +247,7 @@ func (m Model) copySelected() (tea.Model, tea.Cmd) {
 	if b == nil {
 		return m, nil
 	}
-	if o, ok := m.outcomes[b.Suffix]; ok && len(o.Commands) > 0 {
+	if o, ok := m.remerges.outcomes[b.Suffix]; ok && len(o.Commands) > 0 {
 		what := "the cosign command"
 		if n := len(o.Commands); n > 1 {
 			what = fmt.Sprintf("%d cosign commands", n)

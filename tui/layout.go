@@ -81,7 +81,7 @@ func (m Model) render() string {
 		}
 		body = m.table.Render(tableData{
 			Repos: m.reportRepos(), Targets: m.reportTargets(), Rows: rows,
-			Cursor: m.cursor(rows), Jobs: m.jobs, Finished: m.finished, Empty: empty,
+			Cursor: m.cursor(rows), Jobs: m.remerges.jobs, Finished: m.remerges.finished, Empty: empty,
 			Groups: legGroups(rows),
 		}, s)
 	}
@@ -100,26 +100,7 @@ func (m Model) render() string {
 		fitBlock(m.shortHelpView(), m.width, r.Help.H),
 	}
 	screen := fitBlock(strings.Join(parts, "\n"), m.width, m.height)
-	switch {
-	case m.dialog != nil:
-		return m.overlay(screen, m.dialog.Render(m.width, m.height, m.dialogPlan(), m.keys, s))
-	case m.picker != nil:
-		return m.overlay(screen, m.picker.Render(m.width, m.height, m.keys, s))
-	case m.showRelease:
-		return m.overlay(screen, m.release.Render(m.report, m.width, m.height, s))
-	case m.showHelp:
-		return m.overlay(screen, m.helpScreen.Render(&m))
-	}
-	return screen
-}
-
-// overlay centres a modal box over the screen.
-func (m Model) overlay(screen, box string) string {
-	x := max(0, (m.width-lipgloss.Width(box))/2)
-	y := max(0, (m.height-lipgloss.Height(box))/2)
-	c := lipgloss.NewCanvas(m.width, m.height)
-	c.Compose(lipgloss.NewCompositor(lipgloss.NewLayer(screen), lipgloss.NewLayer(box).X(x).Y(y).Z(1)))
-	return fitBlock(c.Render(), m.width, m.height)
+	return m.overlay(screen)
 }
 
 func (m Model) reportRepos() []inspect.Repo {
@@ -141,7 +122,7 @@ func (m Model) detailData() detailData {
 	d := detailData{Backend: b, Repos: m.reportRepos()}
 	if b != nil {
 		d.Plan = m.plans[b.Suffix]
-		if o, ok := m.outcomes[b.Suffix]; ok {
+		if o, ok := m.remerges.outcomes[b.Suffix]; ok {
 			d.Outcome = &o
 		}
 	}

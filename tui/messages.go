@@ -29,13 +29,16 @@ type RunsMsg struct {
 	Err      error
 }
 
-// PlanMsg answers a plan request for the backend Suffix. Plans are cached per
-// suffix until the next inspection, since a plan is only true of the state
-// it was computed from.
+// PlanMsg answers a plan request for the backend Suffix of the report of
+// inspection InspectID (the one on screen when it was asked). Plans are cached per suffix until the next
+// inspection, since a plan is only true of the state it was computed from:
+// a PlanMsg of an inspection since superseded is dropped, never shown in
+// a confirmation (issue 18, item 11).
 type PlanMsg struct {
-	Suffix string
-	Plan   Plan
-	Err    error
+	InspectID int
+	Suffix    string
+	Plan      Plan
+	Err       error
 }
 
 // RepairProgressMsg reports one step of re-merge Job on backend Suffix.

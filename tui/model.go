@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/report"
 )
 
 // Model is the root (and only) tea.Model of the TUI. Children (table,
@@ -30,14 +31,9 @@ type Model struct {
 	filter textinput.Model
 	table  table
 	detail detail
-	dialog *confirmDialog
-	picker *runPicker
-	// showRelease shows the release pane (i) over the screen.
-	showRelease bool
-	release     releasePane
-	// showHelp shows the keys and the glyph legend (?) over the screen.
-	showHelp   bool
-	helpScreen helpScreen
+	// dialogs are the boxes over the screen; only the front one takes
+	// keys (see dialogs.go).
+	dialogs dialogStack
 
 	noColor       bool
 	width, height int
@@ -45,15 +41,17 @@ type Model struct {
 
 	ctx      context.Context // cancelled on quit: stops every job
 	cancel   context.CancelFunc
-	startCh  chan tea.Msg    // the first inspection's stream, started by Init
-	startCtx context.Context // and its context
+	startCtx context.Context // the first inspection's, started by Init
 
 	report *inspect.Report
 	// run is the CI run the user picked with the run picker; "" leaves
 	// the choice to the service (its --run, else the newest run).
-	run           string
-	pickerSeq     int
-	inspectID     int
+	run       string
+	pickerSeq int
+	inspectID int
+	// reportID is the inspection the report on screen comes from; plans
+	// carry it, and an answer of another one is dropped.
+	reportID      int
 	inspecting    bool
 	cancelInspect context.CancelFunc
 	probesDone    int
@@ -68,27 +66,19 @@ type Model struct {
 	sort         sortMode
 	showDetail   bool
 
-	plans    map[string]*planState
-	outcomes map[string]Outcome
-	jobs     map[string]jobState
-	queue    []string
-	// running counts re-merges in flight (at most maxParallelRepairs).
-	running int
-	// finished: suffix -> whether its re-merge worked, shown on its row
-	// until the re-inspection that follows the last one.
-	finished map[string]bool
-	jobSeq   int
+	// plans: suffix -> its plan, of the report of inspection inspectID.
+	plans map[string]*planState
+	// remerges schedules the confirmed re-merges and keeps their ends.
+	remerges remerges
 
 	status    string
 	statusErr bool
 	rowStatus rowStatus
 	// repairNote summarises the re-merges since the last inspection, kept
 	// in the status line once the re-inspection that follows them ends.
-	repairNote   string
-	repaired     int
-	repairFailed []string
-	unsigned     bool
-	quitArmed    bool
+	repairNote string
+	// quitArmed: q was pressed once while a re-merge runs.
+	quitArmed bool
 
 	exportDir string
 	now       func() time.Time
@@ -113,9 +103,9 @@ func WithExportDir(dir string) Option { return func(m *Model) { m.exportDir = di
 // WithClock sets the clock used in export file names, for tests.
 func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = now } }
 
-// WithMarkdown replaces the built-in markdown writer used by e; both
-// binaries pass report.WriteMarkdown (app.OpenTUI), so the export matches
-// `remerge inspect --format markdown`.
+// WithMarkdown replaces the markdown writer used by e. The default is
+// report.WriteMarkdown, the same writer as `remerge inspect --format
+// markdown`, so the export and the CLI never disagree.
 func WithMarkdown(fn func(io.Writer, *inspect.Report) error) Option {
 	return func(m *Model) { m.markdown = fn }
 }
@@ -130,12 +120,10 @@ func New(svc Service, opts ...Option) Model {
 		filter:    textinput.New(),
 		ctx:       context.Background(),
 		plans:     map[string]*planState{},
-		outcomes:  map[string]Outcome{},
-		jobs:      map[string]jobState{},
-		finished:  map[string]bool{},
+		remerges:  newRemerges(svc),
 		exportDir: ".",
 		now:       time.Now,
-		markdown:  writeMarkdown,
+		markdown:  report.WriteMarkdown,
 		width:     80,
 		height:    24,
 	}
@@ -146,7 +134,6 @@ func New(svc Service, opts ...Option) Model {
 	m.filter.Prompt = "/ "
 	m.filter.Placeholder = "filter backends"
 	m.setStyles(NewStyles(true))
-	m.startCh = make(chan tea.Msg, maxBatch)
 	m.inspectID = 1
 	m.inspecting = true
 	m.startCtx, m.cancelInspect = context.WithCancel(m.ctx)
@@ -158,7 +145,7 @@ func New(svc Service, opts ...Option) Model {
 // Init asks the terminal for its background and starts the first
 // inspection.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.inspectCmd(m.startCtx, m.inspectID, m.run, m.startCh), listen(m.startCh))
+	return tea.Batch(tea.RequestBackgroundColor, m.inspectCmd(m.startCtx, m.inspectID, m.run))
 }
 
 // setStyles installs styles (or the colourless ones under NO_COLOR) in the
@@ -183,8 +170,7 @@ func (m *Model) startInspect() tea.Cmd {
 	m.probesDone, m.probesTotal = 0, 0
 	var ctx context.Context
 	ctx, m.cancelInspect = context.WithCancel(m.ctx)
-	ch := make(chan tea.Msg, maxBatch)
-	return tea.Batch(m.inspectCmd(ctx, m.inspectID, m.run, ch), listen(ch))
+	return m.inspectCmd(ctx, m.inspectID, m.run)
 }
 
 // View renders exactly the window: header, body, status line, help.

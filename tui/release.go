@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/go-skynet/remerge/inspect"
 )
 
@@ -53,10 +56,22 @@ func (releasePane) box(r *inspect.Report, width, height int, s *Styles) modalBox
 	return layoutModal(width, height, 100, "Release "+releaseTitle(r.Release), lines)
 }
 
-// Render draws the pane for a screen of width x height; it scrolls like a
+// Update closes the pane (i, esc), exports the report (e), or scrolls.
+func (p releasePane) Update(msg tea.KeyPressMsg, e env) (dialog, dialogAction) {
+	switch {
+	case key.Matches(msg, e.keys.Release) || key.Matches(msg, e.keys.Cancel):
+		return p, actionClose{}
+	case key.Matches(msg, e.keys.Export):
+		return p, actionExport{}
+	}
+	p.scrollKey(msg, e.keys, p.box(e.report, e.width, e.height, e.styles))
+	return p, nil
+}
+
+// Render draws the pane for the screen e describes; it scrolls like a
 // dialog, and e exports the whole report.
-func (p releasePane) Render(r *inspect.Report, width, height int, s *Styles) string {
-	return p.render(p.box(r, width, height, s), s.Muted.Render("i/esc close • e export"), s)
+func (p releasePane) Render(e env) string {
+	return p.render(p.box(e.report, e.width, e.height, e.styles), e.styles.Muted.Render("i/esc close • e export"), e.styles)
 }
 
 // releaseTitle is "v4.2.2 · run 25745181433 · sha 8521af1".

@@ -15,7 +15,7 @@ func TestReleasePane(t *testing.T) {
 	}
 	for _, close := range []string{"esc", "i"} {
 		m, _ = press(t, m, "i")
-		if !m.showRelease {
+		if !m.showRelease() {
 			t.Fatal("i did not open the release pane")
 		}
 		view := stripped(m.View().Content)
@@ -29,7 +29,7 @@ func TestReleasePane(t *testing.T) {
 			t.Errorf("a key moved the table under the release pane: selected %q", m.selected)
 		}
 		m, _ = press(t, m, close)
-		if m.showRelease {
+		if m.showRelease() {
 			t.Errorf("%s did not close the release pane", close)
 		}
 	}

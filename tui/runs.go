@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -26,13 +25,8 @@ type runPicker struct {
 	Cursor  int
 }
 
-// actionPickRun re-inspects the release with Run.
-type actionPickRun struct{ Run string }
-
-func (actionPickRun) isDialogAction() {}
-
 // canSelect reports whether enter has a run to pick.
-func (p *runPicker) canSelect() bool { return !p.Loading && len(p.Runs) > 0 }
+func (p runPicker) canSelect() bool { return !p.Loading && len(p.Runs) > 0 }
 
 // setRuns fills the picker with the runs of its answer and puts the cursor
 // on the current run, so enter alone keeps things as they are.
@@ -45,25 +39,27 @@ func (p *runPicker) setRuns(runs []inspect.AnchorRun) {
 	}
 }
 
-// Update interprets one key; nil means the key did nothing or only moved
-// the cursor.
-func (p *runPicker) Update(msg tea.KeyPressMsg, km KeyMap) dialogAction {
+// Update interprets one key: cancel, a cursor move, or picking the run
+// under the cursor.
+func (p runPicker) Update(msg tea.KeyPressMsg, e env) (dialog, dialogAction) {
+	km := e.keys
 	switch {
 	case key.Matches(msg, km.Cancel):
-		return actionCancel{}
+		return p, actionClose{}
 	case key.Matches(msg, km.Up):
 		p.Cursor = max(0, p.Cursor-1)
 	case key.Matches(msg, km.Down):
 		p.Cursor = max(0, min(len(p.Runs)-1, p.Cursor+1))
 	case key.Matches(msg, km.Select) && p.canSelect():
-		return actionPickRun{Run: p.Runs[p.Cursor].ID}
+		return p, actionPickRun{Run: p.Runs[p.Cursor].ID}
 	}
-	return nil
+	return p, nil
 }
 
-// Render draws the picker box for a screen of width x height; the root
-// centres it over the body. Long lists scroll to keep the cursor visible.
-func (p *runPicker) Render(width, height int, km KeyMap, s *Styles) string {
+// Render draws the picker box for the screen e describes. Long lists
+// scroll to keep the cursor visible.
+func (p runPicker) Render(e env) string {
+	width, height, km, s := e.width, e.height, e.keys, e.styles
 	w := min(width-2, 64)
 	inner := max(10, w-4)
 	title := "Runs anchored in the anchor repo"
@@ -79,15 +75,13 @@ func (p *runPicker) Render(width, height int, km KeyMap, s *Styles) string {
 	default:
 		lines = append(lines, p.rows(max(1, height-10), s)...)
 	}
-	h := help.New()
-	h.Styles = s.Help
-	lines = append(lines, "", h.ShortHelpView(pickerKeys{KeyMap: km, canSelect: p.canSelect()}.ShortHelp()))
+	lines = append(lines, "", e.help.ShortHelpView(pickerKeys{KeyMap: km, canSelect: p.canSelect()}.ShortHelp()))
 	return s.Dialog.Width(w).Render(strings.Join(wrapLines(lines, inner, cutWord), "\n"))
 }
 
 // rows are at most n lines of runs around the cursor: id, anchor count,
 // and which run is the newest and which is on screen.
-func (p *runPicker) rows(n int, s *Styles) []string {
+func (p runPicker) rows(n int, s *Styles) []string {
 	idW := 0
 	for _, r := range p.Runs {
 		idW = max(idW, len(r.ID))
@@ -130,49 +124,40 @@ func plural(n int) string {
 // openRuns opens the run picker and asks the service for the runs. A
 // re-merge in flight keeps the release it is re-merging on screen.
 func (m Model) openRuns() (tea.Model, tea.Cmd) {
-	if m.running > 0 {
+	if m.remerges.running > 0 {
 		m.setStatus("a re-merge is running; pick a run when it ends", true)
 		return m, nil
 	}
 	m.pickerSeq++
-	m.picker = &runPicker{ID: m.pickerSeq, Loading: true}
+	p := runPicker{ID: m.pickerSeq, Loading: true}
 	if m.report != nil {
-		m.picker.Current = m.report.Release.Run
+		p.Current = m.report.Release.Run
 		for _, rp := range m.report.Repos {
 			if rp.Role == inspect.RoleAnchor {
-				m.picker.Anchor = rp.Repo
+				p.Anchor = rp.Repo
 			}
 		}
 	}
-	return m, m.runsCmd(m.ctx, m.picker.ID)
+	m.dialogs = m.dialogs.push(p)
+	return m, m.runsCmd(m.ctx, p.ID)
 }
 
-// handleRuns fills the open picker with its answer; an error closes it and
-// goes to the status line, where it stays readable.
+// handleRuns fills the picker that asked with its answer; an error closes
+// it and goes to the status line, where it stays readable. The answer of a
+// picker closed or reopened meanwhile finds no picker with its id.
 func (m Model) handleRuns(msg RunsMsg) (Model, tea.Cmd) {
-	if m.picker == nil || m.picker.ID != msg.PickerID {
-		return m, nil // the picker was closed or reopened meanwhile
-	}
-	if msg.Err != nil {
-		m.picker = nil
-		m.setStatus("listing runs failed: "+msg.Err.Error(), true)
-		return m, nil
-	}
-	m.picker.setRuns(msg.Runs)
-	return m, nil
-}
-
-// pickerKey routes a key to the open picker and carries out its action:
-// picking a run re-inspects with it, cancelling any inspection in flight.
-func (m Model) pickerKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch a := m.picker.Update(msg, m.keys).(type) {
-	case actionCancel:
-		m.picker = nil
-	case actionPickRun:
-		m.picker = nil
-		m.run = a.Run
-		m.setStatus("re-inspecting with run "+a.Run+"…", false)
-		return m, m.startInspect()
+	for i, d := range m.dialogs {
+		p, ok := d.(runPicker)
+		if !ok || p.ID != msg.PickerID {
+			continue
+		}
+		if msg.Err != nil {
+			m.dialogs = m.dialogs.without(i)
+			m.setStatus("listing runs failed: "+msg.Err.Error(), true)
+			return m, nil
+		}
+		p.setRuns(msg.Runs)
+		m.dialogs = m.dialogs.replace(i, p)
 	}
 	return m, nil
 }

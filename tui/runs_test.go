@@ -43,14 +43,14 @@ func TestRunPicker(t *testing.T) {
 			f := newFake()
 			m := started(t, f, 80, 24)
 			m, _ = press(t, m, tt.keys...)
-			if (m.picker != nil) != tt.open {
-				t.Fatalf("picker open = %v, want %v", m.picker != nil, tt.open)
+			if (m.picker() != nil) != tt.open {
+				t.Fatalf("picker open = %v, want %v", m.picker() != nil, tt.open)
 			}
-			if m.dialog != nil {
+			if m.confirm() != nil {
 				t.Error("a key meant for the picker opened the re-merge dialog")
 			}
 			if tt.open {
-				p := m.picker
+				p := m.picker()
 				if p.Loading || !slices.Equal(p.Runs, fakeRuns) {
 					t.Errorf("picker loading = %v runs = %v, want %v", p.Loading, p.Runs, fakeRuns)
 				}
@@ -115,8 +115,8 @@ func TestRunPickerErrorsAndEmpty(t *testing.T) {
 			f.runs, f.runsErr = tt.runs, tt.err
 			m := started(t, f, 80, 24)
 			m, _ = press(t, m, "u")
-			if (m.picker != nil) != tt.open {
-				t.Fatalf("picker open = %v, want %v", m.picker != nil, tt.open)
+			if (m.picker() != nil) != tt.open {
+				t.Fatalf("picker open = %v, want %v", m.picker() != nil, tt.open)
 			}
 			if !strings.Contains(m.status, tt.status) || m.statusErr != (tt.err != nil) {
 				t.Errorf("status = %q (err %v), want %q", m.status, m.statusErr, tt.status)
@@ -141,13 +141,13 @@ func TestRunPickerDropsLateAnswers(t *testing.T) {
 		nm, _ := m.Update(keyMsg(k))
 		m = nm.(Model)
 	}
-	nm, _ := m.Update(RunsMsg{PickerID: m.picker.ID - 1, Runs: fakeRuns})
+	nm, _ := m.Update(RunsMsg{PickerID: m.picker().ID - 1, Runs: fakeRuns})
 	m = nm.(Model)
-	if !m.picker.Loading || len(m.picker.Runs) != 0 {
-		t.Errorf("a late answer filled the new picker: %+v", m.picker)
+	if !m.picker().Loading || len(m.picker().Runs) != 0 {
+		t.Errorf("a late answer filled the new picker: %+v", m.picker())
 	}
-	nm, _ = m.Update(RunsMsg{PickerID: m.picker.ID, Runs: fakeRuns})
-	if p := nm.(Model).picker; p.Loading || len(p.Runs) != 2 {
+	nm, _ = m.Update(RunsMsg{PickerID: m.picker().ID, Runs: fakeRuns})
+	if p := nm.(Model).picker(); p.Loading || len(p.Runs) != 2 {
 		t.Errorf("the picker's own answer was not taken: %+v", p)
 	}
 }
@@ -182,10 +182,10 @@ func TestRunPickerCancelsInspection(t *testing.T) {
 func TestRunPickerWaitsForRepair(t *testing.T) {
 	t.Parallel()
 	m := started(t, newFake(), 80, 24)
-	m.running = 1
+	m.remerges.running = 1
 	m, _ = press(t, m, "u")
-	if m.picker != nil || !m.statusErr || !strings.Contains(m.status, "re-merge is running") {
-		t.Errorf("picker = %+v status = %q: a running re-merge must keep its release on screen", m.picker, m.status)
+	if m.picker() != nil || !m.statusErr || !strings.Contains(m.status, "re-merge is running") {
+		t.Errorf("picker = %+v status = %q: a running re-merge must keep its release on screen", m.picker(), m.status)
 	}
 }
 

@@ -5,7 +5,12 @@
 // The package only presents and dispatches: every registry call goes
 // through the Service interface, which cmd/ wires to inspect and repair.
 // Work leaves Update as a named command method and comes back as a
-// documented message carrying the id of what it answers (see messages.go).
+// documented message carrying the id of what it answers (see messages.go);
+// an answer to something superseded is dropped. A job publishes into its
+// own stream (newStream), which never blocks it, and listen reads the
+// stream for Update. Boxes over the screen are a stack of dialogs, the
+// front one taking the keys (dialogs.go), and confirmed re-merges are run
+// by a scheduler of their own (remerges.go), not by the view model.
 package tui
 
 import (
@@ -14,6 +19,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/pubsub"
 )
 
 // Service is everything the TUI asks of the outside world. It is an
@@ -36,6 +42,8 @@ type Service interface {
 	// run whose digests are re-merged.
 	Plan(ctx context.Context, run string, b *inspect.BackendReport) (Plan, error)
 	// Repair executes it, reporting progress through fn; run as for Plan.
+	// fn may be called from any goroutine, also concurrently (targets may
+	// run side by side); the TUI's only queues the progress, never blocks.
 	Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
 }
 
@@ -81,16 +89,17 @@ type Outcome struct {
 const maxBatch = 256
 
 // streamMsg delivers the messages a background job queued since the last
-// delivery. ch is the job's channel, listened to again unless Closed.
+// delivery. ch is the job's stream, listened to again unless Closed.
 type streamMsg struct {
 	ch     <-chan tea.Msg
 	Msgs   []tea.Msg
 	Closed bool
 }
 
-// listen waits for the next messages of a background job. The job owns the
-// channel and closes it when it is done; listen never blocks the UI because
-// Bubble Tea runs commands off the update loop.
+// listen waits for the next messages of a background job's stream. The
+// stream ends (and its channel closes) when the job is done or its context
+// ends; listen never blocks the UI because Bubble Tea runs commands off
+// the update loop.
 func listen(ch <-chan tea.Msg) tea.Cmd {
 	return func() tea.Msg {
 		first, ok := <-ch
@@ -114,28 +123,52 @@ func listen(ch <-chan tea.Msg) tea.Cmd {
 	}
 }
 
-// send queues msg for the UI unless the job was cancelled (the UI quit or
-// started over), so a job never blocks forever on a reader that is gone.
-func send(ctx context.Context, ch chan<- tea.Msg, msg tea.Msg) {
-	select {
-	case ch <- msg:
-	case <-ctx.Done():
-	}
+// newStream is the way a background job's messages reach Update: the job
+// publishes, which never blocks (so a screen that stops reading never
+// stalls a probe or an upload, and the service's callbacks return at
+// once); listen reads the subscription on the UI's side. Progress messages
+// coalesce, latest wins; every other message is delivered, in order (see
+// internal/pubsub). The subscription ends with ctx.
+func newStream(ctx context.Context) (*pubsub.Broker[tea.Msg], <-chan tea.Msg) {
+	pub := pubsub.New(progressKey)
+	return pub, pub.Subscribe(ctx)
 }
 
-// inspectCmd runs one inspection with run ("" for the service's default).
-// Its events and its final report come back through ch as EventMsg and
-// InspectDoneMsg tagged with id.
-func (m Model) inspectCmd(ctx context.Context, id int, run string, ch chan<- tea.Msg) tea.Cmd {
-	svc := m.svc
-	return func() tea.Msg {
-		defer close(ch)
-		rep, err := svc.Inspect(ctx, run, func(ev inspect.Event) {
-			send(ctx, ch, EventMsg{InspectID: id, Event: ev})
-		})
-		send(ctx, ch, InspectDoneMsg{InspectID: id, Report: rep, Err: err})
-		return nil
+// progressKey names the messages that only count (probes answered, a
+// re-merge's step and bytes): a newer one replaces an undelivered older one
+// of its job.
+func progressKey(msg tea.Msg) (string, bool) {
+	switch msg := msg.(type) {
+	case EventMsg:
+		_, ok := msg.Event.(inspect.ProgressEvent)
+		return "progress", ok
+	case RepairProgressMsg:
+		return "repair", true
 	}
+	return "", false
+}
+
+// inspectCmd runs one inspection with run ("" for the service's default)
+// and listens to it: its events and its final report come back as EventMsg
+// and InspectDoneMsg tagged with id.
+func (m Model) inspectCmd(ctx context.Context, id int, run string) tea.Cmd {
+	job, ch := m.inspectJob(ctx, id, run)
+	return tea.Batch(job, listen(ch))
+}
+
+// inspectJob is the inspection alone and the stream it publishes into; the
+// job returns when the inspection is done, whoever reads the stream.
+func (m Model) inspectJob(ctx context.Context, id int, run string) (tea.Cmd, <-chan tea.Msg) {
+	svc := m.svc
+	pub, ch := newStream(ctx)
+	return func() tea.Msg {
+		defer pub.Close()
+		rep, err := svc.Inspect(ctx, run, func(ev inspect.Event) {
+			pub.Publish(EventMsg{InspectID: id, Event: ev})
+		})
+		pub.Publish(InspectDoneMsg{InspectID: id, Report: rep, Err: err})
+		return nil
+	}, ch
 }
 
 // runsCmd lists the runs anchored in the anchor repo for the picker that
@@ -148,36 +181,17 @@ func (m Model) runsCmd(ctx context.Context, id int) tea.Cmd {
 	}
 }
 
-// planCmd asks for the re-merge plan of one backend of the report on
-// screen; b must be a copy the model no longer mutates.
-func (m Model) planCmd(ctx context.Context, b *inspect.BackendReport) tea.Cmd {
+// planCmd asks for the re-merge plan of one backend of the report of
+// inspection id; b must be a copy the model no longer mutates. The answer
+// carries id, so a plan of a report since replaced is dropped.
+func (m Model) planCmd(ctx context.Context, id int, b *inspect.BackendReport) tea.Cmd {
 	svc, run := m.svc, m.reportRun()
 	return func() tea.Msg {
 		p, err := svc.Plan(ctx, run, b)
 		if p.Suffix == "" {
 			p.Suffix = b.Suffix
 		}
-		return PlanMsg{Suffix: b.Suffix, Plan: p, Err: err}
-	}
-}
-
-// repairCmd runs one re-merge; progress and the outcome come back through
-// ch as RepairProgressMsg and RepairDoneMsg tagged with job.
-func (m Model) repairCmd(ctx context.Context, job int, b *inspect.BackendReport, ch chan<- tea.Msg) tea.Cmd {
-	svc, run := m.svc, m.reportRun()
-	return func() tea.Msg {
-		defer close(ch)
-		out, err := svc.Repair(ctx, run, b, func(p Progress) {
-			if p.Suffix == "" {
-				p.Suffix = b.Suffix
-			}
-			send(ctx, ch, RepairProgressMsg{Job: job, Suffix: b.Suffix, Progress: p})
-		})
-		if out.Suffix == "" {
-			out.Suffix = b.Suffix
-		}
-		send(ctx, ch, RepairDoneMsg{Job: job, Suffix: b.Suffix, Outcome: out, Err: err})
-		return nil
+		return PlanMsg{InspectID: id, Suffix: b.Suffix, Plan: p, Err: err}
 	}
 }
 

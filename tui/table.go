@@ -246,21 +246,7 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		out.WriteString(st(s.Muted, pad(string(b.Kind), c.kind)) + " ")
 	}
 	job, busy := d.Jobs[b.Suffix]
-	vg := verdictGlyph(b.Verdict)
-	vtext := vg.Sym + " " + vg.Word
-	vstyle := s.verdict(b.Verdict)
-	switch {
-	case busy && job.Running:
-		vtext, vstyle = fmt.Sprintf("⟳ %d/%d", job.Progress.Step, job.Progress.Steps), s.Info
-	case busy:
-		vtext, vstyle = "⧗ queued", s.Info
-	default:
-		if ok, done := d.Finished[b.Suffix]; done && ok {
-			vtext, vstyle = "✓ merged", s.verdict(inspect.VerdictOK)
-		} else if done {
-			vtext, vstyle = "✗ failed", s.verdict(inspect.VerdictUnrepairable)
-		}
-	}
+	vtext, vstyle := verdictCell(d, b, s)
 	if !c.verdWords { // the symbol alone; the header counts say the words
 		vtext, _, _ = strings.Cut(vtext, " ")
 	}
@@ -317,6 +303,26 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		return s.Selected.Render(line)
 	}
 	return line
+}
+
+// verdictCell is the verdict column of b's row: its re-merge while one is
+// queued or running, how the last one ended until the re-inspection, else
+// the verdict.
+func verdictCell(d tableData, b *inspect.BackendReport, s *Styles) (string, lipgloss.Style) {
+	job, busy := d.Jobs[b.Suffix]
+	ok, done := d.Finished[b.Suffix]
+	switch {
+	case busy && job.Running:
+		return fmt.Sprintf("⟳ %d/%d", job.Progress.Step, job.Progress.Steps), s.Info
+	case busy:
+		return "⧗ queued", s.Info
+	case done && ok:
+		return "✓ merged", s.verdict(inspect.VerdictOK)
+	case done:
+		return "✗ failed", s.verdict(inspect.VerdictUnrepairable)
+	}
+	vg := verdictGlyph(b.Verdict)
+	return vg.Sym + " " + vg.Word, s.verdict(b.Verdict)
 }
 
 // progressText is a re-merge step for the row and the status line.
