@@ -10,12 +10,13 @@ export PATH := $(PATH):/usr/local/go/bin
 
 GO          ?= go
 BIN         := bin/remerge
+DEMO_BIN    := bin/remerge-demo
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 15s
 PKGS        ?= ./...
 FUZZ_TARGETS := FuzzParseMatrix FuzzParseKeepalive FuzzReadDigestsDir
 
-# The real tools the tests use as oracles, pinned (internal/tools has the
+# The real tools the tests use as oracles, pinned (internal/testkit/tools has the
 # same versions; a test checks they agree). `make tools` installs each with
 # `go install` into TOOLS_DIR once and reuses it; the tests find them
 # through REMERGE_<NAME>.
@@ -38,8 +39,9 @@ export REMERGE_ACTIONLINT := $(ACTIONLINT)
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-6s %s\n", $$1, $$2}'
 
-build: ## build bin/remerge
+build: ## build bin/remerge and bin/remerge-demo
 	$(GO) build -o $(BIN) ./cmd/remerge
+	$(GO) build -o $(DEMO_BIN) ./cmd/remerge-demo
 
 tools: $(BUILDX) $(COSIGN) $(ACTIONLINT) ## install the pinned buildx, cosign and actionlint into TOOLS_DIR (once)
 
@@ -75,8 +77,10 @@ test: tools ## install the pinned tools, then go vet + go test -race, streamed, 
 	echo "tests: $$passed passed, $$failed failed, $$skipped skipped"; \
 	exit $$status
 
+# The demo is its own binary: it runs registry servers, which bin/remerge
+# does not link (cmd/remerge/depcheck_test.go).
 run: build ## build, then open the demo (loopback registries, a broken release)
-	./$(BIN) demo
+	./$(DEMO_BIN)
 
 # bench measures inspect on a LocalAI-sized release (386 backends, 457 legs)
 # behind a latency proxy, the crane loop doing the same HEADs, and a

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // BenchmarkInspect runs a full `remerge inspect` of the LocalAI-sized

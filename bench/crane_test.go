@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // craneSample is how many crane invocations are timed per loop; the rest

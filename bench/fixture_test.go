@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/go-skynet/remerge/internal/registry"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The release measured: LocalAI's size (386 backends, 71 multi-arch pairs,
@@ -75,7 +76,7 @@ func newFixtureOf(ctx context.Context, backends []scenario.Backend, from *fixtur
 	if f.quay, err = testreg.New(regOpts...); err != nil {
 		return f, fmt.Errorf("starting quay registry: %w", err)
 	}
-	if f.hub, err = testreg.New(regOpts...); err != nil {
+	if f.hub, err = testreg.New(append(regOpts, testreg.WithMiddleware(dockerHubHeaders))...); err != nil {
 		return f, fmt.Errorf("starting hub registry: %w", err)
 	}
 	if f.quayProxy, err = testreg.NewFaultProxy(f.quay.Host); err != nil {
@@ -102,6 +103,29 @@ func newFixtureOf(ctx context.Context, backends []scenario.Backend, from *fixtur
 		return f, err
 	}
 	return f, nil
+}
+
+// dockerHubHeaders makes the docker.io side answer as Docker Hub does:
+// every answer carries ratelimit-limit and ratelimit-remaining (a limit
+// never spent here), from which remerge learns that this registry counts
+// manifest GETs as pulls, as it knows for Docker Hub's own hosts.
+func dockerHubHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Ratelimit-Limit", "1000000;w=21600")
+		w.Header().Set("Ratelimit-Remaining", "1000000;w=21600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// freshCache is a new empty cache directory for one run of the binary
+// (REMERGE_CACHE_DIR), so a run reads nothing an earlier one kept and
+// nothing lands in the user's cache.
+func (f *fixture) freshCache() (string, error) {
+	d, err := os.MkdirTemp(f.dir, "cache-")
+	if err != nil {
+		return "", fmt.Errorf("creating cache dir: %w", err)
+	}
+	return d, nil
 }
 
 // seed pushes the release into the registries directly (not through the

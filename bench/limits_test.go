@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // quayRate and quayBurst are quay's template limit on manifests (DESIGN.md

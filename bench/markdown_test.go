@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // markdown renders results.md. Every figure comes from the measurement.
@@ -40,6 +40,11 @@ func (m *measurement) markdown() string {
 	for _, t := range m.targets() {
 		w("| %s | %s | **%s** |\n", t.name, t.measured, t.verdict())
 	}
+	if m.pullsOnly {
+		w("\n")
+		m.writePulls(&b)
+		return b.String()
+	}
 	m.writeMisses(&b)
 	for _, ir := range m.inspect {
 		m.writeInspect(&b, ir)
@@ -50,6 +55,7 @@ func (m *measurement) markdown() string {
 	m.writeThrottle(&b)
 	m.writeLimits(&b)
 	m.writeMorning(&b)
+	m.writePulls(&b)
 	return b.String()
 }
 
@@ -80,7 +86,7 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 	w("| peak RSS | %.1f MB |\n", mib(ir.rssKiB))
 	w("| CPU time of remerge (user + system) | %s |\n", secs(ir.cpu))
 	w("| CPU time of the registries and proxies (the bench process) meanwhile | %s |\n", secs(ir.serverCPU))
-	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d provenance + %d signatures = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.provenance, bg.signatures, bg.total())
+	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d anchors HEADed + %d provenance + %d signatures = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.anchors, bg.provenance, bg.signatures, bg.total())
 	w("| sent | **%d** (%d%% of budget) |\n", ir.total(), percent(ir.total(), bg.total()))
 	w("| manifest HEADs + GETs vs (digest, repo) + (target, tag) pairs | %d + %d = %d vs %d + %d = %d (tags absent from a listing are not fetched; only release tags are GET, the sha and latest tags are HEAD, since Docker Hub counts GETs against its pull limit) |\n",
 		heads, gets, heads+gets, bg.digestRepo, bg.targetTag, bg.digestRepo+bg.targetTag)

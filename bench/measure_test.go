@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/cas"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // inspectRun is one full inspect of the release by the remerge binary,
@@ -48,14 +49,28 @@ type inspectRun struct {
 // faults are installed on both proxies for the run (after the counters are
 // zeroed) and removed after it.
 func (f *fixture) runInspect(ctx context.Context, d time.Duration, conc int, faults ...testreg.Fault) (*inspectRun, error) {
+	cache, err := f.freshCache()
+	if err != nil {
+		return nil, err
+	}
+	return f.runInspectCached(ctx, d, conc, cache, faults...)
+}
+
+// runInspectCached is runInspect with the binary's disk cache in cache
+// (REMERGE_CACHE_DIR): empty for a first run, or what an earlier run kept;
+// "" runs it with --no-cache.
+func (f *fixture) runInspectCached(ctx context.Context, d time.Duration, conc int, cache string, faults ...testreg.Fault) (*inspectRun, error) {
 	f.setLatency(d, faults...)
 	defer f.clearFaults()
 	rel := f.release()
-	cmd := exec.CommandContext(ctx, f.remerge, "inspect",
-		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
-		"--format", "json", "--concurrency", strconv.Itoa(conc))
+	args := []string{"inspect", "--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
+		"--format", "json", "--concurrency", strconv.Itoa(conc)}
+	if cache == "" {
+		args = append(args, "--no-cache")
+	}
+	cmd := exec.CommandContext(ctx, f.remerge, args...)
 	cmd.Dir = f.dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig, cas.DirEnv+"="+cache)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	self0 := selfCPU()
@@ -158,6 +173,10 @@ func (r *inspectRun) requests(method string, kind testreg.Kind) int {
 	return r.quay.Requests(method, kind) + r.hub.Requests(method, kind)
 }
 
+// pulls is what Docker Hub would count: the manifest GETs at the docker.io
+// side (HEADs and blob GETs are free).
+func (r *inspectRun) pulls() int { return r.hub.Requests("GET", testreg.KindManifest) }
+
 // total is every request the run sent.
 func (r *inspectRun) total() int { return r.quay.Total() + r.hub.Total() }
 
@@ -207,12 +226,15 @@ type budget struct {
 	targetTag  int // (target, tag) pairs probed
 	tokens     int // token fetches seen
 	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
+	// anchors is one more request per anchored leg: its keepalive tag is
+	// HEADed for its digest before its bytes are read.
+	anchors    int
 	provenance int // 2 per distinct image of other digests
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
 
 func (b budget) total() int {
-	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.provenance + b.signatures
+	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.provenance + b.signatures
 }
 
 // budgetOf derives the budget from what the run reported: every leg digest
@@ -223,6 +245,11 @@ func budgetOf(r *inspectRun) budget {
 	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
 	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
+		for _, l := range be.Legs {
+			if l.DigestFrom == inspect.FromAnchor {
+				b.anchors++
+			}
+		}
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
 			release := ""

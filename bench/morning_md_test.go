@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // historySame is how much slower a run with tag history may be and still

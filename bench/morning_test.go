@@ -18,8 +18,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The morning after a failed release: the same LocalAI-size matrix, but
@@ -69,7 +70,10 @@ type repairAllRun struct {
 	// inspectReqs is what the inspection inside the run sends: a
 	// stand-alone inspect of the same state, counted just before.
 	inspectReqs int
-	min         minimum
+	// inspectPulls is that inspect's Docker Hub pulls; pullsNeeded the
+	// fewest the plans need (pullsNeeded).
+	inspectPulls, pullsNeeded int
+	min                       minimum
 	// left is the verdicts of an inspect right after the run.
 	after inspect.Summary
 }
@@ -153,18 +157,22 @@ func minimumOf(rep *inspect.Report, quay, hub testreg.Stats) minimum {
 func (f *fixture) runRepairAll(ctx context.Context, d time.Duration, conc int, before *inspectRun, name string, faults ...testreg.Fault) (*repairAllRun, error) {
 	f.setLatency(d, faults...)
 	rel := f.release()
+	cache, err := f.freshCache()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, f.remerge, "repair", "--all", "--yes",
 		"--config", f.cfgPath, "--release", rel.Ref, "--run", rel.Run, "--sha", rel.SHA,
 		"--audit", filepath.Join(f.dir, "audit-"+name+".jsonl"), "--concurrency", strconv.Itoa(conc))
 	cmd.Dir = f.dir
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.dockerConfig, cas.DirEnv+"="+cache)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	self0 := selfCPU()
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	r := &repairAllRun{latency: d, concurrency: conc, wall: time.Since(start), started: start, serverCPU: selfCPU() - self0,
-		quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats(), inspectReqs: before.total()}
+		quay: f.quayProxy.Stats(), hub: f.hubProxy.Stats(), inspectReqs: before.total(), inspectPulls: before.pulls()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
@@ -178,6 +186,7 @@ func (f *fixture) runRepairAll(ctx context.Context, d time.Duration, conc int, b
 		return nil, fmt.Errorf("remerge repair --all: %w\n%s", err, stderr.Bytes())
 	}
 	r.min = minimumOf(before.report, r.quay, r.hub)
+	r.pullsNeeded = pullsNeeded(before.report, f.hubProxy.Host())
 	after, err := f.runInspect(ctx, 0, conc)
 	if err != nil {
 		return nil, fmt.Errorf("inspect after repair --all: %w", err)
@@ -240,8 +249,9 @@ type morningRun struct {
 }
 
 // measureMorning seeds the morning-after release in registries of its
-// own (binaries from main) and runs its measurements.
-func measureMorning(ctx context.Context, main *fixture, logf func(string, ...any)) (*morningRun, error) {
+// own (binaries from main) and runs its measurements; with plainOnly,
+// only the inspect and repair --all at the last latency.
+func measureMorning(ctx context.Context, main *fixture, plainOnly bool, logf func(string, ...any)) (*morningRun, error) {
 	f, err := newFixtureOf(ctx, morningBackends(), main, testreg.WithTagPage(historyPage))
 	if err != nil {
 		return nil, err
@@ -257,6 +267,9 @@ func measureMorning(ctx context.Context, main *fixture, logf func(string, ...any
 	last := latencies[len(latencies)-1]
 	if m.inspect, m.repair, err = f.inspectAndRepair(ctx, last, "plain", logf); err != nil {
 		return nil, err
+	}
+	if plainOnly {
+		return m, nil
 	}
 	restoreQuay()
 	restoreHub()

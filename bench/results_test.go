@@ -10,13 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // resultsFlag turns TestResults on. `make bench` passes it; plain `go test`
 // leaves it empty and the test skips at once.
 var resultsFlag = flag.String("results", "",
 	"run the full benchmark and write its markdown report here (relative to the module root); env REMERGE_BENCH_RESULTS does the same")
+
+// onlyFlag narrows TestResults to some measurements: "pulls" runs only
+// the Docker Hub pull counts (three inspects, and the morning-after
+// inspect and repair --all at 20 ms) and writes only their section.
+var onlyFlag = flag.String("only", "", `with -results, run only these measurements ("pulls")`)
 
 // latencies are the added per-request latencies measured.
 var latencies = []time.Duration{0, 20 * time.Millisecond}
@@ -45,7 +50,12 @@ type measurement struct {
 	// morning is the morning-after release: inspect and repair --all,
 	// without and with tag history.
 	morning *morningRun
-	total   time.Duration
+	// pulls is the inspect with and without a warm cache, counting
+	// Docker Hub's pulls.
+	pulls *pullsRun
+	// pullsOnly: only the pull counts were measured (-only pulls).
+	pullsOnly bool
+	total     time.Duration
 }
 
 // TestResults runs the whole measurement once and writes results.md. It
@@ -106,6 +116,17 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 	}()
 	m.f = f
 	logf("seeded %d backends in %s", len(f.seeded.Backends), f.seedTime.Round(time.Millisecond))
+	if m.pulls, err = f.runPulls(ctx, logf); err != nil {
+		return nil, err
+	}
+	if *onlyFlag == "pulls" {
+		m.pullsOnly = true
+		if m.morning, err = measureMorning(ctx, f, true, logf); err != nil {
+			return nil, err
+		}
+		m.total = time.Since(m.started)
+		return m, nil
+	}
 	for _, d := range latencies {
 		ir, err := f.runInspect(ctx, d, concurrency)
 		if err != nil {
@@ -159,7 +180,7 @@ func measure(ctx context.Context, logf func(string, ...any)) (*measurement, erro
 	}
 	logf("re-merge at %s: %s clean, %s throttled (%d 429s)", last, rr.wall().Round(time.Millisecond),
 		tr.remerge.wall().Round(time.Millisecond), tr.remerge.throttled)
-	if m.morning, err = measureMorning(ctx, f, logf); err != nil {
+	if m.morning, err = measureMorning(ctx, f, false, logf); err != nil {
 		return nil, err
 	}
 	m.total = time.Since(m.started)
@@ -217,9 +238,13 @@ func (m *measurement) targets() []target {
 			pass:     ir.rssKiB > 0 && mib(ir.rssKiB) < maxRSSMB,
 		})
 	}
+	if m.pullsOnly {
+		return m.pullTargets()
+	}
 	out = append(out, m.throttleTargets()...)
 	out = append(out, m.limitsTargets()...)
 	out = append(out, m.morningTargets()...)
+	out = append(out, m.pullTargets()...)
 	if rr := m.remerge; rr != nil {
 		out = append(out, target{
 			name:     "re-merge of a same-registry backend moves no layer bytes",

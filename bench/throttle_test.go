@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // throttleRate is the fraction of requests both proxies answer as quay.io

@@ -106,7 +106,10 @@ func (p *prober) runID(ctx context.Context) (string, error) {
 // (no anchor: digest ""), or could-not-tell (err).
 type anchorAnswer struct {
 	tag, digest string
-	err         error
+	// entry is the leg's entry in the anchor's list: what a merged list
+	// states about the child (nil for a bare manifest under the tag).
+	entry *manifest.Descriptor
+	err   error
 }
 
 // anchorLookup resolves the run's keepalive tag for a leg. The anchor step
@@ -158,10 +161,16 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 		return a
 	}
 	a.digest = match[0].Digest
+	a.entry = &match[0]
+	// The anchor repo holds the child its list names: a copy of it may be
+	// read there, for free, when Docker Hub's is wanted.
+	p.e.c.Holds(ref.Context(), a.digest)
 	return a
 }
 
-// Runs lists the CI runs anchored in the anchor repo, newest first.
+// Runs lists the CI runs anchored in the anchor repo, newest first: the
+// one answer for `remerge runs` and the TUI's run picker. An anchor that
+// is not a repository reference is a *name.ErrBadName in the chain.
 func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, error) {
 	r, err := c.Repository(cfg.Anchor)
 	if err != nil {
@@ -169,7 +178,10 @@ func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, err
 	}
 	tags, err := c.Tags(ctx, r)
 	if err != nil {
-		return nil, errors.New(classText(err)) // the text names the repo
+		// Classify keeps the cause (could not reach, denied) and drops
+		// the https-then-http story around it, and with it the repo: say
+		// which, once.
+		return nil, fmt.Errorf("listing tags of %s: %s", cfg.Anchor, classText(err))
 	}
 	return RunsInTags(tags), nil
 }

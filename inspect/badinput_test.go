@@ -16,14 +16,15 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // Hostile and broken input: what registries serve and what users write.
 // Each must end in a clear error on the cell, tag or file at fault, never a
 // crash, a hang or unbounded memory.
 
-// A release tag that answers 200 with a body that is not JSON, and one
+// A release tag whose manifest, read by the digest its HEAD answered,
+// comes with a body that is not JSON (so not the digest's bytes), and one
 // whose body never ends: that tag is an error saying why, the rest of the
 // backend is probed as usual.
 func TestInspectHostileTagBodies(t *testing.T) {
@@ -33,7 +34,7 @@ func TestInspectHostileTagBodies(t *testing.T) {
 		fault   testreg.Fault
 		wantErr string
 	}{
-		{"not json", testreg.Fault{Effect: testreg.EffectStatus, Status: http.StatusOK, Body: "<html><body>Service Unavailable</body></html>"}, "malformed manifest"},
+		{"not json", testreg.Fault{Effect: testreg.EffectStatus, Status: http.StatusOK, Body: "<html><body>Service Unavailable</body></html>"}, "does not match"},
 		{"endless", testreg.Fault{Effect: testreg.EffectEndless}, "larger than the limit"},
 	}
 	for _, tt := range tests {
@@ -43,10 +44,18 @@ func TestInspectHostileTagBodies(t *testing.T) {
 			// Partial: every child is present everywhere, anchors kept.
 			suffix := pw.byFate[scenario.Partial][0]
 			tag := pw.cfg.ReleaseTags(pw.seeded.Release, suffix)[0].Tag
-			f := tt.fault
-			f.Match = testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindManifest}, PathContains: "/manifests/" + tag}
-			pw.quay.Add(f)
 			c := faultClient(t, registry.Options{Retries: -1, MaxManifestBytes: 64 << 10})
+			ref, err := c.Reference(pw.cfg.Targets[0].Repo + ":" + tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			desc, err := c.Head(context.Background(), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := tt.fault
+			f.Match = testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindManifest}, PathContains: "/manifests/" + desc.Digest.String()}
+			pw.quay.Add(f)
 			rep, err := inspect.Run(context.Background(), pw.seeded.Release, inspect.WithConfig(pw.cfg), inspect.WithMatrix(pw.matrix),
 				inspect.WithDigests(pw.digests), inspect.WithClient(c), inspect.WithBackends(suffix))
 			if err != nil {

@@ -15,7 +15,7 @@ func registryBudgets(c *registry.Client, repos []Repo, pullsBefore map[string]in
 	out := map[string]RegistryBudget{}
 	pulls := c.Pulls()
 	for _, r := range repos {
-		host := hostOf(r.Repo)
+		host := registry.Host(r.Repo)
 		if _, done := out[host]; done {
 			continue
 		}

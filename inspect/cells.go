@@ -2,10 +2,10 @@ package inspect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
@@ -77,40 +77,30 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 	if err != nil {
 		return nil, err
 	}
-	raw, _, err := p.e.c.Manifest(ctx, ref)
+	// probeCell's HEAD just found it here: only the bytes are wanted.
+	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(digest))
 	if err != nil {
 		return nil, err
 	}
-	var m struct {
-		Config struct {
-			Digest string `json:"digest"`
-		} `json:"config"`
-		Layers []struct {
-			Digest string `json:"digest"`
-		} `json:"layers"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("malformed manifest %s: %v", short(digest), err)
+	// The one manifest decoder, as a re-merge's plan reads the same child:
+	// a manifest that names no config is an error here too, never a child
+	// with nothing missing.
+	m, err := manifest.Parse(raw, "", digest)
+	if err != nil {
+		return nil, err
 	}
 	r, err := p.e.c.Repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	blobs := []string{m.Config.Digest}
-	for _, l := range m.Layers {
-		blobs = append(blobs, l.Digest)
-	}
 	var missing []string
-	for _, b := range blobs {
-		if b == "" {
-			continue
-		}
-		ok, err := p.e.c.BlobExists(ctx, r, b)
+	for _, b := range m.Blobs() {
+		ok, err := p.e.c.BlobExists(ctx, r, b.Digest)
 		if err != nil {
-			return nil, fmt.Errorf("blob %s: %s", b, classText(err))
+			return nil, fmt.Errorf("blob %s: %s", b.Digest, classText(err))
 		}
 		if !ok {
-			missing = append(missing, b)
+			missing = append(missing, b.Digest)
 		}
 	}
 	return missing, nil

@@ -14,9 +14,9 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // world is a seeded v4.2.2-like release on two real registries, plus an

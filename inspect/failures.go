@@ -3,7 +3,8 @@ package inspect
 import (
 	"fmt"
 	"sort"
-	"strings"
+
+	"github.com/go-skynet/remerge/internal/registry"
 )
 
 // failureSummary turns the error and denied answers of a report into one
@@ -23,7 +24,7 @@ func failureSummary(r *Report) []string {
 		if state == string(CellUnknown) || state == string(CellPending) {
 			return // nothing was asked
 		}
-		host := hostOf(repo)
+		host := registry.Host(repo)
 		total[host]++
 		if state != string(CellError) && state != string(CellDenied) {
 			return
@@ -92,10 +93,4 @@ func commonest(msgs map[string]int) string {
 		}
 	}
 	return best
-}
-
-// hostOf is the registry part of a repo as written in the config.
-func hostOf(repo string) string {
-	host, _, _ := strings.Cut(repo, "/")
-	return host
 }

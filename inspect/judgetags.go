@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/go-skynet/remerge/internal/manifest"
 )
@@ -30,6 +31,19 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 	}
 	cells := p.e.cellsOf(suffix)
 	tv := tagVerdicts{conflict: map[string]bool{}}
+	// Targets that count pulls last: labels they need were then read
+	// where reading is free.
+	tags = slices.Clone(tags)
+	slices.SortStableFunc(tags, func(a, b published) int {
+		ca, cb := p.countsPulls(a.repo), p.countsPulls(b.repo)
+		switch {
+		case ca == cb:
+			return 0
+		case cb:
+			return -1
+		}
+		return 1
+	})
 	for _, pub := range tags {
 		st := pub.status
 		if pub.m != nil {
@@ -158,37 +172,12 @@ func (p *prober) headChild(ctx context.Context, repo, digest string) manifest.Ch
 	return p.childState(repo, digest, c)
 }
 
-// provenanceOf reads the labels of the image m once per digest: a digest
-// names the same config in every repo (ReadConfig checks the bytes), so
-// the first repo that asks reads it for all. When that read fails (the
-// child may be gone from that repo only), each other repo tries its own
-// copy, once.
+// provenanceOf reads the labels of the image m as repo holds it. A digest
+// names the same child manifest and config in every repo, and the
+// client reads each digest's bytes once for the run (and keeps them on
+// disk), so the second target asking costs no request; a read that fails
+// (the child may be gone from that repo only) stays with that repo.
 func (p *prober) provenanceOf(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
-	first := p.provLookup(m.Digest, repo)
-	// The read is from the repo the lookup was made for: another caller
-	// may run the Do, and an error must stay with the repo it came from.
-	first.once.Do(func() { first.p, first.err = p.readProvenance(ctx, first.repo, m) })
-	if first.err == nil || first.repo == repo {
-		return first.p, first.err
-	}
-	own := p.provLookup(repo+"@"+m.Digest, repo)
-	own.once.Do(func() { own.p, own.err = p.readProvenance(ctx, repo, m) })
-	return own.p, own.err
-}
-
-// provLookup returns the lookup under key, made for repo when new.
-func (p *prober) provLookup(key, repo string) *provLookup {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	l, ok := p.provenance[key]
-	if !ok {
-		l = &provLookup{repo: repo}
-		p.provenance[key] = l
-	}
-	return l
-}
-
-func (p *prober) readProvenance(ctx context.Context, repo string, m manifest.Manifest) (manifest.Provenance, error) {
 	r, err := p.e.c.Repository(repo)
 	if err != nil {
 		return manifest.Provenance{}, err

@@ -41,10 +41,6 @@ type prober struct {
 	runErr       error
 	// heads: "repo@digest" -> what a successful manifest HEAD answered.
 	heads map[string]manifest.ChildState
-	// provenance: digest -> labels of the image, read once from the first
-	// repo that asks; "repo@digest" -> another repo's own read, when that
-	// first one failed.
-	provenance map[string]*provLookup
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
 	// seen: repos that answered 200 for something they hold (they exist).
@@ -54,15 +50,8 @@ type prober struct {
 	identity *regexp.Regexp
 }
 
-type provLookup struct {
-	repo string // the repo read from
-	once sync.Once
-	p    manifest.Provenance
-	err  error
-}
-
 func newProber(e *engine, cancel context.CancelFunc) *prober {
-	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, provenance: map[string]*provLookup{},
+	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{},
 		identity: e.s.cfg.Signing.Identity()}
 }
 
@@ -79,12 +68,16 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	spec, tagRefs := p.specOf(suffix)
 	// Published tags resolve in the background while digests are sought.
 	pubs := make(chan []published, 1)
-	go func() { pubs <- p.resolveTags(ctx, spec, tagRefs) }()
+	// Targets that count pulls wait until the list the merge should have
+	// published is known (expectList), so its bytes need no GET there.
+	ready := make(chan struct{})
+	go func() { pubs <- p.resolveTags(ctx, spec, tagRefs, ready) }()
 
 	digests := make([]string, len(spec.Legs))
 	from := make([]DigestSource, len(spec.Legs))
 	known := make([]map[string]bool, len(spec.Legs)) // repos known present
 	whyNot := make([]string, len(spec.Legs))         // could not tell the digest
+	entries := make([]*manifest.Descriptor, len(spec.Legs))
 	for i, leg := range spec.Legs {
 		known[i] = map[string]bool{}
 		if p.e.s.digests != nil {
@@ -107,13 +100,17 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		case digests[i] == "":
 			digests[i], from[i] = a.digest, FromAnchor
 			known[i][p.e.s.cfg.Anchor] = true
+			entries[i] = a.entry
 		case digests[i] == a.digest:
 			known[i][p.e.s.cfg.Anchor] = true
+			entries[i] = a.entry
 		default:
 			p.e.addProblem(suffix, fmt.Sprintf("%s digest disagreement: digests folder says %s, keepalive anchor %s says %s; using the digests folder",
 				leg.PlatformTag, digests[i], a.tag, a.digest))
 		}
 	}
+	p.expectList(entries)
+	close(ready)
 	var tags []published
 	gotTags := false
 	for i, leg := range spec.Legs {
@@ -153,6 +150,25 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil,
 			absent: absent, create: p.e.s.create})
 	})
+}
+
+// expectList computes the list the merge publishes over the legs' anchor
+// entries, as buildx writes it, and gives its bytes to the client: when a
+// target's release tag names that digest (a healthy or re-merged backend),
+// its bytes are known without a GET, in Docker Hub too. Nothing is
+// computed unless every leg has an entry.
+func (p *prober) expectList(entries []*manifest.Descriptor) {
+	descs := make([]manifest.Descriptor, 0, len(entries))
+	for _, e := range entries {
+		if e == nil {
+			return
+		}
+		descs = append(descs, *e)
+	}
+	raw, _, _, err := manifest.ListOf(descs, p.e.s.cfg.Merge.Options())
+	if err == nil {
+		p.e.c.Remember(raw)
+	}
 }
 
 // notBuilt says why a backend of a branch release was not built by the run

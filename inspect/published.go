@@ -3,7 +3,6 @@ package inspect
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
@@ -19,24 +18,22 @@ import (
 // the labels cannot tell, the target's tag listing, fetched at most once
 // per repo and run.
 
-// maxConfigBytes bounds a config blob read into memory. Real configs are
-// kilobytes; a larger one is not a config.
-const maxConfigBytes = 8 << 20
-
 // ReadProvenance reads the metadata-action labels of the image m names in
-// repo: its own config, or for a list its first child's config. Costs one
-// blob GET (plus one manifest GET for a list).
+// repo: its own config, or for a list its first child's config. Costs at
+// most one blob GET (plus one manifest GET for a list), none when the
+// client already knows those digests' bytes: labels are read by digest,
+// whichever repo they came from.
 func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repository, m manifest.Manifest) (manifest.Provenance, error) {
 	if m.IsList() {
 		if len(m.Entries) == 0 {
 			return manifest.Provenance{}, fmt.Errorf("list %s names no child: no image to read labels from", short(m.Digest))
 		}
 		child := m.Entries[0].Digest
-		raw, desc, err := c.Manifest(ctx, repo.Digest(child))
+		raw, err := c.ManifestBytes(ctx, repo.Digest(child))
 		if err != nil {
 			return manifest.Provenance{}, err
 		}
-		if m, err = manifest.Parse(raw, string(desc.MediaType), child); err != nil {
+		if m, err = manifest.Parse(raw, m.Entries[0].MediaType, child); err != nil {
 			return manifest.Provenance{}, err
 		}
 		if m.IsList() {
@@ -51,26 +48,11 @@ func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repositor
 }
 
 // ReadConfig reads a small blob (an image config) whole, bounded, and
-// checks it against its digest.
+// checked against its digest; from the client's cache when it holds it.
 func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, dgst string) ([]byte, error) {
-	l, err := c.Puller().Layer(ctx, repo.Digest(dgst))
+	b, err := c.SmallBlob(ctx, repo, dgst, manifest.MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading config %s from %s: %w", dgst, repo, err)
-	}
-	if len(b) > maxConfigBytes {
-		return nil, fmt.Errorf("config %s in %s is larger than %d bytes", dgst, repo, maxConfigBytes)
-	}
-	if got := manifest.DigestOf(b); got != dgst {
-		return nil, fmt.Errorf("config %s in %s: bytes hash to %s", dgst, repo, got)
 	}
 	return b, nil
 }

@@ -12,17 +12,17 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // TestInspectRequestBudget counts, at the registries, what a full
 // inspection of a healthy release asks, with its digests folder (a healthy
-// run's anchors are deleted after its merge): one manifest GET per
-// (backend, target) (other tags are HEADed, since Docker Hub counts GETs
-// against its pull limit), one HEAD per (digest, repo), and in all no more
-// than one request per (digest, repo) plus one per (target, tag) plus the
-// anchor repo's listing and pings. Targets are never listed.
+// run's anchors are deleted after its merge): every tag is HEADed (Docker
+// Hub counts GETs against its pull limit, not HEADs), one HEAD per
+// (digest, repo), and each list's bytes are read once, from quay: the
+// docker.io side is counted as Docker Hub is, so it waits for them and
+// reads none itself. Targets are never listed.
 func TestInspectRequestBudget(t *testing.T) {
 	ctx := context.Background()
 	backends := []scenario.Backend{
@@ -34,7 +34,7 @@ func TestInspectRequestBudget(t *testing.T) {
 	s, m, quay, hub := f.Seeded, f.Matrix, f.Quay, f.Hub
 	quay.ResetStats()
 	hub.ResetStats()
-	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain(), PullCounted: []string{hub.Host}})
 	rel := s.Release
 	rel.Run = ""
 	rep, err := inspect.Run(ctx, rel, inspect.WithConfig(s.Config), inspect.WithMatrix(m), inspect.WithClient(c), inspect.WithDigests(f.Digests))
@@ -66,20 +66,27 @@ func TestInspectRequestBudget(t *testing.T) {
 	}
 	// Signatures: each complete list and each of its children is looked
 	// up once per target. distribution has no referrers API: the first
-	// lookup on each registry learns that from the API's 404, and every
-	// lookup of this unsigned release is then a GET of the sha256-<hex>
+	// lookup on each registry learns that from the API's 404 (and
+	// go-containerregistry then GETs the referrers tag itself), and every
+	// other lookup of this unsigned release is a HEAD of the sha256-<hex>
 	// referrers tag and a HEAD of the sha256-<hex>.sig tag.
 	sigs := (len(backends) + legs) * targets
 	hosts := 2 // quay and docker.io
 	if api := q.Requests("", testreg.KindOther) + h.Requests("", testreg.KindOther); api != hosts {
 		t.Errorf("%d referrers API requests, want %d (one per registry, to learn it has no API)", api, hosts)
 	}
-	if want := len(backends)*targets + keepalives + sigs; gets != want {
-		t.Errorf("manifest GETs: %d, want one per (backend, target) and one per signature lookup = %d", gets, want)
+	// GETs: each list once (both targets hold the same bytes), each
+	// keepalive once, and the probe's referrers tag once per registry.
+	if want := len(backends) + keepalives + hosts; gets != want {
+		t.Errorf("manifest GETs: %d, want one per list, keepalive and registry = %d", gets, want)
 	}
-	// Cells: every (leg, repo); tags: the non-release tags of each
-	// (backend, target). No run is anchored, so no keepalive is read.
-	wantHeads := legs*repos + len(backends)*targets*(tags-1) + sigs
+	if hubGets := h.Requests(http.MethodGet, testreg.KindManifest); hubGets != 1 {
+		t.Errorf("docker.io manifest GETs (pulls): %d, want 1 (the referrers probe's)", hubGets)
+	}
+	// Cells: every (leg, repo); tags: every (backend, target, tag);
+	// keepalives: their tags; signatures: two tags per lookup, but for
+	// the probe's referrers tag that was a GET.
+	wantHeads := legs*repos + len(backends)*targets*tags + keepalives + 2*sigs - hosts
 	if heads != wantHeads {
 		t.Errorf("manifest HEADs: %d, want %d", heads, wantHeads)
 	}
@@ -88,11 +95,11 @@ func TestInspectRequestBudget(t *testing.T) {
 		t.Errorf("%d tag listings, want %d: the anchor repo's, and one page of one tag per repo to learn it exists (targets hold every tag ever written: never listed whole)", lists, 1+repos)
 	}
 	pings := q.Requests("", testreg.KindPing) + h.Requests("", testreg.KindPing)
-	budget := legs*repos + len(backends)*targets*tags + lists + pings + keepalives + 2*sigs + hosts
+	budget := legs*repos + len(backends)*targets*tags + len(backends) + lists + pings + 2*keepalives + 2*sigs + hosts
 	total := q.Total() + h.Total()
 	if total > budget {
-		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d listings + %d pings + 2 per %d signature lookups + 1 per registry)\nquay:\n%s\ndocker.io:\n%s",
-			total, budget, legs*repos, len(backends)*targets*tags, lists, pings, sigs, q, h)
+		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d lists + %d listings + %d pings + 2 per %d keepalives + 2 per %d signature lookups + 1 per registry)\nquay:\n%s\ndocker.io:\n%s",
+			total, budget, legs*repos, len(backends)*targets*tags, len(backends), lists, pings, keepalives, sigs, q, h)
 	}
 	t.Logf("%d requests, %d signature lookups", total, sigs)
 }

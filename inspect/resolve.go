@@ -65,35 +65,63 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 	return "", nil
 }
 
-// resolveTags resolves every tag of the backend in every target. Per target
-// the release tag is read first (GET: its children are needed); each other
-// tag is then HEADed, and read by digest only if it points elsewhere. A
-// healthy backend thus costs one GET and two HEADs per target: Docker Hub
-// counts manifest GETs, not HEADs, against its pull-rate limit. When the
-// release tag did not resolve, the other tags are read directly.
-func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef) []published {
+// resolveTags resolves every tag of the backend in every target. Every tag
+// is HEADed; per target the release tag is read first (its children are
+// needed), and each other tag is read by digest only if it points
+// elsewhere. Bytes already known (from another target, the list computed
+// from the anchors, or the disk cache) are not read again. A target on a
+// registry that counts pulls (Docker Hub: known by name, or learnt from
+// the release tag's HEAD answer) reads nothing until the other targets
+// have resolved every tag and the expected list is computed (ready), so a
+// list both hold is read where reading is free. A healthy backend thus
+// costs three HEADs per target and at most one GET in all.
+func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef, ready <-chan struct{}) []published {
 	var (
 		mu  sync.Mutex
 		out []published
 		wg  sync.WaitGroup
+		// free counts down targets that read where reading is free (all
+		// their tags), and counting targets (their release tag's HEAD).
+		free sync.WaitGroup
 	)
 	add := func(pub published) {
 		mu.Lock()
 		out = append(out, pub)
 		mu.Unlock()
 	}
+	free.Add(len(p.e.s.cfg.Targets))
 	for _, t := range p.e.s.cfg.Targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			first := p.resolveTag(ctx, t, refs[0], nil)
+			waited := false
+			defer func() {
+				if !waited {
+					free.Done()
+				}
+			}()
+			// gate runs before this target's first read of bytes: on a
+			// registry that counts pulls (known once it has answered the
+			// release tag's HEAD), it waits for the free targets.
+			gate := sync.OnceFunc(func() {
+				if p.countsPulls(t.Repo) {
+					waited = true
+					free.Done()
+					free.Wait()
+					select {
+					case <-ready:
+					case <-ctx.Done():
+					}
+				}
+			})
+			first := p.resolveTag(ctx, t, refs[0], nil, gate)
 			add(first)
 			var twg sync.WaitGroup
 			for _, tr := range refs[1:] {
 				twg.Add(1)
 				go func() {
 					defer twg.Done()
-					add(p.resolveTag(ctx, t, tr, &first))
+					add(p.resolveTag(ctx, t, tr, &first, gate))
 				}()
 			}
 			twg.Wait()
@@ -115,32 +143,32 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 
 // resolveTag reads one tag. With like (the target's release tag, resolved)
 // it HEADs the tag and reuses like's reading when the digests agree.
-func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published) published {
+// beforeRead, when not nil, runs between the HEAD and the read of bytes.
+func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published, beforeRead func()) published {
 	pub := published{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
 	ref, err := p.e.c.Reference(t.Repo + ":" + tr.Tag)
 	if err != nil {
 		pub.status = TagStatus{State: TagError, Error: err.Error()}
 		return pub
 	}
-	if like != nil && like.m != nil {
-		desc, err := p.e.c.Head(ctx, ref)
-		if err != nil {
-			pub.status = tagErrorStatus(err)
-			return pub
-		}
-		if desc.Digest.String() == like.m.Digest {
-			pub.status, pub.m = like.status, like.m
-			pub.status.Children = append([]string(nil), like.status.Children...)
-			return pub
-		}
-		// Another image: read it by digest, so a tag moved meanwhile
-		// cannot make the reading disagree with the HEAD.
-		if ref, err = p.e.c.Reference(t.Repo + "@" + desc.Digest.String()); err != nil {
-			pub.status = TagStatus{State: TagError, Error: err.Error()}
-			return pub
-		}
+	// The tag's digest comes from a HEAD (Docker Hub counts GETs, not
+	// HEADs); its bytes are read by that digest, so a tag moved meanwhile
+	// cannot make the reading disagree with the HEAD, and only when the
+	// client does not know them yet.
+	desc, err := p.e.c.Head(ctx, ref)
+	if err != nil {
+		pub.status = tagErrorStatus(err)
+		return pub
 	}
-	raw, desc, err := p.e.c.Manifest(ctx, ref)
+	if like != nil && like.m != nil && desc.Digest.String() == like.m.Digest {
+		pub.status, pub.m = like.status, like.m
+		pub.status.Children = append([]string(nil), like.status.Children...)
+		return pub
+	}
+	if beforeRead != nil {
+		beforeRead()
+	}
+	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
 	if err != nil {
 		pub.status = tagErrorStatus(err)
 		return pub
@@ -157,6 +185,12 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 	pub.status.Children = m.Children()
 	pub.status.Form = manifest.FormOf(m)
 	return pub
+}
+
+// countsPulls says whether repo's registry counts manifest GETs as pulls.
+func (p *prober) countsPulls(repo string) bool {
+	r, err := p.e.c.Repository(repo)
+	return err == nil && p.e.c.CountsPulls(r.RegistryStr())
 }
 
 // tagErrorStatus classifies a failed tag read as cellOf does a manifest

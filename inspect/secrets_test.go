@@ -21,7 +21,7 @@ import (
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/report"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -142,7 +142,7 @@ func TestCredentialsNeverShow(t *testing.T) {
 				}
 				return
 			}
-			r, err := repair.Execute(context.Background(), c, p, repair.WithAudit(audit), repair.WithUser("tester"))
+			r, err := repair.Execute(context.Background(), c, p, repair.WithAudit(audit))
 			if err != nil && tt.pass == secretPass && !tt.fault {
 				t.Fatalf("Execute with the right password: %v", err)
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -167,7 +168,14 @@ func (p *prober) readIdentities(ctx context.Context, refs []string, sig *Signatu
 			sig.Error = err.Error()
 			return
 		}
-		raw, _, err := p.e.c.Manifest(ctx, ref)
+		d, ok := ref.(name.Digest)
+		if !ok {
+			sig.Error = "signature is not named by digest: " + r
+			return
+		}
+		// Found by its referrers entry or .sig tag: only the bytes are
+		// wanted, and a signature's bytes never change.
+		raw, err := p.e.c.ManifestBytes(ctx, d)
 		if err != nil {
 			sig.Error = "could not read the signature to tell who signed: " + classText(err)
 			return
@@ -261,41 +269,6 @@ func (s *Signature) Describe() string {
 		fmt.Fprintf(&b, "; %d of %d children not signed", len(bad), n)
 	}
 	return b.String()
-}
-
-// SignatureGap is what a list's signature lacks, by precedence: the list's
-// own signature, then could-not-tell about it, then an unsigned child,
-// then could-not-tell about a child.
-type SignatureGap int
-
-// Signature gaps.
-const (
-	GapNone          SignatureGap = iota // the list and every child signed
-	GapUnsigned                          // the list is unsigned
-	GapUnsignedChild                     // the list is signed, a child is not
-	GapCouldNotTell                      // a lookup failed
-)
-
-// Gap says what the signature lacks, the most telling gap first. Who
-// signed is not judged here (Expected).
-func (s *Signature) Gap() SignatureGap {
-	switch s.State {
-	case SigUnsigned:
-		return GapUnsigned
-	case SigError:
-		return GapCouldNotTell
-	}
-	for _, c := range s.Children {
-		if c.State == SigUnsigned {
-			return GapUnsignedChild
-		}
-	}
-	for _, c := range s.Children {
-		if c.State == SigError {
-			return GapCouldNotTell
-		}
-	}
-	return GapNone
 }
 
 // Expected: signed by the configured identity.

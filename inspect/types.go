@@ -51,7 +51,7 @@ const (
 	TagPartial  TagState = "partial"  // some but not all expected children
 	TagStale    TagState = "stale"    // other digests (e.g. an older release)
 	TagDangling TagState = "dangling" // expected children, one missing in the repo
-	TagBroken   TagState = "broken"   // expected children, misdescribed (size, type, platform) or unreadable
+	TagBroken   TagState = "broken"   // expected children, all present, one misdescribed (size, type, platform); bytes that do not parse are TagError
 	TagMissing  TagState = "missing"  // the tag does not exist
 	TagPending  TagState = "pending"
 	TagDenied   TagState = "denied"
@@ -275,10 +275,15 @@ func (s *Summary) Add(v Verdict) {
 	}
 }
 
-// Broken reports whether any backend is not ok (inspect's exit code 1).
-func (s Summary) Broken() bool {
-	return s.Repairable+s.Unrepairable+s.Conflict+s.Unknown > 0
+// NeedAttention counts the backends that are not ok: repairable,
+// unrepairable, conflict or unknown (not built is not broken). The TUI's
+// status line says it; Broken is it being non-zero.
+func (s Summary) NeedAttention() int {
+	return s.Repairable + s.Unrepairable + s.Conflict + s.Unknown
 }
+
+// Broken reports whether any backend is not ok (inspect's exit code 1).
+func (s Summary) Broken() bool { return s.NeedAttention() > 0 }
 
 // RepoRole says why a repo is probed.
 type RepoRole string

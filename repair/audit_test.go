@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // lastOutcome is the audit log's only outcome line, checked to close the
@@ -146,7 +146,7 @@ func TestReconcileOpenIntents(t *testing.T) {
 		}
 	}
 
-	recs, err := Reconcile(context.Background(), w.c, WithAudit(w.audit), WithUser("next"))
+	recs, err := Reconcile(context.Background(), w.c, WithAudit(w.audit), withUser("next"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"go.uber.org/goleak"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // crossWorld puts quay behind a fault proxy and seeds a backend whose amd64
@@ -198,7 +200,11 @@ func TestPlanRefusesChildBytesNotMatchingDigest(t *testing.T) {
 	}
 	only := w.incidentReport()
 	only.Legs[1].Cells[w.hubTarget()] = inspect.Cell{State: inspect.CellMissing}
-	_, err = NewPlan(context.Background(), w.c, w.cfg, w.rel, only, "quay")
+	// A client of its own: w.c now knows the child's bytes (read from
+	// docker.io) and would not ask the anchor for them again.
+	fresh := registry.New(registry.Options{Retries: -1, Keychain: authn.NewMultiKeychain()})
+	defer fresh.Close()
+	_, err = NewPlan(context.Background(), fresh, w.cfg, w.rel, only, "quay")
 	if err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Fatalf("NewPlan = %v, want a digest mismatch error", err)
 	}

@@ -16,7 +16,7 @@ type options struct {
 	eventsMu  *sync.Mutex
 	force     bool
 	auditPath string
-	user      string
+	user      string // the audit log's user: set only by tests (user_test.go); else currentUser
 	tags      *inspect.TagLister
 	signer    *Signer // WithSign
 	session   *Session
@@ -97,12 +97,6 @@ func WithFreshReport(fresh bool) Option {
 // ($XDG_STATE_HOME/remerge/audit.jsonl, see DefaultAuditPath).
 func WithAudit(path string) Option {
 	return func(o *options) { o.auditPath = path }
-}
-
-// WithUser names who ran the repair in the audit log; by default the login
-// name of the current OS user.
-func WithUser(user string) Option {
-	return func(o *options) { o.user = user }
 }
 
 // Event is progress reported by Execute through WithEvents.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -186,55 +185,11 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 	return p, nil
 }
 
-// refusal returns why a backend cannot be re-merged into target from its
-// report alone.
-func refusal(b *inspect.BackendReport, target string, force bool) string {
-	switch {
-	case b.Kind == inspect.KindDarwin:
-		return "darwin backends are pushed as plain images by their build; never re-merged"
-	case b.Verdict == inspect.VerdictUnrepairable:
-		return "unrepairable: a leg is present in no repository; it needs a rebuild"
-	case b.Verdict == inspect.VerdictUnknown:
-		// Say why no digest is known when inspect could tell (a registry
-		// it could not reach), not only that none is.
-		for _, l := range b.Legs {
-			if l.Digest == "" && l.DigestError != "" {
-				return fmt.Sprintf("unknown: no digest known for %s: %s", l.PlatformTag, l.DigestError)
-			}
-		}
-		return "unknown: no digest is known for this backend"
-	case b.Verdict == inspect.VerdictPending:
-		return "inspection has not finished for this backend"
-	case b.Verdict == inspect.VerdictConflict && !force:
-		// Where another target's release tag is the conflict, say which,
-		// not that this one's is.
-		var in []string
-		for name, ts := range b.Targets {
-			if ts != nil && ts.Conflict {
-				in = append(in, name)
-			}
-		}
-		if ts := b.Targets[target]; len(in) == 0 || (ts != nil && ts.Conflict) {
-			return "conflict: the release tag already points to a complete image of other digests; re-run with force to replace it"
-		}
-		sort.Strings(in)
-		return fmt.Sprintf("conflict in %s: the release tag there already points to a complete image of other digests; re-run with force to replace it",
-			strings.Join(in, " and "))
-	case len(b.Legs) == 0:
-		return "no legs in the report"
-	}
-	for _, l := range b.Legs {
-		if l.Digest == "" {
-			return fmt.Sprintf("no digest known for the %s leg", l.PlatformTag)
-		}
-	}
-	return ""
-}
-
 // candidates lists the repos that may hold a leg's child, best first: the
 // target, then repos on the target's registry, then other registries; each
 // group in configuration order, then any other repo of the report.
-func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg, host string, c *registry.Client) []string {
+func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg) []string {
+	host := registry.Host(targetRepo)
 	var order []string
 	seen := map[string]bool{}
 	for _, r := range cfg.Repos() {
@@ -256,21 +211,13 @@ func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg, host str
 		if r == targetRepo || !ok || cell.State != inspect.CellPresent || len(cell.MissingBlobs) > 0 {
 			continue
 		}
-		if repoHost(c, r) == host {
+		if registry.Host(r) == host {
 			same = append(same, r)
 		} else {
 			other = append(other, r)
 		}
 	}
 	return append(same, other...)
-}
-
-func repoHost(c *registry.Client, repo string) string {
-	r, err := c.Repository(repo)
-	if err != nil {
-		return ""
-	}
-	return r.RegistryStr()
 }
 
 // planLeg chooses the source of one child and reads its manifest and
@@ -287,7 +234,7 @@ func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst na
 	if inTarget {
 		sources = append(sources, targetRepo)
 	}
-	sources = append(sources, candidates(cfg, targetRepo, leg, dst.RegistryStr(), c)...)
+	sources = append(sources, candidates(cfg, targetRepo, leg)...)
 	if len(sources) == 0 {
 		return lp, manifest.Child{}, fmt.Sprintf("%s child %s is present in no repository: it needs a rebuild", leg.PlatformTag, short(leg.Digest)), nil
 	}

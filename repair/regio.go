@@ -16,9 +16,12 @@ import (
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
-// This file is the only place that speaks to registries. Every call goes
-// through the client's options, so the per-host concurrency bound, the
-// Retry-After handling and the shared credentials apply to repairs too.
+// This file holds repair's manifest reads and its registry writer (the
+// pushes, mounts and blob copies of Execute). The plan's and the
+// execution's other reads (blob links, configs, tags, referrers) go
+// through the same registry.Client. Every call goes through the client's
+// options, so the per-host concurrency bound, the Retry-After handling and
+// the shared credentials apply to repairs too.
 
 // headManifest resolves ref (tag or digest). A 404 is (nil, nil).
 func headManifest(ctx context.Context, c *registry.Client, ref name.Reference) (*v1.Descriptor, error) {
@@ -99,18 +102,9 @@ func (w *writer) opts(ctx context.Context) []remote.Option {
 	return append(w.c.BaseOptions(ctx), remote.Reuse(w.pusher), remote.Reuse(w.c.Puller()))
 }
 
-// rawManifest is a remote.Taggable over bytes we must not re-marshal.
-type rawManifest struct {
-	raw       []byte
-	mediaType string
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return types.MediaType(m.mediaType), nil }
-
 // putManifest PUTs raw bytes under ref (a digest or a tag).
 func (w *writer) putManifest(ctx context.Context, ref name.Reference, raw []byte, mediaType string) error {
-	if err := remote.Put(ref, rawManifest{raw: raw, mediaType: mediaType}, w.opts(ctx)...); err != nil {
+	if err := remote.Put(ref, registry.RawManifest{Raw: raw, Type: mediaType}, w.opts(ctx)...); err != nil {
 		return fmt.Errorf("putting manifest %s: %w", ref, err)
 	}
 	return nil

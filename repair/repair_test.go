@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The incident: children reaped from the quay target, alive in the anchor

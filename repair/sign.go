@@ -144,23 +144,5 @@ func signDigests(r *Result) []string {
 // target is unsigned, or names an unsigned child, as inspect found it:
 // what --sign signs although nothing needs re-merging.
 func NeedsSignature(b *inspect.BackendReport, target string) bool {
-	t := b.Targets[target]
-	if t == nil {
-		return false
-	}
-	sig := t.Tags[t.ReleaseTag()].Signature // no release tag: the zero TagStatus
-	if sig == nil {
-		return false
-	}
-	if sig.State == inspect.SigUnsigned {
-		return true
-	}
-	// A child found unsigned counts even when the list's own lookup
-	// failed, so not Gap, which puts could-not-tell first.
-	for _, c := range sig.Children {
-		if c.State == inspect.SigUnsigned {
-			return true
-		}
-	}
-	return false
+	return b.Targets[target].ReleaseSignature().NeedsSigning()
 }

@@ -18,10 +18,10 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
-	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/registry"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 const testSuffix = "-cpu-kokoro"
@@ -119,7 +119,7 @@ func push(t *testing.T, repo string, f fixture) {
 			t.Fatalf("pushing blob to %s: %v", repo, err)
 		}
 	}
-	if err := remote.Put(r.Digest(f.digest), rawManifest{raw: f.raw, mediaType: manifest.DockerManifest}, opts...); err != nil {
+	if err := remote.Put(r.Digest(f.digest), registry.RawManifest{Raw: f.raw, Type: manifest.DockerManifest}, opts...); err != nil {
 		t.Fatalf("pushing manifest to %s: %v", repo, err)
 	}
 }
@@ -176,7 +176,7 @@ func (w *world) plan(t *testing.T, b *inspect.BackendReport, target string, opts
 
 func (w *world) execute(t *testing.T, p *Plan, opts ...Option) *Result {
 	t.Helper()
-	r, err := Execute(context.Background(), w.c, p, append([]Option{WithAudit(w.audit), WithUser("tester")}, opts...)...)
+	r, err := Execute(context.Background(), w.c, p, append([]Option{WithAudit(w.audit), withUser("tester")}, opts...)...)
 	if err != nil {
 		t.Fatalf("Execute: %v\nplan:\n%s", err, p)
 	}
@@ -251,7 +251,7 @@ func (w *world) ciDigest(t *testing.T, fs ...fixture) string {
 		sources = append(sources, src+"@"+f.digest)
 	}
 	slices.Sort(sources) // the glob's order: one source repo, so by hex
-	bx := pipeline.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
+	bx := imagetools.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
 	raw, err := bx.DryRun(context.Background(), sources)
 	if err != nil {
 		t.Fatal(err)

@@ -113,8 +113,9 @@ func WithExportDir(dir string) Option { return func(m *Model) { m.exportDir = di
 // WithClock sets the clock used in export file names, for tests.
 func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = now } }
 
-// WithMarkdown replaces the built-in markdown writer used by e, so the
-// export matches `remerge inspect --format markdown` once cmd/ has one.
+// WithMarkdown replaces the built-in markdown writer used by e; both
+// binaries pass report.WriteMarkdown (app.OpenTUI), so the export matches
+// `remerge inspect --format markdown`.
 func WithMarkdown(fn func(io.Writer, *inspect.Report) error) Option {
 	return func(m *Model) { m.markdown = fn }
 }

@@ -68,8 +68,7 @@ func (m Model) handle(msg tea.Msg) (Model, tea.Cmd) {
 			m.setStatus("inspection failed: "+msg.Err.Error(), true)
 		default:
 			s, _ := summarize(m.report)
-			status := fmt.Sprintf("inspected %d backends: %d need attention", len(m.report.Backends),
-				s.Repairable+s.Unrepairable+s.Conflict+s.Unknown)
+			status := fmt.Sprintf("inspected %d backends: %d need attention", len(m.report.Backends), s.NeedAttention())
 			if m.repairNote != "" {
 				status = m.repairNote + " · " + status
 				m.repairNote = ""

@@ -16,9 +16,10 @@ import (
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -30,7 +31,17 @@ func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv(asMainEnv); ok {
 		os.Exit(run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// Every command a test runs (in process or as a child) keeps its
+	// cache in a directory of its own, never in the user's.
+	dir, err := os.MkdirTemp("", "remerge-cmd-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv(cas.DirEnv, dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // startRemerge runs remerge with args in a child process.

@@ -157,14 +157,17 @@ func TestForbiddenChainsNamesThePath(t *testing.T) {
 	}
 }
 
-// The shipped binary is the product (STYLE.md): it runs the demo's
-// registries through internal/loopreg, never the test harness, and links
-// none of the server stack only a production registry deployment needs.
+// Neither shipped binary (remerge, remerge-demo) links test code or the
+// test harness; the demo's registries (internal/loopreg) link none of the
+// server stack only a production registry deployment needs.
 // Each entry is an import path prefix ("x" matches x and x/...).
 var notInBinary = []struct{ prefix, why string }{
 	{"testing", "test code"},
-	{"github.com/go-skynet/remerge/internal/testreg", "the test harness"},
-	{"github.com/go-skynet/remerge/internal/scenario/scenariotest", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit/testreg", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit/scenariotest", "the test harness"},
+	{"github.com/go-skynet/remerge/internal/testkit", "test support (the harness, the buildx oracle, pinned tools)"},
+	{"github.com/go-skynet/remerge/internal/testkit/tools", "the pinned test tools"},
+	{"github.com/go-skynet/remerge/internal/testkit/actiontest", "the action's tests"},
 	{"go.uber.org/goleak", "test code"},
 	{"github.com/stretchr/testify", "test code"},
 	// distribution's storage drivers embed its base driver, whose tracing
@@ -189,7 +192,8 @@ func excludedFromBinary(p listedPackage) bool {
 	return false
 }
 
-// commands lists the packages under ./cmd, the binaries remerge ships.
+// commands lists the packages under ./cmd, the binaries remerge ships
+// (remerge and remerge-demo).
 func commands(t *testing.T) []string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "../...").Output()
@@ -232,11 +236,80 @@ func TestBinaryReachesNoInternals(t *testing.T) {
 // test harness itself, and distribution's filesystem driver, are flagged.
 func TestDepcheckCatchesTheHarness(t *testing.T) {
 	for _, root := range []string{
-		"github.com/go-skynet/remerge/internal/scenario/scenariotest",
+		"github.com/go-skynet/remerge/internal/testkit/scenariotest",
+		"github.com/go-skynet/remerge/internal/testkit/imagetools",
 		"github.com/distribution/distribution/v3/registry/storage/driver/filesystem",
 	} {
 		if chains := chainsTo(listDeps(t, root), []string{root}, excludedFromBinary); len(chains) == 0 {
 			t.Errorf("%s not flagged", root)
 		}
+	}
+}
+
+// The remerge binary is the product: it speaks to registries and runs no
+// registry server. The demo, which does, is cmd/remerge-demo (as crane's
+// test registry is cmd/registry), so none of a server's stack is linked
+// here: no distribution (whose storage drivers register themselves in
+// init and whose logging changes logrus process-wide), none of the redis,
+// prometheus and OpenTelemetry clients its handlers pull in, and no test
+// code. Each entry is an import path prefix ("x" matches x and x/...).
+var notInProduct = []struct{ prefix, why string }{
+	{"github.com/distribution/", "a registry server (distribution)"},
+	{"github.com/redis/", "distribution's redis cache client"},
+	{"github.com/prometheus/", "distribution's metrics"},
+	{"go.opentelemetry.io/", "distribution's tracing"},
+	{"testing", "test code"},
+	{"github.com/go-skynet/remerge/internal/loopreg", "the demo's registries"},
+	{"github.com/go-skynet/remerge/internal/scenario", "the demo's seeder"},
+	{"github.com/go-skynet/remerge/internal/demo", "the demo"},
+	{"github.com/go-skynet/remerge/internal/testkit", "test support"},
+}
+
+// product is the remerge binary's package.
+const product = "github.com/go-skynet/remerge/cmd/remerge"
+
+func excludedFromProduct(p listedPackage) bool {
+	for _, n := range notInProduct {
+		if p.ImportPath == n.prefix || strings.HasPrefix(p.ImportPath, n.prefix) && (strings.HasSuffix(n.prefix, "/") || strings.HasPrefix(p.ImportPath, n.prefix+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestProductLinksNoRegistryServer fails when `go list -deps
+// ./cmd/remerge` holds a registry server's package, one of the clients
+// only a server needs, the demo, or test code, and names the import chain
+// to cut.
+func TestProductLinksNoRegistryServer(t *testing.T) {
+	pkgs := listDeps(t, product)
+	if _, ok := pkgs[product]; !ok {
+		t.Fatalf("%s was not listed; is the path right?", product)
+	}
+	for _, chain := range chainsTo(pkgs, []string{product}, excludedFromProduct) {
+		t.Errorf("remerge links what only a registry server, the demo or a test needs: %s", chain)
+	}
+}
+
+// TestProductDepcheckCanFail makes sure the check above flags what it
+// names: the demo binary links distribution, redis, prometheus and
+// OpenTelemetry through the demo's registries, and each is caught.
+func TestProductDepcheckCanFail(t *testing.T) {
+	const demo = "github.com/go-skynet/remerge/cmd/remerge-demo"
+	pkgs := listDeps(t, demo)
+	for _, want := range []string{"github.com/distribution/", "github.com/redis/", "github.com/prometheus/", "go.opentelemetry.io/", "github.com/go-skynet/remerge/internal/demo"} {
+		found := false
+		for path, p := range pkgs {
+			if strings.HasPrefix(path, want) && excludedFromProduct(p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no package under %s flagged in %s's imports", want, demo)
+		}
+	}
+	if !excludedFromProduct(listedPackage{ImportPath: "testing"}) || excludedFromProduct(listedPackage{ImportPath: "testingx"}) {
+		t.Error(`"testing" must be flagged, and only it, not every path it prefixes`)
 	}
 }

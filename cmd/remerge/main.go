@@ -2,8 +2,10 @@
 // whether each per-arch manifest is still reachable in each registry
 // repository, and re-merges broken manifest lists. See README.md.
 //
-// This package only wires flags to the inspect and repair libraries; all
-// registry work lives there.
+// This package wires flags to the libraries: inspect and repair for the
+// work, internal/report for what is printed, internal/app for the TUI. It
+// makes no registry request of its own, and links no registry server: the
+// demo is cmd/remerge-demo (depcheck_test.go keeps it so).
 package main
 
 import (

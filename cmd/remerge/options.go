@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/registry"
 )
 
@@ -32,6 +33,9 @@ type options struct {
 	concurrency int
 	timeout     time.Duration
 	insecure    []string
+	// noCache: --no-cache, read every manifest and config from the
+	// registries instead of the disk cache.
+	noCache bool
 	// tuiSign: --sign for the TUI's r/R (flags of tui and the root only).
 	tuiSign signFlags
 }
@@ -54,6 +58,7 @@ func (o *options) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "most requests in flight per registry")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "per-request timeout (headers, and silence while reading a body)")
 	fs.StringArrayVar(&o.insecure, "insecure", nil, "registry host:port spoken to over plain HTTP (repeatable; adds to the config)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the cache of manifests and configs by digest ($"+cas.DirEnv+", else $XDG_CACHE_HOME/remerge)")
 }
 
 var (
@@ -212,14 +217,30 @@ func (l *loaded) inspectOptions(c *registry.Client, deep bool, backends []string
 }
 
 // client builds the one registry client of the process from the flags and
-// the config's insecure list.
+// the config's insecure list, with the disk cache unless --no-cache.
 func (o *options) client(cfg inspect.Config) *registry.Client {
 	return registry.New(registry.Options{
 		Concurrency: o.concurrency,
 		Timeout:     o.timeout,
 		Insecure:    cfg.Insecure,
 		UserAgent:   "remerge/" + version(),
+		Cache:       o.cache(),
 	})
+}
+
+// cache opens the disk cache, or returns nil with --no-cache. A cache that
+// cannot be opened (a read-only home) only costs requests: it is said on
+// stderr and the run goes on without it.
+func (o *options) cache() *cas.Store {
+	if o.noCache {
+		return nil
+	}
+	s, err := cas.Open(cas.DefaultDir(), cas.DefaultMaxBytes)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remerge: running without the cache: %v\n", err)
+		return nil
+	}
+	return s
 }
 
 // resolveSuffixes makes sure every suffix names a backend of the matrix,

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // TestSpentQuotaCLI: the dockerhub target sits behind a proxy answering as

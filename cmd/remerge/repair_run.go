@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-skynet/remerge/inspect"
@@ -14,22 +12,11 @@ import (
 	"github.com/go-skynet/remerge/repair"
 )
 
-// pairsPerSlot is how many (backend, target) pairs are planned or
-// executed at once per slot of the per-registry limit (--concurrency). The
-// registries' own bound is that limit; this only keeps enough pairs going
-// to fill it: a pair has one request in flight at a time, and half of the
-// pairs are on each target's registry, so a limit of 16 needs well over 32
-// pairs to stay busy. At least minPairsInFlight.
-const (
-	pairsPerSlot     = 4
-	minPairsInFlight = 32
-)
-
 // runRepair is the body of `remerge repair` once its flags are valid:
 // reconcile the audit log, inspect the selected backends, plan every
 // (backend, target) pair, and unless --dry-run ask, execute, and report
-// what is still broken. Pairs are planned and executed concurrently, all
-// through one client, so its per-registry limits hold for the whole run.
+// what is still broken. Pairs go through one repair.Batch (concurrent,
+// carrying on past failures, one client), as the TUI's re-merges do.
 // It returns errBroken (exit 1) unless every backend it answers for is ok
 // afterwards: with --all the whole release, else the named backends.
 func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout, stderr io.Writer) error {
@@ -59,43 +46,50 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 		fmt.Fprintln(stdout, "nothing to re-merge")
 		return finish(s)
 	}
-	// One listing per target at most, shared by every plan, and only when
-	// an image's labels cannot say whether latest may move; one writer
-	// (pings, tokens) for every re-merge; and the report is seconds old,
-	// so the plans take what it saw missing as missing.
-	repairOpts = append(repairOpts, repair.WithTagLister(&inspect.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true))
-	r := &pairRunner{c: c, l: l, f: f, opts: repairOpts, out: newRepairOutput(stdout, stderr, isTerminal(stdout)),
-		inFlight: max(minPairsInFlight, pairsPerSlot*o.concurrency)}
+	// The report is seconds old, so the plans take what it saw missing as
+	// missing.
+	repairOpts = append(repairOpts, repair.WithFreshReport(true))
+	r := newPairRunner(c, l, f, repairOpts, newRepairOutput(stdout, stderr, isTerminal(stdout)), repair.InFlight(o.concurrency), pairs)
+	if err := r.phases(ctx, stdout, pairs); err != nil {
+		return err
+	}
+	s.collect(pairs)
+	return finish(s)
+}
 
+// phases runs the pairs as the flags say: --dry-run plans and prints;
+// --yes executes each pair as soon as it is planned; otherwise every plan
+// is shown first, a person says yes to all of them at once, and then they
+// run. It returns the run's error when it ends early (interrupted, a dry
+// run, declined); nil when the closing summary is to follow.
+func (r *pairRunner) phases(ctx context.Context, stdout io.Writer, pairs []*pair) error {
+	interrupted := func() error {
+		return fmt.Errorf("repair %s: interrupted: %w", describeRelease(r.l.rel), ctx.Err())
+	}
 	switch {
-	case f.dryRun:
-		r.run(ctx, "planning", pairs, r.planOnly(true))
-	case f.yes:
-		r.run(ctx, "re-merging", pairs, r.planAndExecute)
+	case r.f.dryRun:
+		r.run(ctx, "planning", pairs, r.printPlan)
+	case r.f.yes:
+		r.run(ctx, "re-merging", pairs, r.printPlanAndResult)
 	default:
-		// A person says yes to every plan at once, so all of them are shown
-		// first, in order.
-		r.run(ctx, "planning", pairs, r.planOnly(false))
+		r.run(ctx, "planning", pairs, r.reportPlanError)
 		for _, p := range pairs {
-			if p.plan != nil && p.plan.Refusal == "" { // a refusal is said once, in the closing summary
-				fmt.Fprint(stdout, p.plan.String())
+			if p.Plan != nil && p.Plan.Refusal == "" { // a refusal is said once, in the closing summary
+				fmt.Fprint(stdout, p.Plan.String())
 			}
 		}
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("repair %s: interrupted: %w", describeRelease(l.rel), ctx.Err())
+		return interrupted()
 	}
 	todo := actionable(pairs)
 	switch {
-	case f.dryRun:
-		s.collect(pairs)
+	case r.f.dryRun:
 		fmt.Fprintf(stdout, "dry run: %d re-merge(s) planned, nothing written\n", len(todo))
 		return errBroken // nothing was fixed
 	case len(todo) == 0:
-		s.collect(pairs)
 		fmt.Fprintln(stdout, "nothing to re-merge")
-		return finish(s)
-	case !f.yes:
+	case !r.f.yes:
 		ok, err := confirm(stdout, fmt.Sprintf("Re-merge %d backend/target pair(s)?", len(todo)))
 		if err != nil {
 			return err
@@ -104,13 +98,12 @@ func runRepair(ctx context.Context, o *options, l *loaded, f repairFlags, stdout
 			fmt.Fprintln(stdout, "aborted: nothing written")
 			return errBroken
 		}
-		r.run(ctx, "re-merging", todo, r.execute)
+		r.run(ctx, "re-merging", todo, r.printResult)
 		if ctx.Err() != nil {
-			return fmt.Errorf("repair %s: interrupted: %w", describeRelease(l.rel), ctx.Err())
+			return interrupted()
 		}
 	}
-	s.collect(pairs)
-	return finish(s)
+	return nil
 }
 
 // sayQuotas says on stderr which registries stopped answering for their
@@ -131,152 +124,6 @@ func brokenAlso(err error, b bool) error {
 		return errBroken
 	}
 	return err
-}
-
-// pair is one (backend, target) of a repair run and what became of it.
-type pair struct {
-	b      *inspect.BackendReport
-	target string
-
-	plan    *repair.Plan
-	planErr error
-	res     *repair.Result
-	execErr error
-	// log is the pair's own step lines, printed in one block with its
-	// result so that concurrent pairs never interleave.
-	log strings.Builder
-}
-
-// writes reports whether the pair's plan will write something.
-func (p *pair) writes() bool {
-	return p.planErr == nil && p.plan != nil && p.plan.Refusal == "" && (!p.plan.NoOp || p.plan.SignOnly)
-}
-
-func actionable(pairs []*pair) []*pair {
-	var out []*pair
-	for _, p := range pairs {
-		if p.writes() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// pairRunner plans and executes pairs on a bounded pool of workers, all
-// through one client.
-type pairRunner struct {
-	// inFlight is the most pairs worked on at once.
-	inFlight int
-	c        *registry.Client
-	l        *loaded
-	f        repairFlags
-	opts     []repair.Option
-	out      *repairOutput
-}
-
-// run calls fn on every pair, inFlight at a time, with the live
-// display (or nothing, off a terminal) counting them. No new pair starts
-// once ctx is cancelled.
-func (r *pairRunner) run(ctx context.Context, phase string, pairs []*pair, fn func(context.Context, *pair)) {
-	r.out.begin(phase, len(pairs))
-	defer r.out.end()
-	next := make(chan *pair)
-	var wg sync.WaitGroup
-	for range min(r.inFlight, len(pairs)) {
-		wg.Go(func() {
-			for p := range next {
-				if ctx.Err() == nil {
-					fn(ctx, p)
-				}
-				r.out.pairDone(p.failed())
-			}
-		})
-	}
-	for _, p := range pairs {
-		next <- p
-	}
-	close(next)
-	wg.Wait()
-}
-
-func (p *pair) failed() bool {
-	return p.planErr != nil || p.execErr != nil
-}
-
-func (r *pairRunner) plan(ctx context.Context, p *pair) {
-	p.plan, p.planErr = repair.NewPlan(ctx, r.c, r.l.cfg, r.l.rel, p.b, p.target, r.opts...)
-	if p.planErr != nil && ctx.Err() == nil {
-		r.out.errorf("remerge: %s\n", oneLine(p.planErr.Error()))
-	}
-}
-
-// planOnly plans a pair; with print (the dry run) its plan and the bytes
-// it would publish are printed as one block as soon as it is planned.
-func (r *pairRunner) planOnly(print bool) func(context.Context, *pair) {
-	return func(ctx context.Context, p *pair) {
-		r.plan(ctx, p)
-		if !print || p.plan == nil {
-			return
-		}
-		if p.plan.Refusal != "" {
-			return // said once, in the closing summary
-		}
-		var text strings.Builder
-		text.WriteString(p.plan.String())
-		if p.writes() && !p.plan.NoOp {
-			fmt.Fprintf(&text, "\n%s in %s would publish:\n%s\n", p.plan.Suffix, p.plan.Target, p.plan.ListJSON())
-		}
-		r.f.signFlags.dryRun(&text, p.plan)
-		r.out.block(text.String(), text.String())
-	}
-}
-
-// planAndExecute is --yes: each pair is executed as soon as it is planned,
-// and printed in one block, plan and result.
-func (r *pairRunner) planAndExecute(ctx context.Context, p *pair) {
-	r.plan(ctx, p)
-	if p.plan == nil {
-		return
-	}
-	if !p.writes() {
-		if p.plan.Refusal == "" { // a refusal is said once, in the closing summary
-			r.out.block(p.plan.String(), "")
-		}
-		return
-	}
-	r.exec(ctx, p)
-	r.out.block(p.plan.String()+p.log.String(), p.resultText())
-}
-
-// execute is a pair whose plan was confirmed (and shown already).
-func (r *pairRunner) execute(ctx context.Context, p *pair) {
-	r.exec(ctx, p)
-	r.out.block(p.log.String(), p.resultText())
-}
-
-func (r *pairRunner) exec(ctx context.Context, p *pair) {
-	verb := "re-merging %s into %s:"
-	if p.plan.NoOp {
-		verb = "signing %s in %s:"
-	}
-	fmt.Fprintf(&p.log, "\n"+verb+"\n", p.plan.Suffix, p.plan.Target)
-	progress := progressPrinter(&p.log, r.out.addBytes)
-	p.res, p.execErr = repair.Execute(ctx, r.c, p.plan, append(slices.Clip(r.opts), repair.WithEvents(progress))...)
-	if p.res != nil {
-		p.log.WriteString(p.res.String())
-	}
-	if p.execErr != nil && ctx.Err() == nil {
-		r.out.errorf("remerge: repair %s in %s: %s\n", p.plan.Suffix, p.plan.Target, oneLine(p.execErr.Error()))
-	}
-}
-
-// resultText is what a terminal shows of an executed pair: its result,
-// without the step lines the live display stands for.
-func (p *pair) resultText() string {
-	if p.res == nil {
-		return fmt.Sprintf("%s in %s: failed: %s\n", p.plan.Suffix, p.plan.Target, oneLine(p.execErr.Error()))
-	}
-	return p.res.String()
 }
 
 // reconcileAudit settles the audit log's re-merges left open by a run that

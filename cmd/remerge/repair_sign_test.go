@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // cosignOnPath puts the pinned cosign on PATH, where repair --sign finds

@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -34,12 +35,12 @@ func (s *repairSummary) selectPairs() []*pair {
 	var pairs []*pair
 	targets := s.f.targetNames(s.cfg)
 	for _, b := range s.rep.Backends {
-		if whyLeftAlone(b, s.f.force) != "" || (b.Verdict == inspect.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
+		if repair.WhyNot(b, s.f.force) != "" || (b.Verdict == inspect.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
 			continue
 		}
 		for _, t := range targets {
 			if !s.quotaSpent(t) {
-				pairs = append(pairs, &pair{b: b, target: t})
+				pairs = append(pairs, &pair{Job: &repair.Job{Backend: b, Target: t}})
 			}
 		}
 	}
@@ -52,8 +53,7 @@ func (s *repairSummary) selectPairs() []*pair {
 func (s *repairSummary) quotaSpent(target string) bool {
 	for _, t := range s.cfg.Targets {
 		if t.Name == target {
-			host, _, _ := strings.Cut(t.Repo, "/")
-			return s.rep.Registries[host].QuotaSpent
+			return s.rep.Registries[registry.Host(t.Repo)].QuotaSpent
 		}
 	}
 	return false
@@ -65,10 +65,10 @@ func (s *repairSummary) quotaSpent(target string) bool {
 func (s *repairSummary) collect(pairs []*pair) {
 	byBackend := map[*inspect.BackendReport][]*pair{}
 	for _, p := range pairs {
-		byBackend[p.b] = append(byBackend[p.b], p)
+		byBackend[p.Backend] = append(byBackend[p.Backend], p)
 	}
 	for _, b := range s.rep.Backends {
-		if why := whyLeftAlone(b, s.f.force); why != "" {
+		if why := repair.WhyNot(b, s.f.force); why != "" {
 			s.add("%s: %s", b.Suffix, why)
 			continue
 		}
@@ -84,20 +84,20 @@ func (s *repairSummary) pairs(b *inspect.BackendReport, ps []*pair) {
 	noop := true
 	for _, p := range ps {
 		switch {
-		case p.planErr != nil:
-			s.add("%s in %s: could not plan: %s", b.Suffix, p.target, oneLine(p.planErr.Error()))
-		case p.plan == nil:
-			s.add("%s in %s: not planned: the run was interrupted", b.Suffix, p.target)
-		case p.plan.Refusal != "":
-			s.add("%s in %s: %s", b.Suffix, p.target, p.plan.Refusal)
-		case p.plan.NoOp && !p.plan.SignOnly:
+		case p.PlanErr != nil:
+			s.add("%s in %s: could not plan: %s", b.Suffix, p.Target, oneLine(p.PlanErr.Error()))
+		case p.Plan == nil:
+			s.add("%s in %s: not planned: the run was interrupted", b.Suffix, p.Target)
+		case p.Plan.Refusal != "":
+			s.add("%s in %s: %s", b.Suffix, p.Target, p.Plan.Refusal)
+		case !p.Plan.Writes():
 			continue
-		case p.execErr != nil:
-			s.add("%s in %s: failed: %s", b.Suffix, p.target, oneLine(p.execErr.Error()))
-		case p.res == nil:
-			s.add("%s in %s: not re-merged", b.Suffix, p.target)
-		case !p.res.NoOp && !p.res.Verified:
-			s.add("%s in %s: published, but the tags did not read back as %s", b.Suffix, p.target, p.plan.ListDigest)
+		case p.ExecErr != nil:
+			s.add("%s in %s: failed: %s", b.Suffix, p.Target, oneLine(p.ExecErr.Error()))
+		case p.Result == nil:
+			s.add("%s in %s: not re-merged", b.Suffix, p.Target)
+		case !p.Result.NoOp && !p.Result.Verified:
+			s.add("%s in %s: published, but the tags did not read back as %s", b.Suffix, p.Target, p.Plan.ListDigest)
 		}
 		noop = false
 	}

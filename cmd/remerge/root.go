@@ -35,7 +35,7 @@ Exit codes: 0 every backend ok, 1 something broken, 2 usage or input error.`,
 		newInspectCmd(o, stdout),
 		newRepairCmd(o, stdout, stderr),
 		newRunsCmd(o, stdout),
-		newDemoCmd(o, stdout),
+		newDemoCmd(),
 		newVersionCmd(stdout),
 	)
 	return root

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/registry"
 )
 
 func newRunsCmd(o *options, stdout io.Writer) *cobra.Command {
@@ -29,19 +30,14 @@ number of legs each run anchored. Pass one of them to --run.`,
 			}
 			c := o.client(cfg)
 			defer c.Close()
-			repo, err := c.Repository(cfg.Anchor)
-			if err != nil {
-				return asUsage(fmt.Errorf("anchor %s: %w", cfg.Anchor, err))
+			runs, err := inspect.Runs(cmd.Context(), c, cfg)
+			var bad *name.ErrBadName
+			switch {
+			case errors.As(err, &bad):
+				return asUsage(err)
+			case err != nil:
+				return err
 			}
-			tags, err := c.Tags(cmd.Context(), repo)
-			if err != nil {
-				// The client's error already names the repo; Classify
-				// keeps the cause (could not reach, denied) and drops the
-				// https-then-http story around it.
-				_, why := registry.Classify(err)
-				return fmt.Errorf("listing tags of %s: %s", cfg.Anchor, why)
-			}
-			runs := inspect.RunsInTags(tags)
 			if len(runs) == 0 {
 				_, err := fmt.Fprintf(stdout, "no keepalive anchors in %s\n", cfg.Anchor)
 				return err

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/report"
-	"github.com/go-skynet/remerge/tui"
 )
 
 // runTUI opens the terminal UI on the release the flags name. Without a
@@ -30,16 +27,7 @@ var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	svc := &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep, Signer: o.tuiSign.signer}
-	return openTUI(ctx, svc)
-}
-
-// openTUI runs the program until the user quits.
-func openTUI(ctx context.Context, svc *app.Service) error {
-	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(report.WriteMarkdown))
-	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("tui: %w", err)
-	}
-	return nil
+	return app.OpenTUI(ctx, svc)
 }
 
 // printTable is the TUI's face without a terminal: the inspect table.

@@ -1,11 +1,12 @@
 // Package app joins the libraries to the TUI: it implements tui.Service over
-// inspect and repair, and runs the loopback demo. It holds no logic of its
+// inspect and repair, and opens the TUI. It holds no logic of its
 // own beyond gluing, so the TUI stays presentation and the libraries stay
 // free of terminal code.
 package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -122,19 +123,39 @@ func (s *Service) release(run string) inspect.Release {
 	return rel
 }
 
-func (s *Service) plans(ctx context.Context, run string, b *inspect.BackendReport) ([]*repair.Plan, error) {
-	var out []*repair.Plan
+// batch is the one re-merge orchestrator (repair.Batch) over the
+// service's client, config and release with run.
+func (s *Service) batch(run string) *repair.Batch {
+	opts := []repair.Option{repair.WithForce(s.Force), repair.WithAudit(s.Audit)}
+	if s.Signer != nil {
+		// The plan says whether a healthy list here still needs signing,
+		// and a re-merge signs what it publishes.
+		opts = append(opts, repair.WithSign(s.Signer))
+	}
+	return &repair.Batch{Client: s.Client, Config: s.Config, Release: s.release(run), Options: opts}
+}
+
+// jobs are b's (backend, target) pairs, one per target in config order.
+func (s *Service) jobs(b *inspect.BackendReport) []*repair.Job {
+	jobs := make([]*repair.Job, 0, len(s.Config.Targets))
 	for _, t := range s.Config.Targets {
-		opts := []repair.Option{repair.WithForce(s.Force)}
-		if s.Signer != nil {
-			// The plan says whether a healthy list here still needs signing.
-			opts = append(opts, repair.WithSign(s.Signer))
+		jobs = append(jobs, &repair.Job{Backend: b, Target: t.Name})
+	}
+	return jobs
+}
+
+func (s *Service) plans(ctx context.Context, run string, b *inspect.BackendReport) ([]*repair.Plan, error) {
+	jobs := s.jobs(b)
+	s.batch(run).Plan(ctx, jobs)
+	var out []*repair.Plan
+	for _, j := range jobs {
+		if j.PlanErr != nil {
+			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, j.Target, j.PlanErr)
 		}
-		p, err := repair.NewPlan(ctx, s.Client, s.Config, s.release(run), b, t.Name, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, t.Name, err)
+		if j.Plan == nil {
+			return nil, fmt.Errorf("planning %s into %s: %w", b.Suffix, j.Target, ctx.Err())
 		}
-		out = append(out, p)
+		out = append(out, j.Plan)
 	}
 	return out, nil
 }
@@ -149,8 +170,7 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 		case p.Refusal != "":
 			refusals = append(refusals, p.Target+": "+p.Refusal)
 			out.NoOp = false
-		case p.NoOp && !p.SignOnly:
-		default:
+		case p.Writes():
 			out.Runnable = true
 			out.NoOp = false
 		}
@@ -163,12 +183,13 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 }
 
 // Repair executes the plans the confirmation showed for b (planning afresh
-// only for a batch re-merge, whose confirmation shows a count): every
-// runnable target plan in config order, stopping at the first failure so
-// the report says exactly what happened. A shown plan the world has moved
-// away from since (a tag changed, a child gone) fails at its execute-time
-// checks and says so; nothing unshown is ever run. run is as for Plan,
-// and is what the audit log records.
+// only for a batch re-merge, whose confirmation shows a count) through
+// repair.Batch, as the CLI does: every runnable target plan at once, a
+// failed one leaving the others to finish, and the outcome says what
+// became of each. A shown plan the world has moved away from since (a tag
+// changed, a child gone) fails at its execute-time checks and says so;
+// nothing unshown is ever run. run is as for Plan, and is what the audit
+// log records.
 func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
 	out := tui.Outcome{Suffix: b.Suffix}
 	if err := s.reconcile(ctx); err != nil {
@@ -181,57 +202,73 @@ func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendRepo
 			return out, err
 		}
 	}
-	var lines []string
-	steps := 0
+	jobs := make([]*repair.Job, 0, len(plans))
 	for _, p := range plans {
-		if p.Refusal == "" && (!p.NoOp || p.SignOnly) {
+		jobs = append(jobs, &repair.Job{Backend: b, Target: p.Target, Plan: p})
+	}
+	batch := s.batch(run)
+	batch.Events = progress(b.Suffix, jobs, fn)
+	batch.Execute(ctx, jobs)
+	return outcome(ctx, out, jobs)
+}
+
+// progress gives each writing job its own progress line for the TUI,
+// prefixed with its target and its place among the jobs that write.
+func progress(suffix string, jobs []*repair.Job, fn func(tui.Progress)) func(*repair.Job) func(repair.Event) {
+	steps, place := 0, map[*repair.Job]int{}
+	for _, j := range jobs {
+		if j.Plan.Writes() {
 			steps++
+			place[j] = steps
 		}
 	}
-	done := 0
-	for _, p := range plans {
+	return func(j *repair.Job) func(repair.Event) {
+		prefix := fmt.Sprintf("%s (%d/%d)", j.Target, place[j], steps)
+		var last tui.Progress
+		return func(e repair.Event) {
+			switch e := e.(type) {
+			case repair.StepEvent:
+				last = tui.Progress{Suffix: suffix, Step: e.Index, Steps: e.Total, Text: prefix + ": " + e.Text}
+			case repair.BytesEvent:
+				last.Bytes, last.TotalBytes = e.Done, e.Total
+			}
+			if fn != nil {
+				fn(last)
+			}
+		}
+	}
+}
+
+// outcome is what the TUI shows of a backend's jobs, in target order: a
+// line or a result per target, the cosign commands for what is left
+// unsigned, and every failure.
+func outcome(ctx context.Context, out tui.Outcome, jobs []*repair.Job) (tui.Outcome, error) {
+	suffix := out.Suffix
+	var lines []string
+	var errs []error
+	for _, j := range jobs {
+		p := j.Plan
 		switch {
 		case p.Refusal != "":
 			lines = append(lines, p.Target+": not re-merged: "+p.Refusal)
 			continue
-		case p.NoOp && !p.SignOnly:
+		case !p.Writes():
 			lines = append(lines, p.Target+": nothing to do, already healthy")
 			continue
 		}
-		done++
-		target := p.Target
-		prefix := fmt.Sprintf("%s (%d/%d)", target, done, steps)
-		var last tui.Progress
-		var signOpt repair.Option
-		if s.Signer != nil {
-			signOpt = repair.WithSign(s.Signer)
-		}
-		res, err := repair.Execute(ctx, s.Client, p, signOpt,
-			repair.WithForce(s.Force),
-			repair.WithAudit(s.Audit),
-			repair.WithEvents(func(e repair.Event) {
-				switch e := e.(type) {
-				case repair.StepEvent:
-					last = tui.Progress{Suffix: b.Suffix, Step: e.Index, Steps: e.Total, Text: prefix + ": " + e.Text}
-				case repair.BytesEvent:
-					last.Bytes, last.TotalBytes = e.Done, e.Total
-				}
-				if fn != nil {
-					fn(last)
-				}
-			}))
-		if res != nil {
-			lines = append(lines, strings.TrimRight(res.String(), "\n"))
-			if res.Unsigned() {
-				out.Commands = append(out.Commands, res.CosignCommand())
+		if j.Result != nil {
+			lines = append(lines, strings.TrimRight(j.Result.String(), "\n"))
+			if j.Result.Unsigned() {
+				out.Commands = append(out.Commands, j.Result.CosignCommand())
 			}
 		}
-		if err != nil {
-			out.Text = strings.Join(lines, "\n")
-			return out, fmt.Errorf("re-merging %s into %s: %w", b.Suffix, target, err)
+		if j.ExecErr != nil {
+			errs = append(errs, fmt.Errorf("re-merging %s into %s: %w", suffix, j.Target, j.ExecErr))
+		} else if j.Result == nil {
+			errs = append(errs, fmt.Errorf("re-merging %s into %s: not started: %w", suffix, j.Target, ctx.Err()))
 		}
 	}
-	out.OK = true
 	out.Text = strings.Join(lines, "\n")
-	return out, nil
+	out.OK = len(errs) == 0
+	return out, errors.Join(errs...)
 }

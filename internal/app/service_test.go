@@ -13,8 +13,8 @@ import (
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // The TUI executes the plan its confirmation showed, not a fresh one: when
@@ -54,3 +54,37 @@ func TestServiceExecutesTheShownPlan(t *testing.T) {
 }
 
 func platformOf(arch string) v1.Platform { return v1.Platform{OS: "linux", Architecture: arch} }
+
+// A failed target does not stop the others: the TUI's re-merge runs
+// through repair.Batch as the CLI's does. Here quay's shown plan is
+// overtaken (latest moves) and fails its execute-time check, while the
+// Docker Hub plan, shown in the same confirmation, still publishes.
+func TestServiceRepairCarriesOnPastAFailedTarget(t *testing.T) {
+	ctx := context.Background()
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}, testreg.ImageOptions{})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}
+	rep, err := svc.Inspect(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Backends[0]
+	if shown, err := svc.Plan(ctx, rep.Release.Run, b); err != nil || !shown.Runnable {
+		t.Fatalf("plan %+v, %v", shown, err)
+	}
+	other, err := f.Quay.PushImage(ctx, scenario.QuayTarget, platformOf("amd64"), testreg.ImageOptions{Seed: 78})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Quay.PublishSingle(ctx, scenario.QuayTarget, []string{"latest-cpu-kokoro"}, other); err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.Repair(ctx, rep.Release.Run, b, nil)
+	if err == nil || out.OK || !strings.Contains(err.Error(), "into quay") {
+		t.Fatalf("repair: ok %v, err %v; want quay's failure reported\n%s", out.OK, err, out.Text)
+	}
+	if d, err := f.Hub.Resolve(ctx, scenario.HubTarget, f.Release.Ref+"-cpu-kokoro"); err != nil || d != f.Lists["-cpu-kokoro"] {
+		t.Errorf("docker.io release tag -> %s (%v), want the re-merged %s: a failed quay must not stop it", d, err, f.Lists["-cpu-kokoro"])
+	}
+}

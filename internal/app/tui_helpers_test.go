@@ -14,7 +14,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
-	"github.com/go-skynet/remerge/internal/scenario/scenariotest"
+	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/tui"
 )
 

@@ -3,8 +3,6 @@ package loopreg
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,7 +27,7 @@ const driverName = "remerge-memory"
 func init() { factory.Register(driverName, memFactory{}) }
 
 // memFactory hands distribution the driver the configuration carries, so a
-// Registry keeps a handle on its own storage (Snapshot reads it).
+// Registry keeps a handle on its own storage.
 type memFactory struct{}
 
 func (memFactory) Create(_ context.Context, params map[string]any) (storagedriver.StorageDriver, error) {
@@ -315,21 +313,6 @@ func (d *memDriver) Walk(ctx context.Context, p string, f storagedriver.WalkFn, 
 	return storagedriver.WalkFallback(ctx, d, p, f, opts...)
 }
 
-// hashes returns every file's sha256 (hex), keyed by path.
-func (d *memDriver) hashes() map[string]string {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	out := make(map[string]string, len(d.files))
-	for p, f := range d.files {
-		h := sha256.New()
-		for _, c := range f.chunks {
-			h.Write(c)
-		}
-		out[p] = hex.EncodeToString(h.Sum(nil))
-	}
-	return out
-}
-
 // memWriter appends straight into its file, as the filesystem driver
 // writes straight to disk: an upload's chunks are visible to Stat and
 // Reader before Commit, and a later Writer(append) resumes them.
@@ -397,36 +380,4 @@ func (w *memWriter) Commit(context.Context) error {
 	w.committed = true
 	return nil
 
-}
-
-// checkpoint copies the driver's state; restore puts a copy back. Files
-// are deep-copied, so writes after the checkpoint (appends into a
-// chunk's spare room included) never reach it.
-func (d *memDriver) checkpoint() (files map[string]*memFile, children map[string]map[string]struct{}) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return copyState(d.files, d.children)
-}
-
-func (d *memDriver) restore(files map[string]*memFile, children map[string]map[string]struct{}) {
-	files, children = copyState(files, children)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.files, d.children = files, children
-}
-
-func copyState(files map[string]*memFile, children map[string]map[string]struct{}) (map[string]*memFile, map[string]map[string]struct{}) {
-	fs := make(map[string]*memFile, len(files))
-	for p, f := range files {
-		fs[p] = &memFile{chunks: [][]byte{bytes.Join(f.bytesFrom(0), nil)}, size: f.size, mod: f.mod}
-	}
-	cs := make(map[string]map[string]struct{}, len(children))
-	for dir, entries := range children {
-		m := make(map[string]struct{}, len(entries))
-		for e := range entries {
-			m[e] = struct{}{}
-		}
-		cs[dir] = m
-	}
-	return fs, cs
 }

@@ -1,16 +1,19 @@
 // Package loopreg runs real container registries on loopback: distribution
 // (the CNCF registry) in-process over an in-memory storage driver, with
 // deletes enabled, per-repository blob links and cross-repository mounts,
-// as quay.io and Docker Hub behave. It also seeds them the way CI does
-// (images pushed by digest, tags, manifest lists), reaps manifests as
-// quay's per-repo GC does, and drops blob links.
+// as quay.io and Docker Hub behave. It has what the demo's seeder
+// (internal/scenario) needs and no more: push an image by digest, tag it,
+// publish a single image, reap a manifest as quay's per-repo GC does, drop
+// a blob link. What only tests use (snapshots, checkpoints, hand-written
+// lists, existence checks) is internal/testkit/testreg's, built on the options
+// here.
 //
-// It is what `remerge demo` runs, so it ships in the binary: it imports no
+// It is what `remerge-demo` runs, so it ships in that binary: it imports no
 // test code and only the part of distribution that serves the API (the
 // handlers package, which still links distribution's redis, prometheus and
 // OpenTelemetry API clients, unused here; its storage drivers, and with
 // them the OpenTelemetry SDK, exporters and gRPC, are left out: see
-// memdriver.go). Tests reach it through internal/testreg, which adds
+// memdriver.go). Tests reach it through internal/testkit/testreg, which adds
 // traffic counters, auth and a fault proxy.
 package loopreg
 

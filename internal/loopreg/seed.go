@@ -12,8 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	godigest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // Media types the seeding helpers write and read.
@@ -77,16 +75,6 @@ func NewImage(plat v1.Platform, opt ImageOptions) (v1.Image, error) {
 		return nil, fmt.Errorf("setting platform %s: %w", platforms.Format(ociPlatform(plat)), err)
 	}
 	return img, nil
-}
-
-// PushImage builds a random image for plat and pushes it into repo by digest
-// only, with no tag, as the CI build jobs do.
-func (r *Registry) PushImage(ctx context.Context, repo string, plat v1.Platform, opt ImageOptions) (Image, error) {
-	img, err := NewImage(plat, opt)
-	if err != nil {
-		return Image{}, err
-	}
-	return r.PutImage(ctx, repo, img)
 }
 
 // PutImage pushes img (blobs, then manifest) into repo by digest only.
@@ -157,42 +145,8 @@ func (r *Registry) PublishSingle(ctx context.Context, repo string, tags []string
 	return nil
 }
 
-// PublishList writes a manifest list of children, in the order given, into
-// repo under each tag (by digest alone when tags is empty) and returns its
-// digest. The bytes come from remerge's one list writer (manifest.Merge,
-// proven equal to buildx in internal/pipeline) with buildx's defaults but
-// argument order kept: pass the children in ascending digest order for the
-// list CI publishes. The registry refuses the list unless every child is
-// present in repo, as real registries do.
-func (r *Registry) PublishList(ctx context.Context, repo string, tags []string, children ...Image) (string, error) {
-	cs := make([]manifest.Child, len(children))
-	for i, c := range children {
-		cs[i] = manifest.Child{Digest: c.Digest, MediaType: c.MediaType, Raw: c.Raw, Platform: ociPlatform(c.Platform)}
-	}
-	raw, mt, d, err := manifest.Merge(cs, manifest.MergeOptions{PreferIndex: true, Order: manifest.OrderMatrix})
-	if err != nil {
-		return "", err
-	}
-	refs := tags
-	if len(refs) == 0 {
-		refs = []string{d}
-	}
-	for _, ref := range refs {
-		if err := r.putManifest(ctx, repo, ref, raw, mt); err != nil {
-			return "", err
-		}
-	}
-	return d, nil
-}
-
-// PutManifest puts raw bytes under ref (a tag or digest) as they are: for
-// tests that need a manifest no pipeline would write.
-func (r *Registry) PutManifest(ctx context.Context, repo, ref string, raw []byte, mediaType string) error {
-	return r.putManifest(ctx, repo, ref, raw, mediaType)
-}
-
 func (r *Registry) putManifest(ctx context.Context, repo, ref string, raw []byte, mt string) error {
-	_, err := r.call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
+	_, err := r.Call(ctx, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, raw,
 		http.Header{"Content-Type": {mt}}, http.StatusCreated)
 	if err != nil {
 		return fmt.Errorf("putting manifest %s:%s: %w", repo, ref, err)

@@ -58,3 +58,8 @@ func ConfigProvenance(config []byte) (Provenance, error) {
 	l := c.Config.Labels
 	return Provenance{Version: l[LabelVersion], Revision: l[LabelRevision], Created: l[LabelCreated]}, nil
 }
+
+// MaxConfigBytes bounds a config blob read into memory (to learn a child's
+// platform or labels), wherever it is read. Real configs are kilobytes; a
+// larger one is not a config.
+const MaxConfigBytes = 8 << 20

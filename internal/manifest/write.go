@@ -120,6 +120,11 @@ func Merge(children []Child, o MergeOptions) (raw []byte, mediaType, dgst string
 		seen[c.Digest] = len(descs)
 		descs = append(descs, d)
 	}
+	return writeList(descs)
+}
+
+// writeList marshals a list over descs as buildx does.
+func writeList(descs []ocispec.Descriptor) (raw []byte, mediaType, dgst string, err error) {
 	mediaType = DockerList
 	for _, d := range descs {
 		if !strings.HasPrefix(d.MediaType, "application/vnd.docker.") {

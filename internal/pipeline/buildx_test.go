@@ -17,8 +17,9 @@ import (
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/pipeline"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // These tests are the oracle for every claim that remerge writes "what
@@ -26,9 +27,9 @@ import (
 // would push with --dry-run, and remerge's writer must print the same
 // bytes over the same sources.
 
-func newBuildx(t *testing.T, args ...string) pipeline.Buildx {
+func newBuildx(t *testing.T, args ...string) imagetools.Buildx {
 	t.Helper()
-	return pipeline.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir(), Args: args}
+	return imagetools.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir(), Args: args}
 }
 
 type leg struct {

@@ -5,10 +5,10 @@
 // (.github/workflows/backend_merge.yml). Both run `docker buildx imagetools
 // create` in CI.
 //
-// Buildx runs the real binary: tests seed releases with it so that what
-// remerge reads is what CI writes. Writer does the same with remerge's own
-// list writer (internal/manifest), which the tests prove byte-identical to
-// buildx; the demo and the benchmark use it, so they need no buildx.
+// Writer does it with remerge's own list writer (internal/manifest), which
+// the tests prove byte-identical to the real buildx (the oracle,
+// internal/testkit/imagetools, which tests also seed releases with); the
+// demo and the benchmark use Writer, so they need no buildx.
 package pipeline
 
 import "context"

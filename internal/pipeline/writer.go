@@ -7,13 +7,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/registry"
 )
-
-// maxConfigBytes bounds a config blob read to learn a child's platform.
-const maxConfigBytes = 8 << 20
 
 // Writer does what Buildx does with remerge's own list writer
 // (manifest.Merge), through go-containerregistry: remote.Write copies each
@@ -56,8 +53,8 @@ func (w Writer) children(ctx context.Context, sources []string) ([]manifest.Chil
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading config of %s: %w", s, err)
 		}
-		if len(cfg) > maxConfigBytes {
-			return nil, nil, fmt.Errorf("config of %s is larger than %d bytes", s, maxConfigBytes)
+		if len(cfg) > manifest.MaxConfigBytes {
+			return nil, nil, fmt.Errorf("config of %s is larger than %d bytes", s, manifest.MaxConfigBytes)
 		}
 		plat, err := manifest.ConfigPlatform(cfg)
 		if err != nil {
@@ -105,18 +102,9 @@ func (w Writer) Create(ctx context.Context, tags []string, sources []string) err
 			}
 			copied[repo.String()] = true
 		}
-		if err := remote.Put(tag, rawManifest{raw: raw, mt: types.MediaType(mt)}, w.opts(ctx)...); err != nil {
+		if err := remote.Put(tag, registry.RawManifest{Raw: raw, Type: mt}, w.opts(ctx)...); err != nil {
 			return fmt.Errorf("putting %s: %w", tag, err)
 		}
 	}
 	return nil
 }
-
-// rawManifest puts bytes as they are.
-type rawManifest struct {
-	raw []byte
-	mt  types.MediaType
-}
-
-func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }

@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/go-skynet/remerge/internal/cas"
 )
 
 // Defaults for the zero values of Options. DefaultConcurrency is per
@@ -71,6 +73,13 @@ type Options struct {
 	UserAgent string
 	// MaxManifestBytes bounds a manifest body; bigger or endless is an error.
 	MaxManifestBytes int64
+	// Cache keeps manifests and config blobs by digest on disk across
+	// runs (see content.go); nil keeps them for the Client's life only.
+	Cache *cas.Store
+	// PullCounted lists registry hosts (host:port) that count manifest
+	// GETs as pulls, like Docker Hub, whose own hosts are always counted;
+	// bytes known to be elsewhere are read there instead.
+	PullCounted []string
 	// RootCAs, when set, are the certificate authorities trusted for
 	// https instead of the system's: a registry with a private CA, or a
 	// test registry with a self-signed certificate. Verification is never
@@ -122,12 +131,14 @@ type Client struct {
 	pusher    *remote.Pusher
 	// referrers remembers which hosts serve the referrers API.
 	referrers referrersHosts
+	// content is what is known by digest (content.go).
+	content *content
 }
 
 // New builds a Client. Nothing is sent until the first call.
 func New(opts Options) *Client {
 	opts = opts.withDefaults()
-	c := &Client{insecure: newInsecureSet(opts.Insecure)}
+	c := &Client{insecure: newInsecureSet(opts.Insecure), content: newContent(opts.Cache, opts.PullCounted)}
 	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
 	c.http = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -159,7 +170,7 @@ func New(opts Options) *Client {
 		hosts:       map[string]*hostState{},
 	}
 	c.base = []remote.Option{
-		remote.WithTransport(c.transport),
+		remote.WithTransport(c.content.watch(c.transport)),
 		remote.WithAuthFromKeychain(opts.Keychain),
 		// Retries live in our transport, which knows Retry-After; ggcr's
 		// would multiply them and ignore the header.
@@ -219,19 +230,8 @@ func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, 
 	if err != nil {
 		return nil, wrap(err, "HEAD manifest %s", ref)
 	}
+	c.content.held(ref.Context(), desc.Digest.String())
 	return desc, nil
-}
-
-// Manifest fetches a manifest and returns its bytes exactly as served (a
-// re-merge must never re-marshal them) with its descriptor. For a digest
-// reference the bytes are verified against the digest.
-func (c *Client) Manifest(ctx context.Context, ref name.Reference) ([]byte, *v1.Descriptor, error) {
-	d, err := c.puller.Get(ctx, ref)
-	if err != nil {
-		return nil, nil, wrap(err, "GET manifest %s", ref)
-	}
-	desc := d.Descriptor
-	return d.Manifest, &desc, nil
 }
 
 // Tags lists every tag of repo, following pagination to the end.

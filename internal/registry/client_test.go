@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 var amd64 = v1.Platform{OS: "linux", Architecture: "amd64"}
@@ -120,9 +120,17 @@ func TestProbes(t *testing.T) {
 		if class, text := Classify(err); class != NotFound {
 			t.Errorf("Head missing: Classify = %v, %q; want not-found", class, text)
 		}
+		// A tag is HEADed for its digest: a HEAD's 404 has no body.
 		_, _, err = c.Manifest(ctx, ref)
-		if class, text := Classify(err); class != NotFound || text != "MANIFEST_UNKNOWN: manifest unknown" {
+		if class, text := Classify(err); class != NotFound {
 			t.Errorf("Manifest missing: Classify = %v, %q", class, text)
+		}
+		// A digest the client knows nothing of is read with one GET,
+		// whose answer carries the registry's word.
+		gone, _ := c.Reference(reg.Repo("org/backends@sha256:" + strings.Repeat("0", 64)))
+		_, _, err = c.Manifest(ctx, gone)
+		if class, text := Classify(err); class != NotFound || text != "MANIFEST_UNKNOWN: manifest unknown" {
+			t.Errorf("Manifest of a missing digest: Classify = %v, %q", class, text)
 		}
 	})
 }

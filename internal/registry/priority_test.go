@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // TestPriorityOrdersTheQueue: with the one slot taken, requests queued with

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/internal/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
 // TestBudgetMessage: the text a person reads names the cause and the way

@@ -32,7 +32,11 @@ func TestTLSHTTP2(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Close() })
-	img, err := reg.PushImage(ctx, "p/a", amd64, loopreg.ImageOptions{})
+	random, err := loopreg.NewImage(amd64, loopreg.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := reg.PutImage(ctx, "p/a", random)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ var SignatureLegend = []string{MarkSigned.Legend(), MarkOther.Legend(), MarkPart
 // and false when none was looked up (the tag is not complete, or a darwin
 // image, which is never signed).
 func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
-	sig := releaseSignature(t)
+	sig := t.ReleaseSignature()
 	if sig == nil {
 		return Mark{}, false
 	}
@@ -51,16 +51,4 @@ func SigMark(sig *inspect.Signature) Mark {
 	default: // signed, but who signed could not be read
 		return MarkSigError
 	}
-}
-
-// releaseSignature is the signature of the target's release (or branch)
-// tag, nil when it has none.
-func releaseSignature(t *inspect.TargetStatus) *inspect.Signature {
-	if t == nil {
-		return nil
-	}
-	if rt := t.ReleaseTag(); rt != "" {
-		return t.Tags[rt].Signature
-	}
-	return nil
 }

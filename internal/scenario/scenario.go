@@ -131,7 +131,7 @@ func (b Backend) name() string {
 	return parts[len(parts)-1]
 }
 
-// Demo is the release `remerge demo` opens: dozens of backends shaped like
+// Demo is the release `remerge-demo` opens: dozens of backends shaped like
 // LocalAI v4.2.2, with every verdict, cell state and tag state on screen.
 func Demo() []Backend {
 	var out []Backend

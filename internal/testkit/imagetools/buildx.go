@@ -1,4 +1,10 @@
-package pipeline
+// Package imagetools runs the real, pinned `docker buildx imagetools
+// create`: the oracle the tests hold remerge's list writer
+// (internal/manifest, through internal/pipeline's Writer) to, and the
+// pipeline steps tests seed releases with so that what remerge reads is
+// what CI writes. It is test support: no shipped binary links it
+// (cmd/remerge's depcheck test).
+package imagetools
 
 import (
 	"bytes"
@@ -9,7 +15,7 @@ import (
 	"strings"
 )
 
-// Buildx runs a real `docker buildx` binary (the standalone build of
+// Buildx is a pipeline.Pipeline that runs a real `docker buildx` binary (the standalone build of
 // github.com/docker/buildx/cmd/buildx). imagetools needs no Docker daemon;
 // it speaks plain HTTP to loopback registries.
 type Buildx struct {

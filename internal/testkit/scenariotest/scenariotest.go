@@ -1,6 +1,6 @@
 // Package scenariotest seeds a scenario into two test registries for one
 // test. It lives apart from scenario because it imports testing and the
-// test harness (internal/testreg), which the demo in the shipped binary
+// test harness (internal/testkit/testreg), which the demo in the shipped binary
 // must not link.
 package scenariotest
 
@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
-	"github.com/go-skynet/remerge/internal/pipeline"
 	"github.com/go-skynet/remerge/internal/scenario"
-	"github.com/go-skynet/remerge/internal/testreg"
-	"github.com/go-skynet/remerge/internal/tools"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // Fixture is a release seeded into two fresh registries for one test, with
@@ -35,8 +35,8 @@ func BuildxSteps(tb testing.TB) scenario.Steps {
 // credentials from the Docker config folder dockerConfig.
 func BuildxStepsAt(bin, dockerConfig string) scenario.Steps {
 	return scenario.Steps{
-		Current: pipeline.Buildx{Path: bin, DockerConfig: dockerConfig},
-		Legacy:  pipeline.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
+		Current: imagetools.Buildx{Path: bin, DockerConfig: dockerConfig},
+		Legacy:  imagetools.Buildx{Path: bin, DockerConfig: dockerConfig, Args: []string{"--prefer-index=false"}},
 	}
 }
 

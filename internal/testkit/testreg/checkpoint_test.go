@@ -1,4 +1,4 @@
-package loopreg
+package testreg
 
 import (
 	"context"
@@ -12,11 +12,7 @@ import (
 // on one seeded state.
 func TestCheckpointRestores(t *testing.T) {
 	ctx := context.Background()
-	r, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := Start(t)
 	img, err := r.PushImage(ctx, "a/b", v1.Platform{OS: "linux", Architecture: "amd64"}, ImageOptions{})
 	if err != nil {
 		t.Fatal(err)

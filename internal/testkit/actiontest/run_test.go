@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 		defer os.RemoveAll(dir)
 		remergeBin = filepath.Join(dir, "remerge")
 		build := exec.Command("go", "build", "-o", remergeBin, "./cmd/remerge")
-		build.Dir = filepath.Join("..", "..")
+		build.Dir = filepath.Join("..", "..", "..")
 		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building remerge: %v\n%s", err, out)
 			return 1

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/go-skynet/remerge/internal/cas"
 )
 
 // repoRoot is the module root, where action.yml lives.
@@ -24,7 +26,7 @@ func repoRoot(t testing.TB) string {
 	if !ok {
 		t.Fatal("cannot locate the test source")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // step is one step of a composite action or a workflow job.
@@ -179,7 +181,7 @@ func (r *runner) runScript(s step, env map[string]string) (int, map[string]strin
 		"PATH=" + r.path, "HOME=" + os.Getenv("HOME"), "DOCKER_CONFIG=" + os.Getenv("DOCKER_CONFIG"),
 		"GITHUB_ACTIONS=true", "CI=true", "RUNNER_TEMP=" + r.temp,
 		"GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + r.summary, "GITHUB_PATH=" + ghPath,
-		"GITHUB_WORKSPACE=" + r.workspace,
+		"GITHUB_WORKSPACE=" + r.workspace, cas.DirEnv + "=" + filepath.Join(r.temp, "remerge-cache"),
 	}
 	keys := make([]string, 0, len(env))
 	for k := range env {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/distribution/distribution/v3/configuration"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
@@ -30,6 +31,8 @@ type Registry struct {
 	*loopreg.Registry
 	rec     *recorder
 	authDir string
+	// driver is the registry's storage (Snapshot, Checkpoint).
+	driver storagedriver.StorageDriver
 }
 
 // Option configures New.
@@ -38,6 +41,7 @@ type Option func(*options)
 type options struct {
 	user, pass string
 	tagPage    int
+	middleware []func(http.Handler) http.Handler
 }
 
 // The seeding types and helpers, under the names tests have always used.
@@ -83,6 +87,13 @@ func WithTagPage(n int) Option {
 	return func(o *options) { o.tagPage = n }
 }
 
+// WithMiddleware puts mw in front of the registry's handler (inside the
+// request counting), for answers a test needs the registry to give, such
+// as Docker Hub's rate-limit headers.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(o *options) { o.middleware = append(o.middleware, mw) }
+}
+
 // tagPages caps the n of every tag listing at page.
 func tagPages(page int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -106,9 +117,12 @@ func New(opts ...Option) (*Registry, error) {
 		opt(&o)
 	}
 	r := &Registry{rec: newRecorder()}
-	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap)}
+	lopts := []loopreg.Option{loopreg.WithHandler(r.rec.wrap), captureDriver(&r.driver)}
 	if o.tagPage > 0 {
 		lopts = append(lopts, loopreg.WithHandler(tagPages(o.tagPage)))
+	}
+	for _, mw := range o.middleware {
+		lopts = append(lopts, loopreg.WithHandler(mw))
 	}
 	if o.user != "" {
 		path, err := r.writeHtpasswd(o.user, o.pass)

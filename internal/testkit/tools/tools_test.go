@@ -8,7 +8,7 @@ import (
 
 // The Makefile installs the versions this package names.
 func TestMakefilePinsTheSameVersions(t *testing.T) {
-	mk, err := os.ReadFile("../../Makefile")
+	mk, err := os.ReadFile("../../../Makefile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestMakefilePinsTheSameVersions(t *testing.T) {
 		mod := regexp.MustCompile(`(?m)^` + name + `_MODULE\s*:=\s*(\S+)$`).FindSubmatch(mk)
 		ver := regexp.MustCompile(`(?m)^` + name + `_VERSION\s*:=\s*(\S+)$`).FindSubmatch(mk)
 		if mod == nil || ver == nil || string(mod[1]) != tool.Module || string(ver[1]) != tool.Version {
-			t.Errorf("Makefile pins %s as %q@%q, internal/tools as %s@%s", tool.Name, mod, ver, tool.Module, tool.Version)
+			t.Errorf("Makefile pins %s as %q@%q, internal/testkit/tools as %s@%s", tool.Name, mod, ver, tool.Module, tool.Version)
 		}
 	}
 }

@@ -1,4 +1,9 @@
-package app
+// Package demo is the broken release `remerge-demo` (and `make run`)
+// opens: two real registries on loopback, seeded by internal/scenario, and
+// the TUI's service over them. It is the only product package that links a
+// registry server, so only cmd/remerge-demo imports it; cmd/remerge's
+// depcheck test keeps it out of the remerge binary.
+package demo
 
 import (
 	"context"
@@ -8,13 +13,14 @@ import (
 	"path/filepath"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/loopreg"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/scenario"
 )
 
 // Demo is a broken release on two real registries on loopback, standing for
-// quay.io (target and ci-cache anchor) and docker.io: what `remerge demo`
+// quay.io (target and ci-cache anchor) and docker.io: what `remerge-demo`
 // and `make run` open, so a new user sees every state and can re-merge
 // offline.
 type Demo struct {
@@ -23,16 +29,16 @@ type Demo struct {
 	Dir       string
 }
 
-// DemoLayerSize makes a cross-registry copy move enough bytes for its
+// LayerSize makes a cross-registry copy move enough bytes for its
 // progress to read as a copy (two layers: "64 KiB/128 KiB"). The demo's
 // registries keep every blob in memory, about 230 per registry, so it is
 // also what the demo costs in RAM (30 MB).
-const DemoLayerSize = 64 << 10
+const LayerSize = 64 << 10
 
-// StartDemo starts the registries (storage in memory) and seeds the demo
+// Start starts the registries (storage in memory) and seeds the demo
 // release, whose config, matrix, digests folder and audit log go into a new
 // temp dir. Close removes everything.
-func StartDemo(ctx context.Context) (*Demo, error) {
+func Start(ctx context.Context) (*Demo, error) {
 	dir, err := os.MkdirTemp("", "remerge-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -47,7 +53,7 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 		return nil, fmt.Errorf("demo: starting the docker.io stand-in: %w", err)
 	}
 	d.Seeded, err = scenario.Seed(ctx, dir, d.Quay, d.Hub, scenario.DefaultRelease(), scenario.Demo(),
-		loopreg.ImageOptions{Layers: 2, LayerSize: DemoLayerSize}, scenario.WriterSteps())
+		loopreg.ImageOptions{Layers: 2, LayerSize: LayerSize}, scenario.WriterSteps())
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: seeding: %w", err)
@@ -57,7 +63,7 @@ func StartDemo(ctx context.Context) (*Demo, error) {
 
 // Service returns the TUI's service over the demo release, with its digests
 // folder and an audit log kept inside the demo dir.
-func (d *Demo) Service(c *registry.Client) (*Service, error) {
+func (d *Demo) Service(c *registry.Client) (*app.Service, error) {
 	m, err := inspect.LoadMatrix(d.Seeded.MatrixPath)
 	if err != nil {
 		return nil, err
@@ -66,7 +72,7 @@ func (d *Demo) Service(c *registry.Client) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
+	return &app.Service{
 		Release: d.Seeded.Release,
 		Config:  d.Seeded.Config,
 		Matrix:  m,
