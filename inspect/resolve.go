@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/registry"
 )
 
 // This file reads what each tag of a backend names in each target, and
@@ -196,6 +197,9 @@ func (p *prober) countsPulls(repo string) bool {
 // HEAD: the tag words missing, denied and error are the cell words.
 func tagErrorStatus(err error) TagStatus {
 	c := cellOf(err)
+	if cls, _ := registry.Classify(err); cls == registry.Quota {
+		return TagStatus{State: TagUnknown, Error: c.Error} // not asked: the quota is spent
+	}
 	if c.State == CellUnknown { // the repo does not exist
 		return TagStatus{State: TagError, Error: c.Error}
 	}

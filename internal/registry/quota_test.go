@@ -120,7 +120,9 @@ func TestQuotaRunsOut(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, err := c.Manifest(ctx, ref)
+			// The Puller itself: Manifest would serve repeats of one digest
+			// from the Client's content cache, without a pull.
+			_, err := c.Puller().Get(ctx, ref)
 			var qe *QuotaError
 			mu.Lock()
 			defer mu.Unlock()
