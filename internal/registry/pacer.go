@@ -46,6 +46,9 @@ type pacer struct {
 	winN, winT    int
 	quiet         time.Time
 	notBucketTill time.Time
+	// lowered: the pace was refused too often once and was lowered to
+	// what the server granted under it; a second such judgement lets go.
+	lowered bool
 	// A probe tries a faster pace after probeAfter without refusals; a
 	// refusal to it goes back to good, the last quiet pace.
 	probing    bool
@@ -187,12 +190,24 @@ func (p *pacer) judgeLocked(now time.Time, refused bool) {
 		return
 	}
 	if float64(p.winT) >= notBucketShare*float64(p.winN) {
+		// An estimate told from a short episode can be high (answers
+		// reach a busy client in clumps): a bucket grants its rate
+		// whatever is sent, so first pace to what was granted under this
+		// pace. A throttle that refuses a share at any rate is refused as
+		// often at that pace too, and is let go at the next judgement.
+		granted := float64(p.winN-p.winT) / now.Sub(p.changed).Seconds() * paceMargin
+		if !p.lowered && granted > 0 && granted < float64(p.lim.Limit()) {
+			p.setLocked(now, granted)
+			p.lowered = true
+			return
+		}
 		p.notBucketTill = now.Add(notBucketFor)
 		p.t0 = time.Time{}
 		p.setLocked(now, float64(rate.Inf))
+		p.lowered = false
 		return
 	}
-	p.winN, p.winT = 0, 0
+	p.winN, p.winT, p.lowered = 0, 0, false
 }
 
 // setLocked changes the pace and starts judging it afresh.
