@@ -73,44 +73,7 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	ready := make(chan struct{})
 	go func() { pubs <- p.resolveTags(ctx, spec, tagRefs, ready) }()
 
-	digests := make([]string, len(spec.Legs))
-	from := make([]DigestSource, len(spec.Legs))
-	known := make([]map[string]bool, len(spec.Legs)) // repos known present
-	whyNot := make([]string, len(spec.Legs))         // could not tell the digest
-	entries := make([]*manifest.Descriptor, len(spec.Legs))
-	for i, leg := range spec.Legs {
-		known[i] = map[string]bool{}
-		if p.e.s.digests != nil {
-			if d := p.e.s.digests.Digests[suffix][leg.PlatformTag]; d != "" {
-				digests[i], from[i] = d, FromDigests
-			} else if why := p.e.s.digests.Unread(suffix); why != "" {
-				whyNot[i] = why // an unread flat digest may be this leg's
-			}
-		}
-		if spec.Kind == KindDarwin {
-			continue
-		}
-		a := p.anchorLookup(ctx, suffix, leg)
-		switch {
-		case a.err != nil && digests[i] == "":
-			// An error is never absence: no falling back to a published
-			// list that may be another run's.
-			whyNot[i] = a.err.Error()
-		case a.err != nil: // the folder's digest stands; the failed check is said
-			p.e.addProblem(suffix, fmt.Sprintf("%s digest from the digests folder not cross-checked with the keepalive anchor: %s", leg.PlatformTag, a.err))
-		case a.digest == "":
-		case digests[i] == "":
-			digests[i], from[i] = a.digest, FromAnchor
-			known[i][p.e.s.cfg.Anchor] = true
-			entries[i] = a.entry
-		case digests[i] == a.digest:
-			known[i][p.e.s.cfg.Anchor] = true
-			entries[i] = a.entry
-		default:
-			p.e.addProblem(suffix, fmt.Sprintf("%s digest disagreement: digests folder says %s, keepalive anchor %s says %s; using the digests folder",
-				leg.PlatformTag, digests[i], a.tag, a.digest))
-		}
-	}
+	digests, from, known, whyNot, entries := p.seekDigests(ctx, suffix, spec)
 	p.expectList(entries)
 	close(ready)
 	var tags []published
@@ -152,6 +115,52 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil,
 			absent: absent, create: p.e.s.create})
 	})
+}
+
+// seekDigests finds each leg's expected digest in the digests folder and
+// the run's keepalive anchors, in that order: per leg the digest and where
+// it came from, the repos known to hold it, why it could not be told, and
+// the anchor's list entry for it.
+func (p *prober) seekDigests(ctx context.Context, suffix string, spec BackendSpec) (digests []string, from []DigestSource, known []map[string]bool, whyNot []string, entries []*manifest.Descriptor) {
+	digests = make([]string, len(spec.Legs))
+	from = make([]DigestSource, len(spec.Legs))
+	known = make([]map[string]bool, len(spec.Legs)) // repos known present
+	whyNot = make([]string, len(spec.Legs))         // could not tell the digest
+	entries = make([]*manifest.Descriptor, len(spec.Legs))
+	for i, leg := range spec.Legs {
+		known[i] = map[string]bool{}
+		if p.e.s.digests != nil {
+			if d := p.e.s.digests.Digests[suffix][leg.PlatformTag]; d != "" {
+				digests[i], from[i] = d, FromDigests
+			} else if why := p.e.s.digests.Unread(suffix); why != "" {
+				whyNot[i] = why // an unread flat digest may be this leg's
+			}
+		}
+		if spec.Kind == KindDarwin {
+			continue
+		}
+		a := p.anchorLookup(ctx, suffix, leg)
+		switch {
+		case a.err != nil && digests[i] == "":
+			// An error is never absence: no falling back to a published
+			// list that may be another run's.
+			whyNot[i] = a.err.Error()
+		case a.err != nil: // the folder's digest stands; the failed check is said
+			p.e.addProblem(suffix, fmt.Sprintf("%s digest from the digests folder not cross-checked with the keepalive anchor: %s", leg.PlatformTag, a.err))
+		case a.digest == "":
+		case digests[i] == "":
+			digests[i], from[i] = a.digest, FromAnchor
+			known[i][p.e.s.cfg.Anchor] = true
+			entries[i] = a.entry
+		case digests[i] == a.digest:
+			known[i][p.e.s.cfg.Anchor] = true
+			entries[i] = a.entry
+		default:
+			p.e.addProblem(suffix, fmt.Sprintf("%s digest disagreement: digests folder says %s, keepalive anchor %s says %s; using the digests folder",
+				leg.PlatformTag, digests[i], a.tag, a.digest))
+		}
+	}
+	return digests, from, known, whyNot, entries
 }
 
 // expectList computes the list the merge publishes over the legs' anchor

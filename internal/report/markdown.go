@@ -41,29 +41,7 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 		tw.line("")
 	}
 	if len(broken) > 0 {
-		head := "| backend | verdict | legs |"
-		sep := "|---|---|---|"
-		for _, t := range l.targets {
-			head += " " + mdEscape(t) + " |"
-			sep += "---|"
-		}
-		tw.line(head + " problems |")
-		tw.line(sep + "---|")
-		for _, b := range broken {
-			row := "| `" + b.Suffix + "` | " + string(b.Verdict) + " | " + mdLegs(l, b) + " |"
-			for _, t := range l.targets {
-				row += " " + mdEscape(l.target(b, t)) + " |"
-			}
-			var notes []string
-			for _, p := range b.Problems {
-				notes = append(notes, mdEscape(p))
-			}
-			for _, p := range b.Impact {
-				notes = append(notes, "impact: "+mdEscape(p))
-			}
-			tw.line(row + " " + strings.Join(notes, "<br>") + " |")
-		}
-		tw.line("")
+		mdBrokenTable(tw, l, broken)
 	}
 	if len(ok) > 0 {
 		tw.line(fmt.Sprintf("<details><summary>%d ok backends</summary>", len(ok)))
@@ -113,3 +91,32 @@ var mdEscape = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;"
 // MarkdownText escapes free text for a line of markdown, as the report's
 // own cells are escaped.
 func MarkdownText(s string) string { return mdEscape(s) }
+
+// mdBrokenTable writes the table of the backends that are not ok or have
+// findings, with their problems and impact.
+func mdBrokenTable(tw *textWriter, l reportLayout, broken []*inspect.BackendReport) {
+	head := "| backend | verdict | legs |"
+	sep := "|---|---|---|"
+	for _, t := range l.targets {
+		head += " " + mdEscape(t) + " |"
+		sep += "---|"
+	}
+	tw.line(head + " problems |")
+	tw.line(sep + "---|")
+	for _, b := range broken {
+		row := "| `" + b.Suffix + "` | " + string(b.Verdict) + " | " + mdLegs(l, b) + " |"
+		for _, t := range l.targets {
+			row += " " + mdEscape(l.target(b, t)) + " |"
+		}
+		var notes []string
+		for _, p := range b.Problems {
+			notes = append(notes, mdEscape(p))
+		}
+		for _, p := range b.Impact {
+			notes = append(notes, "impact: "+mdEscape(p))
+		}
+		tw.line(row + " " + strings.Join(notes, "<br>") + " |")
+	}
+	tw.line("")
+
+}
