@@ -36,12 +36,7 @@ func ListOf(entries []Descriptor, o MergeOptions) (raw []byte, mediaType, dgst s
 			return nil, "", "", errors.New("list: an entry states no platform, media type or size")
 		}
 		d := ocispec.Descriptor{MediaType: e.MediaType, Digest: digest.Digest(e.Digest), Size: e.Size, Platform: &p}
-		if i, ok := seen[e.Digest]; ok {
-			descs[i].Platform = d.Platform
-			continue
-		}
-		seen[e.Digest] = len(descs)
-		descs = append(descs, d)
+		descs = addEntry(descs, seen, d)
 	}
 	return writeList(descs)
 }

@@ -113,12 +113,7 @@ func Merge(children []Child, o MergeOptions) (raw []byte, mediaType, dgst string
 			Size:      int64(len(c.Raw)),
 			Platform:  &p,
 		}
-		if i, ok := seen[c.Digest]; ok {
-			descs[i].Platform = d.Platform
-			continue
-		}
-		seen[c.Digest] = len(descs)
-		descs = append(descs, d)
+		descs = addEntry(descs, seen, d)
 	}
 	return writeList(descs)
 }
@@ -160,4 +155,16 @@ func (c Child) check() error {
 		return fmt.Errorf("%s child %s: no platform", c.PlatformTag, c.Digest)
 	}
 	return nil
+}
+
+// addEntry appends d to a list's entries; a digest already named (one image
+// given twice) keeps its first place and takes d's platform. Merge and
+// ListOf both build their entries this way, so their bytes agree.
+func addEntry(descs []ocispec.Descriptor, seen map[string]int, d ocispec.Descriptor) []ocispec.Descriptor {
+	if i, ok := seen[d.Digest.String()]; ok {
+		descs[i].Platform = d.Platform
+		return descs
+	}
+	seen[d.Digest.String()] = len(descs)
+	return append(descs, d)
 }
