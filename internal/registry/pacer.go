@@ -55,6 +55,10 @@ type pacer struct {
 	good       float64
 	probeAfter time.Duration
 	step       float64
+	// moved is closed when the pace changes, so requests waiting on a
+	// place of the old pace take one of the new: a pace let go or raised
+	// never leaves them asleep for what a slower one gave out.
+	moved chan struct{}
 }
 
 // Tuning of the pacer; see pacer.
@@ -86,20 +90,40 @@ const (
 )
 
 func newPacer(now func() time.Time) *pacer {
-	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1), probeAfter: quietProbe, step: probeStep}
+	return &pacer{now: now, lim: rate.NewLimiter(rate.Inf, 1), probeAfter: quietProbe, step: probeStep, moved: make(chan struct{})}
 }
 
 // wait holds a request until the pace lets it go (at once while unpaced).
 // It returns the send time the answer is to be judged by.
 func (p *pacer) wait(ctx context.Context) (time.Time, error) {
-	now := p.now()
-	r := p.reserve(now)
-	d := r.DelayFrom(now)
-	if err := sleep(ctx, d); err != nil {
-		r.CancelAt(p.now())
-		return time.Time{}, err
+	for {
+		now := p.now()
+		r, moved := p.reserveMoved(now)
+		d := r.DelayFrom(now)
+		if d <= 0 {
+			return now, ctx.Err()
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.CancelAt(p.now())
+			return time.Time{}, ctx.Err()
+		case <-t.C:
+			return now.Add(d), nil
+		case <-moved:
+			t.Stop()
+			r.CancelAt(p.now())
+		}
 	}
-	return now.Add(d), nil
+}
+
+// reserveMoved is reserve, with the channel closed when this pace changes.
+func (p *pacer) reserveMoved(now time.Time) (*rate.Reservation, <-chan struct{}) {
+	p.mu.Lock()
+	moved := p.moved
+	p.mu.Unlock()
+	return p.reserve(now), moved
 }
 
 // reserve takes the next place in the pace, as of now.
@@ -195,8 +219,11 @@ func (p *pacer) judgeLocked(now time.Time, refused bool) {
 		// whatever is sent, so first pace to what was granted under this
 		// pace. A throttle that refuses a share at any rate is refused as
 		// often at that pace too, and is let go at the next judgement.
-		granted := float64(p.winN-p.winT) / now.Sub(p.changed).Seconds() * paceMargin
-		if !p.lowered && granted > 0 && granted < float64(p.lim.Limit()) {
+		// Never below half the pace: a bucket's rate is not that far off
+		// the estimate, and a slow window must not starve every request.
+		cur := float64(p.lim.Limit())
+		granted := max(float64(p.winN-p.winT)/now.Sub(p.changed).Seconds()*paceMargin, cur/2)
+		if !p.lowered && granted < cur {
 			p.setLocked(now, granted)
 			p.lowered = true
 			return
@@ -224,6 +251,8 @@ func (p *pacer) setLocked(now time.Time, r float64) {
 	p.probing = false
 	p.changed, p.quiet = now, now
 	p.winN, p.winT = 0, 0
+	close(p.moved)
+	p.moved = make(chan struct{})
 }
 
 // rate is the pace now, in requests a second; 0 while unpaced.

@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // simServer is a server-side limit on simulated time: a token bucket like
@@ -174,5 +177,40 @@ func TestPacerRecoversFromLowEstimate(t *testing.T) {
 	}
 	if float64(refused) > 0.15*float64(want) {
 		t.Errorf("%d of %d refused, want at most 15%%", refused, want)
+	}
+}
+
+// TestPacerLetGoReleasesWaiters: a request waiting on a place of a slow
+// pace takes a place of the new one when the pace changes. Before, it slept
+// out the slow pace's delay: a repair under a throttle that was first
+// paced low, then let go, sat for minutes with nothing in flight.
+func TestPacerLetGoReleasesWaiters(t *testing.T) {
+	p := newPacer(time.Now)
+	p.mu.Lock()
+	p.setLocked(time.Now(), 0.01) // one place every 100 s
+	p.mu.Unlock()
+	if _, err := p.wait(context.Background()); err != nil { // the first place is at once
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.wait(context.Background())
+		done <- err
+	}()
+	select {
+	case <-done:
+		t.Fatal("the second place came at once at 0.01 r/s")
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.mu.Lock()
+	p.setLocked(time.Now(), float64(rate.Inf)) // let go
+	p.mu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a hang guard, far below the 100 s owed
+		t.Fatal("a waiter kept sleeping after the pace was let go")
 	}
 }
