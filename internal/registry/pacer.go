@@ -55,9 +55,9 @@ type pacer struct {
 	good       float64
 	probeAfter time.Duration
 	step       float64
-	// moved is closed when the pace changes, so requests waiting on a
-	// place of the old pace take one of the new: a pace let go or raised
-	// never leaves them asleep for what a slower one gave out.
+	// moved is closed when the pace is let go, so requests waiting on a
+	// place of the old pace go at once instead of sleeping out what a
+	// slower pace gave out.
 	moved chan struct{}
 }
 
@@ -87,6 +87,8 @@ const (
 	judgeWindow    = 40
 	notBucketShare = 0.2
 	notBucketFor   = 10 * time.Second
+	// minPace is the slowest pace ever set, in requests a second.
+	minPace = 1.0
 )
 
 func newPacer(now func() time.Time) *pacer {
@@ -243,6 +245,11 @@ func (p *pacer) setLocked(now time.Time, r float64) {
 	// out: SetLimit would re-price the places owed at the new rate, and
 	// the new places would land among those already given (up to one per
 	// waiting worker), a burst at twice the pace.
+	if r < minPace {
+		// However the answers fell, no limit in front of a registry is
+		// this slow; a pace below it would hold requests for minutes.
+		r = minPace
+	}
 	p.lim = rate.NewLimiter(rate.Limit(r), 1)
 	p.from = now
 	if p.horizon.After(now) && r > 0 && r < float64(rate.Inf) {
@@ -251,8 +258,13 @@ func (p *pacer) setLocked(now time.Time, r float64) {
 	p.probing = false
 	p.changed, p.quiet = now, now
 	p.winN, p.winT = 0, 0
-	close(p.moved)
-	p.moved = make(chan struct{})
+	if r >= float64(rate.Inf) {
+		// Let go: the places a slower pace gave out are void. (A pace
+		// changed but kept leaves them be: a waiter taking a new place
+		// would queue behind its own old one.)
+		close(p.moved)
+		p.moved = make(chan struct{})
+	}
 }
 
 // rate is the pace now, in requests a second; 0 while unpaced.

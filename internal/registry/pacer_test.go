@@ -187,7 +187,8 @@ func TestPacerRecoversFromLowEstimate(t *testing.T) {
 func TestPacerLetGoReleasesWaiters(t *testing.T) {
 	p := newPacer(time.Now)
 	p.mu.Lock()
-	p.setLocked(time.Now(), 0.01) // one place every 100 s
+	p.setLocked(time.Now(), 1)
+	p.lim = rate.NewLimiter(0.01, 1) // one place every 100 s, below minPace
 	p.mu.Unlock()
 	if _, err := p.wait(context.Background()); err != nil { // the first place is at once
 		t.Fatal(err)
