@@ -49,6 +49,9 @@ type pacer struct {
 	// lowered: the pace was refused too often once and was lowered to
 	// what the server granted under it; a second such judgement lets go.
 	lowered bool
+	// first is the pace first learnt in this run of pacing; refinements
+	// within an episode never take it below half of that.
+	first float64
 	// A probe tries a faster pace after probeAfter without refusals; a
 	// refusal to it goes back to good, the last quiet pace.
 	probing    bool
@@ -86,7 +89,7 @@ const (
 	// no pacing for notBucketFor.
 	judgeWindow    = 40
 	notBucketShare = 0.2
-	notBucketFor   = 10 * time.Second
+	notBucketFor   = 30 * time.Second
 	// minPace is the slowest pace ever set, in requests a second.
 	minPace = 1.0
 )
@@ -195,8 +198,13 @@ func (p *pacer) answered(sent time.Time, refused bool) {
 	switch {
 	case !paced:
 		p.setLocked(now, est)
+		p.first = est
 		p.probeAfter, p.step = quietProbe, probeStep
-	case est < float64(p.lim.Limit()):
+	case est < float64(p.lim.Limit()) && est >= p.first/2:
+		// A throttle that refuses a share of what it is sent would drag
+		// an estimate made this way down at every refusal (it grants a
+		// share of the pace): no lower than half the first estimate, and
+		// the judgement lets go of it.
 		// Refined within the episode: the pace is still judged from
 		// when it was set, or lowering it at each refusal would keep a
 		// throttle that is no bucket from ever being judged one.
