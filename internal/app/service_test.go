@@ -23,14 +23,7 @@ import (
 // quietly running a plan nobody saw.
 func TestServiceExecutesTheShownPlan(t *testing.T) {
 	ctx := context.Background()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
-	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	t.Cleanup(c.Close)
-	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}
-	rep, err := svc.Inspect(ctx, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, svc, rep := inspectedKokoro(t, scenario.Reaped)
 	b := rep.Backends[0]
 	shown, err := svc.Plan(ctx, rep.Release.Run, b)
 	if err != nil || !shown.Runnable {
@@ -61,14 +54,7 @@ func platformOf(arch string) v1.Platform { return v1.Platform{OS: "linux", Archi
 // Docker Hub plan, shown in the same confirmation, still publishes.
 func TestServiceRepairCarriesOnPastAFailedTarget(t *testing.T) {
 	ctx := context.Background()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}, testreg.ImageOptions{})
-	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	t.Cleanup(c.Close)
-	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}
-	rep, err := svc.Inspect(ctx, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, svc, rep := inspectedKokoro(t, scenario.HubSkipped)
 	b := rep.Backends[0]
 	if shown, err := svc.Plan(ctx, rep.Release.Run, b); err != nil || !shown.Runnable {
 		t.Fatalf("plan %+v, %v", shown, err)
@@ -87,4 +73,19 @@ func TestServiceRepairCarriesOnPastAFailedTarget(t *testing.T) {
 	if d, err := f.Hub.Resolve(ctx, scenario.HubTarget, f.Release.Ref+"-cpu-kokoro"); err != nil || d != f.Lists["-cpu-kokoro"] {
 		t.Errorf("docker.io release tag -> %s (%v), want the re-merged %s: a failed quay must not stop it", d, err, f.Lists["-cpu-kokoro"])
 	}
+}
+
+// inspectedKokoro starts a release of one multi-arch backend with fate,
+// a Service over it auditing to a temporary file, and its first report.
+func inspectedKokoro(t *testing.T, fate scenario.Fate) (*scenariotest.Fixture, *app.Service, *inspect.Report) {
+	t.Helper()
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: fate}}, testreg.ImageOptions{})
+	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
+	t.Cleanup(c.Close)
+	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}
+	rep, err := svc.Inspect(context.Background(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, svc, rep
 }
