@@ -14,7 +14,7 @@ DEMO_BIN    := bin/remerge-demo
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 15s
 PKGS        ?= ./...
-FUZZ_TARGETS := FuzzParseMatrix FuzzParseKeepalive FuzzReadDigestsDir
+FUZZ_TARGETS := ./internal/release:FuzzParseMatrix ./internal/release:FuzzParseKeepalive ./inspect:FuzzReadDigestsDir
 
 # The real tools the tests use as oracles, pinned (internal/testkit/tools has the
 # same versions; a test checks they agree). `make tools` installs each with
@@ -96,10 +96,11 @@ lint: ## gofmt check, go vet, staticcheck when it resolves
 		$(GO) run $(STATICCHECK) ./...; \
 	else echo "lint: staticcheck ($(STATICCHECK)) did not resolve; skipped"; fi
 
-fuzz: ## run each fuzz target of ./inspect for FUZZTIME (default 15s)
-	@for f in $(FUZZ_TARGETS); do \
-		echo "fuzz: $$f for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./inspect; \
+fuzz: ## run each fuzz target (package:Fuzz...) for FUZZTIME (default 15s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		p=$${t%%:*}; f=$${t#*:}; \
+		echo "fuzz: $$f in $$p for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$p; \
 	done
 
 clean: ## remove build output

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -85,30 +85,30 @@ func TestBound(t *testing.T) {
 // duplicates and unknown digests not counted.
 func TestDigestRepoPairs(t *testing.T) {
 	t.Parallel()
-	repos := []inspect.Repo{{Repo: "q/anchor"}, {Repo: "q/target"}, {Repo: "h/target"}}
-	leg := func(d string) inspect.Leg { return inspect.Leg{Digest: d} }
+	repos := []release.Repo{{Repo: "q/anchor"}, {Repo: "q/target"}, {Repo: "h/target"}}
+	leg := func(d string) release.Leg { return release.Leg{Digest: d} }
 	tests := []struct {
 		name     string
-		backends []*inspect.BackendReport
+		backends []*release.BackendReport
 		want     int
 	}{
-		{"one leg, three repos", []*inspect.BackendReport{{Legs: []inspect.Leg{leg("sha256:a")}}}, 3},
-		{"unknown digest costs nothing", []*inspect.BackendReport{{Legs: []inspect.Leg{leg("sha256:a"), leg("")}}}, 3},
-		{"same digest twice counts once", []*inspect.BackendReport{
-			{Legs: []inspect.Leg{leg("sha256:a")}}, {Legs: []inspect.Leg{leg("sha256:a")}},
+		{"one leg, three repos", []*release.BackendReport{{Legs: []release.Leg{leg("sha256:a")}}}, 3},
+		{"unknown digest costs nothing", []*release.BackendReport{{Legs: []release.Leg{leg("sha256:a"), leg("")}}}, 3},
+		{"same digest twice counts once", []*release.BackendReport{
+			{Legs: []release.Leg{leg("sha256:a")}}, {Legs: []release.Leg{leg("sha256:a")}},
 		}, 3},
-		{"foreign child of a release tag", []*inspect.BackendReport{{
-			Legs: []inspect.Leg{leg("sha256:a")},
-			Targets: map[string]*inspect.TargetStatus{"quay": {Repo: "q/target", Tags: map[string]inspect.TagStatus{
-				"v1-x":     {Role: inspect.RoleRelease, Children: []string{"sha256:a", "sha256:z"}},
-				"latest-x": {Role: inspect.RoleLatest, Children: []string{"sha256:old"}},
+		{"foreign child of a release tag", []*release.BackendReport{{
+			Legs: []release.Leg{leg("sha256:a")},
+			Targets: map[string]*release.TargetStatus{"quay": {Repo: "q/target", Tags: map[string]release.TagStatus{
+				"v1-x":     {Role: release.RoleRelease, Children: []string{"sha256:a", "sha256:z"}},
+				"latest-x": {Role: release.RoleLatest, Children: []string{"sha256:old"}},
 			}}},
 		}}, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rep := &inspect.Report{Repos: repos, Backends: tt.backends}
+			rep := &release.Report{Repos: repos, Backends: tt.backends}
 			if got := len(digestRepoPairs(rep)); got != tt.want {
 				t.Errorf("digestRepoPairs = %d pairs, want %d", got, tt.want)
 			}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -62,7 +62,7 @@ func digestRefs(pairs []pair) []string {
 }
 
 // tagRefs are repo:tag for every tag of every target in the report.
-func tagRefs(rep *inspect.Report) []string {
+func tagRefs(rep *release.Report) []string {
 	var out []string
 	for _, be := range rep.Backends {
 		for _, t := range be.Targets {

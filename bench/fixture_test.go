@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/go-skynet/remerge/internal/registry"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,7 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
+
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -39,7 +40,7 @@ type fixture struct {
 	seeded              *scenario.Seeded
 	// cfg and cfgPath name the proxies' hosts, so every measured request
 	// passes a proxy.
-	cfg     inspect.Config
+	cfg     release.Config
 	cfgPath string
 	rel     scenario.Release
 	// backends are the release's backends, as seeded.
@@ -144,7 +145,7 @@ func (f *fixture) seed(ctx context.Context) error {
 	f.seeded = s
 	f.cfg = s.Config
 	f.cfg.Anchor = f.quayProxy.Repo(scenario.Anchor)
-	f.cfg.Targets = []inspect.Target{
+	f.cfg.Targets = []release.Target{
 		{Name: "quay", Repo: f.quayProxy.Repo(scenario.QuayTarget)},
 		{Name: "dockerhub", Repo: f.hubProxy.Repo(scenario.HubTarget)},
 	}
@@ -159,8 +160,8 @@ func (f *fixture) seed(ctx context.Context) error {
 
 // release is the release every measurement inspects: ref, run and sha, so
 // the anchors resolve and the sha tag is probed too.
-func (f *fixture) release() inspect.Release {
-	return inspect.Release{Ref: f.rel.Ref, Run: f.rel.Run, SHA: f.rel.SHA}
+func (f *fixture) release() release.Release {
+	return release.Release{Ref: f.rel.Ref, Run: f.rel.Run, SHA: f.rel.SHA}
 }
 
 // setLatency sets the added latency on both proxies, installs faults on

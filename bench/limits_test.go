@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -105,9 +105,9 @@ func (lr *limitsRun) reportNamesLimit() bool {
 
 // cleanOrUnknown names the first backend whose verdict is neither the clean
 // run's nor unknown ("" when none).
-func cleanOrUnknown(clean, got *inspect.Report) string {
+func cleanOrUnknown(clean, got *release.Report) string {
 	for i, b := range got.Backends {
-		if b.Verdict != inspect.VerdictUnknown && b.Verdict != clean.Backends[i].Verdict {
+		if b.Verdict != release.VerdictUnknown && b.Verdict != clean.Backends[i].Verdict {
 			return fmt.Sprintf("%s: %s, clean %s", b.Suffix, b.Verdict, clean.Backends[i].Verdict)
 		}
 	}

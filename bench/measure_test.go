@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -37,7 +37,7 @@ type inspectRun struct {
 	cpu, serverCPU time.Duration
 	// quay and hub are the requests each proxy saw during the run.
 	quay, hub testreg.Stats
-	report    *inspect.Report
+	report    *release.Report
 	// stderr is what the run said there.
 	stderr string
 }
@@ -88,7 +88,7 @@ func (f *fixture) runInspectCached(ctx context.Context, d time.Duration, conc in
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	r.report = &inspect.Report{}
+	r.report = &release.Report{}
 	if err := json.Unmarshal(stdout.Bytes(), r.report); err != nil {
 		return nil, fmt.Errorf("decoding inspect JSON (%d bytes): %w\nstderr: %s", stdout.Len(), err, stderr.Bytes())
 	}
@@ -246,20 +246,20 @@ func budgetOf(r *inspectRun) budget {
 	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
 		for _, l := range be.Legs {
-			if l.DigestFrom == inspect.FromAnchor {
+			if l.DigestFrom == release.FromAnchor {
 				b.anchors++
 			}
 		}
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
-			release := ""
+			relDigest := ""
 			for _, st := range t.Tags {
-				if st.Role == inspect.RoleRelease || st.Role == inspect.RoleBranch {
-					release = st.Digest
+				if st.Role == release.RoleRelease || st.Role == release.RoleBranch {
+					relDigest = st.Digest
 				}
 			}
 			for _, st := range t.Tags {
-				if st.Role != inspect.RoleRelease && st.Role != inspect.RoleBranch && st.Digest != "" && st.Digest != release {
+				if st.Role != release.RoleRelease && st.Role != release.RoleBranch && st.Digest != "" && st.Digest != relDigest {
 					b.elsewhere++
 				}
 				if st.Provenance != nil {
@@ -286,7 +286,7 @@ type pair struct{ repo, digest string }
 
 // digestRepoPairs lists the distinct (repo, digest) pairs of a report, leg
 // digests first in report order (the crane loop samples from it).
-func digestRepoPairs(rep *inspect.Report) []pair {
+func digestRepoPairs(rep *release.Report) []pair {
 	seen := map[pair]bool{}
 	var out []pair
 	add := func(p pair) {
@@ -308,7 +308,7 @@ func digestRepoPairs(rep *inspect.Report) []pair {
 	for _, be := range rep.Backends {
 		for _, t := range be.Targets {
 			for _, ts := range t.Tags {
-				if ts.Role == inspect.RoleRelease || ts.Role == inspect.RoleBranch {
+				if ts.Role == release.RoleRelease || ts.Role == release.RoleBranch {
 					for _, c := range ts.Children {
 						add(pair{t.Repo, c})
 					}
@@ -320,7 +320,7 @@ func digestRepoPairs(rep *inspect.Report) []pair {
 }
 
 // verdicts summarises the report for the results file.
-func verdicts(rep *inspect.Report) string {
+func verdicts(rep *release.Report) string {
 	s := rep.Summary
 	return fmt.Sprintf("%d ok, %d repairable, %d unrepairable, %d conflict, %d unknown",
 		s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown)

@@ -17,8 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -75,7 +75,7 @@ type repairAllRun struct {
 	inspectPulls, pullsNeeded int
 	min                       minimum
 	// left is the verdicts of an inspect right after the run.
-	after inspect.Summary
+	after release.Summary
 }
 
 func (r *repairAllRun) total() int { return r.quay.Total() + r.hub.Total() }
@@ -116,21 +116,21 @@ func (m minimum) total() int {
 
 // minimumOf counts the minimum from the report taken before the run and
 // the blob writes and pings the run sent.
-func minimumOf(rep *inspect.Report, quay, hub testreg.Stats) minimum {
+func minimumOf(rep *release.Report, quay, hub testreg.Stats) minimum {
 	m := minimum{pings: 2}
 	for _, s := range []testreg.Stats{quay, hub} {
 		m.mounts += s.Requests("", testreg.KindUpload)
 	}
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictRepairable {
+		if b.Verdict != release.VerdictRepairable {
 			continue
 		}
 		for _, ts := range b.Targets {
 			m.pairs++
-			writes := ts.State != inspect.TagComplete
+			writes := ts.State != release.TagComplete
 			for _, l := range b.Legs {
 				m.legs++
-				if l.Cells[ts.Repo].State != inspect.CellPresent {
+				if l.Cells[ts.Repo].State != release.CellPresent {
 					m.childPuts++
 					writes = true
 				}
@@ -141,7 +141,7 @@ func minimumOf(rep *inspect.Report, quay, hub testreg.Stats) minimum {
 			}
 			m.writing++
 			for _, st := range ts.Tags {
-				if st.State != inspect.TagComplete && st.Newer == "" {
+				if st.State != release.TagComplete && st.Newer == "" {
 					m.moves++
 				}
 			}

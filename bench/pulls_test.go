@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Docker Hub counts every manifest GET as a pull (100 per 6 h for an
@@ -56,16 +56,16 @@ func (f *fixture) runPulls(ctx context.Context, logf func(string, ...any)) (*pul
 // docker.io side holds (its bytes can be read nowhere else). Every other
 // child is read from quay's side or the cache, and lists are written, not
 // read.
-func pullsNeeded(rep *inspect.Report, hubHost string) int {
+func pullsNeeded(rep *release.Report, hubHost string) int {
 	need := map[string]bool{}
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictRepairable {
+		if b.Verdict != release.VerdictRepairable {
 			continue
 		}
 		for _, l := range b.Legs {
 			elsewhere, onHub := false, false
 			for repo, c := range l.Cells {
-				if c.State != inspect.CellPresent {
+				if c.State != release.CellPresent {
 					continue
 				}
 				if strings.HasPrefix(repo, hubHost+"/") {

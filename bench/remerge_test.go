@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 	"github.com/go-skynet/remerge/repair"
@@ -58,7 +59,7 @@ func (r *remergeRun) manifestBytes() int64 {
 // reapedBackend picks the nth (from 0) multi-arch backend of fate Reaped.
 func (f *fixture) reapedBackend(nth int) (scenario.Backend, error) {
 	for _, b := range f.seeded.Backends {
-		if b.Fate == scenario.Reaped && b.Kind == inspect.KindMultiarch {
+		if b.Fate == scenario.Reaped && b.Kind == release.KindMultiarch {
 			if nth == 0 {
 				return b, nil
 			}
@@ -94,7 +95,7 @@ func (f *fixture) runRemerge(ctx context.Context, d time.Duration, nth int, faul
 	r.inspect = time.Since(start)
 	r.inspectReqs = f.quayProxy.Stats().Total() + f.hubProxy.Stats().Total()
 	r.throttled = f.throttles()
-	if len(rep.Backends) != 1 || rep.Backends[0].Verdict != inspect.VerdictRepairable {
+	if len(rep.Backends) != 1 || rep.Backends[0].Verdict != release.VerdictRepairable {
 		return nil, fmt.Errorf("inspecting %s: want one repairable backend, got %+v", be.Suffix, rep.Summary)
 	}
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -55,7 +55,7 @@ func (r *inspectRun) peak() int { return max(r.quay.PeakInFlight(), r.hub.PeakIn
 // firstDiff compares two reports backend by backend (verdicts, digests,
 // cells, tags, problems: the JSON scripts read) and names the first that
 // differs, with both versions.
-func firstDiff(a, b *inspect.Report) string {
+func firstDiff(a, b *release.Report) string {
 	if len(a.Backends) != len(b.Backends) {
 		return fmt.Sprintf("%d backends vs %d", len(a.Backends), len(b.Backends))
 	}

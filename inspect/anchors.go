@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file answers which run an inspection uses and what its keepalive
@@ -67,7 +68,7 @@ func (p *prober) pickRun(anchor string, al *anchorListing) {
 		}
 		return
 	}
-	runs := RunsInTags(al.all)
+	runs := release.RunsInTags(al.all)
 	if p.run != "" {
 		for _, r := range runs {
 			if r.ID == p.run {
@@ -116,7 +117,7 @@ type anchorAnswer struct {
 // (`imagetools create -t <anchor>:<keepalive> <target>@DIGEST`) writes a
 // one-entry list whose child is the leg's digest; older buildx wrote the
 // manifest itself. The child's platform must be the leg's.
-func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) anchorAnswer {
+func (p *prober) anchorLookup(ctx context.Context, suffix string, leg release.LegSpec) anchorAnswer {
 	run, err := p.runID(ctx)
 	if err != nil {
 		return anchorAnswer{err: err}
@@ -124,7 +125,7 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 	if p.e.s.cfg.Anchor == "" || run == "" {
 		return anchorAnswer{}
 	}
-	a := anchorAnswer{tag: KeepaliveTag(run, suffix, leg.PlatformTag)}
+	a := anchorAnswer{tag: release.KeepaliveTag(run, suffix, leg.PlatformTag)}
 	if p.anchor.err == nil && !p.anchor.tags[a.tag] {
 		return a
 	}
@@ -171,7 +172,7 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg LegSpec) a
 // Runs lists the CI runs anchored in the anchor repo, newest first: the
 // one answer for `remerge runs` and the TUI's run picker. An anchor that
 // is not a repository reference is a *name.ErrBadName in the chain.
-func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, error) {
+func Runs(ctx context.Context, c *registry.Client, cfg release.Config) ([]release.AnchorRun, error) {
 	r, err := c.Repository(cfg.Anchor)
 	if err != nil {
 		return nil, fmt.Errorf("anchor %s: %w", cfg.Anchor, err)
@@ -183,5 +184,5 @@ func Runs(ctx context.Context, c *registry.Client, cfg Config) ([]AnchorRun, err
 		// which, once.
 		return nil, fmt.Errorf("listing tags of %s: %s", cfg.Anchor, classText(err))
 	}
-	return RunsInTags(tags), nil
+	return release.RunsInTags(tags), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -63,15 +64,15 @@ func TestInspectHostileTagBodies(t *testing.T) {
 			}
 			b := rep.Backends[0]
 			st := b.Targets["quay"].Tags[tag]
-			if st.State != inspect.TagError || !strings.Contains(st.Error, tt.wantErr) {
+			if st.State != release.TagError || !strings.Contains(st.Error, tt.wantErr) {
 				t.Errorf("tag %s: %s %q, want error mentioning %q", tag, st.State, st.Error, tt.wantErr)
 			}
-			if b.Verdict == inspect.VerdictOK {
+			if b.Verdict == release.VerdictOK {
 				t.Errorf("verdict ok over a tag in error; problems %q", b.Problems)
 			}
 			for _, l := range b.Legs {
 				for repo, c := range l.Cells {
-					if c.State != inspect.CellPresent {
+					if c.State != release.CellPresent {
 						t.Errorf("%s cell in %s: %s (%s); the bad tag spilled over", l.PlatformTag, repo, c.State, c.Error)
 					}
 				}
@@ -106,10 +107,10 @@ func TestInspectListLyingAboutChildSizes(t *testing.T) {
 	}
 	// Every entry claims 100 bytes more than its child has.
 	raw = lieAboutSizes(t, raw, 100)
-	rel := inspect.Release{Ref: "v1.0.0"}
-	cfg := inspect.DefaultConfig()
+	rel := release.Release{Ref: "v1.0.0"}
+	cfg := release.DefaultConfig()
 	cfg.Anchor = reg.Repo("ci-cache")
-	cfg.Targets = []inspect.Target{{Name: "quay", Repo: reg.Repo(repo)}}
+	cfg.Targets = []release.Target{{Name: "quay", Repo: reg.Repo(repo)}}
 	var tags []string
 	for _, tr := range cfg.ReleaseTags(rel, suffix) {
 		tags = append(tags, tr.Tag)
@@ -119,7 +120,7 @@ func TestInspectListLyingAboutChildSizes(t *testing.T) {
 			t.Fatalf("the registry refused a list with wrong sizes: %v", err)
 		}
 	}
-	m, err := inspect.ParseMatrix("liar.yml", scenario.MatrixYAML([]scenario.Backend{{Suffix: suffix, Kind: inspect.KindMultiarch}}))
+	m, err := release.ParseMatrix("liar.yml", scenario.MatrixYAML([]scenario.Backend{{Suffix: suffix, Kind: release.KindMultiarch}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,16 +132,16 @@ func TestInspectListLyingAboutChildSizes(t *testing.T) {
 	b := rep.Backends[0]
 	for _, tag := range tags {
 		st := b.Targets["quay"].Tags[tag]
-		if st.State != inspect.TagBroken || !strings.Contains(st.Reason, "size") {
+		if st.State != release.TagBroken || !strings.Contains(st.Reason, "size") {
 			t.Errorf("tag %s: %s %q, want broken, saying why (the sizes)", tag, st.State, st.Reason)
 		}
 	}
-	if b.Verdict != inspect.VerdictRepairable {
+	if b.Verdict != release.VerdictRepairable {
 		t.Errorf("verdict %s, want repairable (every child is present; the list is wrong); problems %q", b.Verdict, b.Problems)
 	}
 	// --fail-on broken stops the release: its latest lets every pull fail
 	// (issue 18, item 8: on 4da49be the gate passed it).
-	g, err := inspect.ParseGate("broken")
+	g, err := release.ParseGate("broken")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,26 +155,26 @@ func TestConfigRejectsBadReferences(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		edit    func(c *inspect.Config)
+		edit    func(c *release.Config)
 		wantKey string
 	}{
-		{"upper case target", func(c *inspect.Config) { c.Targets[0].Repo = "UPPER/Case" }, "targets[0]"},
-		{"digest in anchor", func(c *inspect.Config) { c.Anchor = "quay.io/repo@sha256:x" }, "anchor"},
-		{"tag in source", func(c *inspect.Config) { c.Sources = []string{"host:5000/with tag:x"} }, "sources[0]"},
-		{"tag after port", func(c *inspect.Config) { c.Targets[1].Repo = "host:5000/repo:latest" }, "targets[1]"},
-		{"empty target repo", func(c *inspect.Config) { c.Targets[1].Repo = "" }, "targets[1]"},
-		{"template without suffix", func(c *inspect.Config) { c.Tags.Latest = "latest" }, "tags.latest"},
+		{"upper case target", func(c *release.Config) { c.Targets[0].Repo = "UPPER/Case" }, "targets[0]"},
+		{"digest in anchor", func(c *release.Config) { c.Anchor = "quay.io/repo@sha256:x" }, "anchor"},
+		{"tag in source", func(c *release.Config) { c.Sources = []string{"host:5000/with tag:x"} }, "sources[0]"},
+		{"tag after port", func(c *release.Config) { c.Targets[1].Repo = "host:5000/repo:latest" }, "targets[1]"},
+		{"empty target repo", func(c *release.Config) { c.Targets[1].Repo = "" }, "targets[1]"},
+		{"template without suffix", func(c *release.Config) { c.Tags.Latest = "latest" }, "tags.latest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := inspect.DefaultConfig()
+			cfg := release.DefaultConfig()
 			tt.edit(&cfg)
 			err := cfg.Validate()
 			if err == nil || !strings.Contains(err.Error(), tt.wantKey) {
 				t.Fatalf("Validate = %v, want an error naming %s", err, tt.wantKey)
 			}
 			// Run refuses it before any request.
-			_, err = inspect.Run(context.Background(), inspect.Release{Ref: "v1"}, inspect.WithConfig(cfg), inspect.WithMatrix(&inspect.Matrix{}))
+			_, err = inspect.Run(context.Background(), release.Release{Ref: "v1"}, inspect.WithConfig(cfg), inspect.WithMatrix(&release.Matrix{}))
 			if err == nil || !strings.Contains(err.Error(), tt.wantKey) {
 				t.Errorf("Run = %v, want a config error naming %s", err, tt.wantKey)
 			}
@@ -190,7 +191,7 @@ func TestBadFiles(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte("anchor: quay.io/a/b\ntargets:\n  - name: q\n    repo: quay.io/a/c\n    rpeo: typo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := inspect.LoadConfig(cfgPath)
+	_, err := release.LoadConfig(cfgPath)
 	if err == nil || !strings.Contains(err.Error(), cfgPath+":5") || !strings.Contains(err.Error(), "rpeo") {
 		t.Errorf("LoadConfig = %v, want an error naming %s:5 and the key", err, cfgPath)
 	}
@@ -201,17 +202,17 @@ func TestBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Sparse: no disk is spent, but the file is over the limit.
-	if err := f.Truncate(inspect.MaxMatrixSize + 1); err != nil {
+	if err := f.Truncate(release.MaxMatrixSize + 1); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	_, err = inspect.LoadMatrix(huge)
+	_, err = release.LoadMatrix(huge)
 	if err == nil || !strings.Contains(err.Error(), "limit") || !strings.Contains(err.Error(), huge) {
 		t.Errorf("LoadMatrix = %v, want a size-limit error naming the file", err)
 	}
-	cfg := inspect.DefaultConfig()
+	cfg := release.DefaultConfig()
 	cfg.Matrix = huge
-	if _, err := inspect.Run(context.Background(), inspect.Release{Ref: "v1"}, inspect.WithConfig(cfg)); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := inspect.Run(context.Background(), release.Release{Ref: "v1"}, inspect.WithConfig(cfg)); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("Run over a huge matrix = %v, want the size-limit error", err)
 	}
 }

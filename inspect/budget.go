@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // registryBudgets is what each registry of the inspection stated of its
@@ -11,8 +12,8 @@ import (
 // host as the config writes it, and one release-wide problem per registry
 // whose quota is spent: the cause and the way out, said once rather than
 // only in each unknown cell.
-func registryBudgets(c *registry.Client, repos []Repo, pullsBefore map[string]int) (map[string]RegistryBudget, []string) {
-	out := map[string]RegistryBudget{}
+func registryBudgets(c *registry.Client, repos []release.Repo, pullsBefore map[string]int) (map[string]release.RegistryBudget, []string) {
+	out := map[string]release.RegistryBudget{}
 	pulls := c.Pulls()
 	for _, r := range repos {
 		host := registry.Host(r.Repo)
@@ -41,27 +42,14 @@ func registryBudgets(c *registry.Client, repos []Repo, pullsBefore map[string]in
 }
 
 // budgetOf is the report's form of a registry's Budget.
-func budgetOf(b registry.Budget) RegistryBudget {
-	return RegistryBudget{
+func budgetOf(b registry.Budget) release.RegistryBudget {
+	return release.RegistryBudget{
 		PullsLeft:     b.Remaining,
 		PullsLimit:    b.Limit,
 		WindowSeconds: int(b.Window.Seconds()),
 		QuotaSpent:    b.Spent,
 		Message:       b.Message(),
 	}
-}
-
-// SpentQuotas lists the message of every registry of the report whose pull
-// quota is spent, sorted: what stderr, the TUI and repair say.
-func (r *Report) SpentQuotas() []string {
-	var out []string
-	for _, b := range r.Registries {
-		if b.QuotaSpent {
-			out = append(out, b.Message)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // quotaSpent reports whether repo's registry stopped answering because its

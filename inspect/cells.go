@@ -7,20 +7,21 @@ import (
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // probeCells answers every (leg, repo) cell: present where already proven
 // (the anchor's keepalive tag), unknown where no digest is known, else one
 // manifest HEAD per (digest, repo).
-func (p *prober) probeCells(ctx context.Context, suffix string, spec BackendSpec, digests []string, known []map[string]bool) {
+func (p *prober) probeCells(ctx context.Context, suffix string, spec release.BackendSpec, digests []string, known []map[string]bool) {
 	var wg sync.WaitGroup
 	for i := range spec.Legs {
 		for _, r := range reposFor(spec.Kind, p.e.rep.Repos) {
 			switch {
 			case digests[i] == "":
-				p.e.setCell(suffix, i, r.Repo, Cell{State: CellUnknown})
+				p.e.setCell(suffix, i, r.Repo, release.Cell{State: release.CellUnknown})
 			case known[i][r.Repo] && !p.e.s.deep:
-				p.e.setCell(suffix, i, r.Repo, Cell{State: CellPresent})
+				p.e.setCell(suffix, i, r.Repo, release.Cell{State: release.CellPresent})
 			default:
 				wg.Add(1)
 				go func() {
@@ -34,39 +35,39 @@ func (p *prober) probeCells(ctx context.Context, suffix string, spec BackendSpec
 }
 
 // probeCell HEADs repo@digest and, with --deep, checks the blobs it names.
-func (p *prober) probeCell(ctx context.Context, repo, digest string) Cell {
+func (p *prober) probeCell(ctx context.Context, repo, digest string) release.Cell {
 	ref, err := p.e.c.Reference(repo + "@" + digest)
 	if err != nil {
-		return Cell{State: CellError, Error: err.Error()}
+		return release.Cell{State: release.CellError, Error: err.Error()}
 	}
 	desc, err := p.e.c.Head(ctx, ref)
 	if err != nil {
 		return cellOf(err)
 	}
 	p.recordHead(repo, digest, desc.Size, string(desc.MediaType))
-	c := Cell{State: CellPresent}
+	c := release.Cell{State: release.CellPresent}
 	if p.e.s.deep {
 		missing, err := p.missingBlobs(ctx, repo, digest)
 		if err != nil {
-			return Cell{State: CellError, Error: "deep check: " + err.Error()}
+			return release.Cell{State: release.CellError, Error: "deep check: " + err.Error()}
 		}
 		c.MissingBlobs = missing
 	}
 	return c
 }
 
-func cellOf(err error) Cell {
+func cellOf(err error) release.Cell {
 	switch cls, msg := registry.Classify(err); cls {
 	case registry.NotFound:
-		return Cell{State: CellMissing}
+		return release.Cell{State: release.CellMissing}
 	case registry.Denied:
-		return Cell{State: CellDenied, Error: msg}
+		return release.Cell{State: release.CellDenied, Error: msg}
 	case registry.Quota, registry.RepoUnknown:
 		// Not asked, the registry's quota being spent; or the repo does not
 		// exist, so nothing in it is missing. Unknown either way.
-		return Cell{State: CellUnknown, Error: msg}
+		return release.Cell{State: release.CellUnknown, Error: msg}
 	default:
-		return Cell{State: CellError, Error: msg}
+		return release.Cell{State: release.CellError, Error: msg}
 	}
 }
 
@@ -113,21 +114,14 @@ func (e *engine) setDigestError(suffix string, leg int, why string) {
 	e.backends[suffix].Legs[leg].DigestError = why
 }
 
-// setNotBuilt marks a backend the branch run did not build.
-func (e *engine) setNotBuilt(suffix, why string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.backends[suffix].notBuilt = why
-}
-
 // cellsOf returns a copy of each leg's cells, keyed by repo.
-func (e *engine) cellsOf(suffix string) []map[string]Cell {
+func (e *engine) cellsOf(suffix string) []map[string]release.Cell {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.backends[suffix]
-	out := make([]map[string]Cell, len(b.Legs))
+	out := make([]map[string]release.Cell, len(b.Legs))
 	for i, l := range b.Legs {
-		out[i] = cloneCells(l.Cells)
+		out[i] = release.CloneCells(l.Cells)
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/internal/pubsub"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 var runIDPattern = regexp.MustCompile(`^[0-9]+$`)
@@ -19,7 +20,7 @@ var runIDPattern = regexp.MustCompile(`^[0-9]+$`)
 // backend. Facts are delivered through WithEvents as they arrive; the
 // returned report is complete unless ctx was cancelled, in which case the
 // partial report is returned with ctx's error.
-func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
+func Run(ctx context.Context, rel release.Release, opts ...Option) (*release.Report, error) {
 	s := defaultSettings()
 	for _, o := range opts {
 		o(&s)
@@ -34,7 +35,7 @@ func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if s.matrix == nil {
-		m, err := LoadBackends(s.cfg)
+		m, err := release.LoadBackends(s.cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -62,13 +63,13 @@ func Run(ctx context.Context, rel Release, opts ...Option) (*Report, error) {
 type engine struct {
 	s   settings
 	c   *registry.Client
-	rep *Report
+	rep *release.Report
 	// pullsBefore is the client's pull count per host when the
 	// inspection started (see RegistryBudget.PullsSpent).
 	pullsBefore map[string]int
 
 	mu       sync.Mutex
-	backends map[string]*BackendReport
+	backends map[string]*release.BackendReport
 	done     int
 	total    int
 
@@ -76,9 +77,9 @@ type engine struct {
 	pub *pubsub.Broker[Event]
 }
 
-func newEngine(rel Release, s settings) *engine {
-	e := &engine{s: s, c: s.client, backends: map[string]*BackendReport{}, pullsBefore: s.client.Pulls()}
-	e.rep = &Report{Release: rel, Repos: s.cfg.Repos()}
+func newEngine(rel release.Release, s settings) *engine {
+	e := &engine{s: s, c: s.client, backends: map[string]*release.BackendReport{}, pullsBefore: s.client.Pulls()}
+	e.rep = &release.Report{Release: rel, Repos: s.cfg.Repos()}
 	e.rep.Problems = append(e.rep.Problems, s.matrix.Problems...)
 	e.pub = pubsub.New(eventKey)
 	if s.digests != nil {
@@ -96,27 +97,27 @@ func newEngine(rel Release, s settings) *engine {
 }
 
 // skeleton is a backend with every cell and tag pending.
-func (e *engine) skeleton(spec BackendSpec) *BackendReport {
-	b := &BackendReport{
+func (e *engine) skeleton(spec release.BackendSpec) *release.BackendReport {
+	b := &release.BackendReport{
 		Suffix:   spec.Suffix,
 		Name:     spec.Name,
 		Kind:     spec.Kind,
-		Verdict:  VerdictPending,
-		Targets:  map[string]*TargetStatus{},
+		Verdict:  release.VerdictPending,
+		Targets:  map[string]*release.TargetStatus{},
 		Problems: append([]string{}, spec.Problems...),
 	}
 	for _, l := range spec.Legs {
-		leg := Leg{PlatformTag: l.PlatformTag, Platform: l.Platform, Cells: map[string]Cell{}}
+		leg := release.Leg{PlatformTag: l.PlatformTag, Platform: l.Platform, Cells: map[string]release.Cell{}}
 		for _, r := range reposFor(spec.Kind, e.rep.Repos) {
-			leg.Cells[r.Repo] = Cell{State: CellPending}
+			leg.Cells[r.Repo] = release.Cell{State: release.CellPending}
 			e.total++
 		}
 		b.Legs = append(b.Legs, leg)
 	}
 	for _, t := range e.s.cfg.Targets {
-		ts := &TargetStatus{Repo: t.Repo, State: TagPending, Tags: map[string]TagStatus{}}
+		ts := &release.TargetStatus{Repo: t.Repo, State: release.TagPending, Tags: map[string]release.TagStatus{}}
 		for _, tr := range e.tagsFor(b) {
-			ts.Tags[tr.Tag] = TagStatus{State: TagPending, Role: tr.Role}
+			ts.Tags[tr.Tag] = release.TagStatus{State: release.TagPending, Role: tr.Role}
 			e.total++
 		}
 		b.Targets[t.Name] = ts
@@ -127,13 +128,13 @@ func (e *engine) skeleton(spec BackendSpec) *BackendReport {
 // reposFor lists the repos a leg of this kind is probed in: darwin images are
 // pushed by tag into the targets and never anchored, so the anchor repo has
 // nothing to say about them (a "missing" there would read as a fault).
-func reposFor(kind Kind, repos []Repo) []Repo {
-	if kind != KindDarwin {
+func reposFor(kind release.Kind, repos []release.Repo) []release.Repo {
+	if kind != release.KindDarwin {
 		return repos
 	}
-	out := make([]Repo, 0, len(repos))
+	out := make([]release.Repo, 0, len(repos))
 	for _, r := range repos {
-		if r.Role != RoleAnchor {
+		if r.Role != release.RoleAnchor {
 			out = append(out, r)
 		}
 	}
@@ -142,9 +143,9 @@ func reposFor(kind Kind, repos []Repo) []Repo {
 
 // tagsFor lists the tags probed for a backend: darwin images only carry
 // the release tag.
-func (e *engine) tagsFor(b *BackendReport) []TagRef {
+func (e *engine) tagsFor(b *release.BackendReport) []release.TagRef {
 	tags := e.s.cfg.ReleaseTags(e.rep.Release, b.Suffix)
-	if b.Kind == KindDarwin {
+	if b.Kind == release.KindDarwin {
 		return tags[:1]
 	}
 	return tags
@@ -186,7 +187,7 @@ func (e *engine) progress() {
 	e.emit(ProgressEvent{Done: e.done, Total: e.total})
 }
 
-func (e *engine) setDigest(suffix string, leg int, digest string, from DigestSource) {
+func (e *engine) setDigest(suffix string, leg int, digest string, from release.DigestSource) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	l := &e.backends[suffix].Legs[leg]
@@ -194,35 +195,35 @@ func (e *engine) setDigest(suffix string, leg int, digest string, from DigestSou
 	e.emit(DigestEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Digest: digest, From: from})
 }
 
-func (e *engine) setCell(suffix string, leg int, repo string, c Cell) {
+func (e *engine) setCell(suffix string, leg int, repo string, c release.Cell) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	l := &e.backends[suffix].Legs[leg]
-	if old, ok := l.Cells[repo]; ok && old.State != CellPending {
+	if old, ok := l.Cells[repo]; ok && old.State != release.CellPending {
 		return // answered already (e.g. by the anchor's keepalive tag)
 	}
 	l.Cells[repo] = c
-	e.emit(CellEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Repo: repo, Cell: cloneCell(c)})
+	e.emit(CellEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Repo: repo, Cell: c.Clone()})
 	e.progress()
 }
 
-func (e *engine) setTag(suffix, target, tag string, st TagStatus) {
+func (e *engine) setTag(suffix, target, tag string, st release.TagStatus) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	ts := e.backends[suffix].Targets[target]
 	old := ts.Tags[tag]
 	st.Role = old.Role
 	ts.Tags[tag] = st
-	if old.Role == RoleRelease || old.Role == RoleBranch {
+	if old.Role == release.RoleRelease || old.Role == release.RoleBranch {
 		ts.State = st.State
 	}
-	e.emit(TagEvent{Suffix: suffix, Target: target, Tag: tag, Status: cloneTag(st)})
-	if old.State == TagPending {
+	e.emit(TagEvent{Suffix: suffix, Target: target, Tag: tag, Status: st.Clone()})
+	if old.State == release.TagPending {
 		e.progress()
 	}
 }
 
-func (e *engine) finish(suffix string, judge func(b *BackendReport)) {
+func (e *engine) finish(suffix string, judge func(b *release.BackendReport)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.backends[suffix]
@@ -230,7 +231,7 @@ func (e *engine) finish(suffix string, judge func(b *BackendReport)) {
 	e.emit(BackendEvent{Backend: b.Clone()})
 }
 
-func (e *engine) run(ctx context.Context) (*Report, error) {
+func (e *engine) run(ctx context.Context) (*release.Report, error) {
 	end := e.deliver(ctx)
 	defer end()
 	e.mu.Lock()
@@ -272,7 +273,7 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 	e.rep.Registries, quota = registryBudgets(e.c, e.rep.Repos, e.pullsBefore)
 	e.rep.Problems = append(e.rep.Problems, quota...)
 	e.rep.Problems = append(e.rep.Problems, failureSummary(e.rep)...)
-	e.rep.Summary = Summary{}
+	e.rep.Summary = release.Summary{}
 	for _, b := range e.rep.Backends {
 		e.rep.Summary.Add(b.Verdict)
 	}
@@ -280,65 +281,4 @@ func (e *engine) run(ctx context.Context) (*Report, error) {
 		return e.rep, err
 	}
 	return e.rep, nil
-}
-
-// Clone returns a deep copy, safe to hand to another goroutine.
-func (r *Report) Clone() *Report {
-	c := *r
-	c.Repos = append([]Repo(nil), r.Repos...)
-	c.Problems = append([]string(nil), r.Problems...)
-	if r.Registries != nil {
-		c.Registries = make(map[string]RegistryBudget, len(r.Registries))
-		for k, v := range r.Registries {
-			c.Registries[k] = v
-		}
-	}
-	c.Backends = make([]*BackendReport, len(r.Backends))
-	for i, b := range r.Backends {
-		c.Backends[i] = b.Clone()
-	}
-	return &c
-}
-
-// Clone returns a deep copy of the backend.
-func (b *BackendReport) Clone() *BackendReport {
-	c := *b
-	c.Problems = append([]string(nil), b.Problems...)
-	c.Impact = append([]string(nil), b.Impact...)
-	c.Legs = make([]Leg, len(b.Legs))
-	for i, l := range b.Legs {
-		l.Cells = cloneCells(l.Cells)
-		c.Legs[i] = l
-	}
-	c.Targets = make(map[string]*TargetStatus, len(b.Targets))
-	for n, t := range b.Targets {
-		tc := *t
-		tc.Tags = make(map[string]TagStatus, len(t.Tags))
-		for k, v := range t.Tags {
-			tc.Tags[k] = cloneTag(v)
-		}
-		c.Targets[n] = &tc
-	}
-	return &c
-}
-
-func cloneCells(m map[string]Cell) map[string]Cell {
-	out := make(map[string]Cell, len(m))
-	for k, v := range m {
-		out[k] = cloneCell(v)
-	}
-	return out
-}
-
-func cloneCell(c Cell) Cell {
-	c.MissingBlobs = append([]string(nil), c.MissingBlobs...)
-	return c
-}
-
-func cloneTag(t TagStatus) TagStatus {
-	t.Children = append([]string(nil), t.Children...)
-	if t.Signature != nil {
-		t.Signature = t.Signature.clone()
-	}
-	return t
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -27,7 +28,7 @@ type world struct {
 	locked      string // repo on an htpasswd registry: denied
 	down        string // repo on a closed port: error
 	client      *registry.Client
-	matrix      *inspect.Matrix
+	matrix      *release.Matrix
 	digests     *inspect.DigestsDir
 	byFate      map[scenario.Fate][]string
 	byFateKinds map[string]scenario.Backend
@@ -102,7 +103,7 @@ func seedWorld() (*world, error) {
 		w.byFateKinds[b.Suffix] = b
 	}
 	w.client = registry.New(registry.Options{Timeout: 5 * time.Second, Retries: 1, MaxRetryAfter: time.Second, Keychain: authn.NewMultiKeychain()})
-	if w.matrix, err = inspect.LoadMatrix(w.seeded.MatrixPath); err != nil {
+	if w.matrix, err = release.LoadMatrix(w.seeded.MatrixPath); err != nil {
 		return nil, err
 	}
 	if w.digests, err = inspect.ReadDigestsDir(w.seeded.DigestsDir); err != nil {
@@ -111,7 +112,7 @@ func seedWorld() (*world, error) {
 	return w, nil
 }
 
-func (w *world) run(t *testing.T, cfg inspect.Config, opts ...inspect.Option) *inspect.Report {
+func (w *world) run(t *testing.T, cfg release.Config, opts ...inspect.Option) *release.Report {
 	t.Helper()
 	opts = append([]inspect.Option{inspect.WithConfig(cfg), inspect.WithMatrix(w.matrix), inspect.WithClient(w.client)}, opts...)
 	rep, err := inspect.Run(context.Background(), w.seeded.Release, opts...)
@@ -121,8 +122,8 @@ func (w *world) run(t *testing.T, cfg inspect.Config, opts ...inspect.Option) *i
 	return rep
 }
 
-func byName(rep *inspect.Report) map[string]*inspect.BackendReport {
-	m := map[string]*inspect.BackendReport{}
+func byName(rep *release.Report) map[string]*release.BackendReport {
+	m := map[string]*release.BackendReport{}
 	for _, b := range rep.Backends {
 		m[b.Suffix] = b
 	}
@@ -145,20 +146,20 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	}))
 	got := byName(rep)
 
-	want := map[scenario.Fate]inspect.Verdict{
-		scenario.Healthy:   inspect.VerdictOK,
-		scenario.Reaped:    inspect.VerdictRepairable,
-		scenario.CrossOnly: inspect.VerdictRepairable,
+	want := map[scenario.Fate]release.Verdict{
+		scenario.Healthy:   release.VerdictOK,
+		scenario.Reaped:    release.VerdictRepairable,
+		scenario.CrossOnly: release.VerdictRepairable,
 		// Lost everywhere that answered, but the denied and the dead
 		// extra sources could not be checked: not a rebuild order.
-		scenario.Lost:       inspect.VerdictUnknown,
-		scenario.Conflict:   inspect.VerdictConflict,
-		scenario.Partial:    inspect.VerdictRepairable,
-		scenario.Dangling:   inspect.VerdictRepairable,
-		scenario.Unanchored: inspect.VerdictUnknown,
-		scenario.Missing:    inspect.VerdictUnrepairable,
-		scenario.HubSkipped: inspect.VerdictRepairable,
-		scenario.NeverBuilt: inspect.VerdictUnknown,
+		scenario.Lost:       release.VerdictUnknown,
+		scenario.Conflict:   release.VerdictConflict,
+		scenario.Partial:    release.VerdictRepairable,
+		scenario.Dangling:   release.VerdictRepairable,
+		scenario.Unanchored: release.VerdictUnknown,
+		scenario.Missing:    release.VerdictUnrepairable,
+		scenario.HubSkipped: release.VerdictRepairable,
+		scenario.NeverBuilt: release.VerdictUnknown,
 	}
 	for fate, suffixes := range w.byFate {
 		for _, s := range suffixes {
@@ -176,13 +177,13 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	}
 
 	// Every cell and tag state shows up at least once.
-	cells := map[inspect.CellState]bool{}
-	tags := map[inspect.TagState]bool{}
+	cells := map[release.CellState]bool{}
+	tags := map[release.TagState]bool{}
 	for _, b := range rep.Backends {
 		for _, l := range b.Legs {
 			for _, c := range l.Cells {
 				cells[c.State] = true
-				if (c.State == inspect.CellDenied || c.State == inspect.CellError) && c.Error == "" {
+				if (c.State == release.CellDenied || c.State == release.CellError) && c.Error == "" {
 					t.Errorf("%s %s: %s cell without the registry's text", b.Suffix, l.PlatformTag, c.State)
 				}
 			}
@@ -193,12 +194,12 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []inspect.CellState{inspect.CellPresent, inspect.CellMissing, inspect.CellDenied, inspect.CellError, inspect.CellUnknown} {
+	for _, s := range []release.CellState{release.CellPresent, release.CellMissing, release.CellDenied, release.CellError, release.CellUnknown} {
 		if !cells[s] {
 			t.Errorf("no %s cell in the report", s)
 		}
 	}
-	for _, s := range []inspect.TagState{inspect.TagComplete, inspect.TagPartial, inspect.TagStale, inspect.TagDangling, inspect.TagMissing} {
+	for _, s := range []release.TagState{release.TagComplete, release.TagPartial, release.TagStale, release.TagDangling, release.TagMissing} {
 		if !tags[s] {
 			t.Errorf("no %s tag in the report", s)
 		}
@@ -206,10 +207,10 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 
 	// The incident's case, in plain words.
 	kokoro := got["-cpu-kokoro"]
-	if kokoro.Targets["quay"].State != inspect.TagMissing {
+	if kokoro.Targets["quay"].State != release.TagMissing {
 		t.Errorf("-cpu-kokoro quay release tag: %s, want missing", kokoro.Targets["quay"].State)
 	}
-	if l := kokoro.Legs[1]; l.Cells[cfg.Targets[0].Repo].State != inspect.CellMissing || l.Cells[cfg.Anchor].State != inspect.CellPresent {
+	if l := kokoro.Legs[1]; l.Cells[cfg.Targets[0].Repo].State != release.CellMissing || l.Cells[cfg.Anchor].State != release.CellPresent {
 		t.Errorf("-cpu-kokoro arm64 cells: %+v", l.Cells)
 	}
 	if !containsPrefix(kokoro.Problems, "arm64 manifest reaped from "+cfg.Targets[0].Repo+"; still in "+cfg.Anchor) {
@@ -223,7 +224,7 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	if kokoros.Legs[0].Digest == kokoro.Legs[0].Digest || kokoros.Legs[0].Digest != w.seeded.Images["-cpu-kokoros"]["amd64"].Digest {
 		t.Errorf("-cpu-kokoros amd64 digest %s confused with -cpu-kokoro's", kokoros.Legs[0].Digest)
 	}
-	if got["-cpu-vibevoice"].Legs[1].DigestFrom != inspect.FromDigests {
+	if got["-cpu-vibevoice"].Legs[1].DigestFrom != release.FromDigests {
 		t.Errorf("lost leg's digest from %q, want digests", got["-cpu-vibevoice"].Legs[1].DigestFrom)
 	}
 	if rep.Summary.OK == 0 || !rep.Summary.Broken() {
@@ -242,7 +243,7 @@ func TestInspectVerdictsAndStates(t *testing.T) {
 	if !ok {
 		t.Fatalf("first event %T, want StartEvent", events[0])
 	}
-	if start.Report.Backends[0].Legs[0].Cells[cfg.Anchor].State != inspect.CellPending {
+	if start.Report.Backends[0].Legs[0].Cells[cfg.Anchor].State != release.CellPending {
 		t.Errorf("skeleton cell not pending")
 	}
 	verdicts, cellEvents, last := 0, 0, inspect.ProgressEvent{}
@@ -274,14 +275,14 @@ func TestInspectWithoutDigestsFolderUsesAnchorsAndPublished(t *testing.T) {
 	}
 	got := byName(rep)
 	cross := got[w.byFate[scenario.CrossOnly][0]]
-	if cross.Legs[0].DigestFrom != inspect.FromAnchor || cross.Legs[1].DigestFrom != inspect.FromPublished {
+	if cross.Legs[0].DigestFrom != release.FromAnchor || cross.Legs[1].DigestFrom != release.FromPublished {
 		t.Errorf("cross-only digests from %s/%s, want anchor/published", cross.Legs[0].DigestFrom, cross.Legs[1].DigestFrom)
 	}
-	if cross.Verdict != inspect.VerdictRepairable {
+	if cross.Verdict != release.VerdictRepairable {
 		t.Errorf("cross-only verdict %s; problems %q", cross.Verdict, cross.Problems)
 	}
 	// Without the digests folder the lost leg has no known digest at all.
-	if v := got[w.byFate[scenario.Lost][0]].Verdict; v != inspect.VerdictUnknown {
+	if v := got[w.byFate[scenario.Lost][0]].Verdict; v != release.VerdictUnknown {
 		t.Errorf("lost without digests folder: %s, want unknown", v)
 	}
 }
@@ -296,7 +297,7 @@ func TestInspectDigestDisagreementIsAProblem(t *testing.T) {
 	if len(rep.Backends) != 1 || !containsPrefix(b.Problems, "amd64 digest disagreement") {
 		t.Fatalf("problems %q", b.Problems)
 	}
-	if b.Verdict == inspect.VerdictOK {
+	if b.Verdict == release.VerdictOK {
 		t.Errorf("a disagreeing digest left the backend ok")
 	}
 }
@@ -334,7 +335,7 @@ func TestInspectLostLegNeedsARebuild(t *testing.T) {
 	w := newWorld(t)
 	rep := w.run(t, w.seeded.Config, inspect.WithDigests(w.digests), inspect.WithBackends(w.byFate[scenario.Lost]...))
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictUnrepairable {
+		if b.Verdict != release.VerdictUnrepairable {
 			t.Errorf("%s: %s, want unrepairable; problems %q", b.Suffix, b.Verdict, b.Problems)
 		}
 		if !containsPrefix(b.Problems, b.Legs[len(b.Legs)-1].PlatformTag+" manifest ") || !strings.Contains(strings.Join(b.Problems, "\n"), "rebuild "+b.Suffix) {
@@ -350,14 +351,14 @@ func TestInspectLostLegNeedsARebuild(t *testing.T) {
 func TestInspectTargetOutageIsNotABrokenRelease(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.seeded.Config
-	cfg.Targets = []inspect.Target{cfg.Targets[0], {Name: "dockerhub", Repo: w.down}}
+	cfg.Targets = []release.Target{cfg.Targets[0], {Name: "dockerhub", Repo: w.down}}
 	healthy, reaped := w.byFate[scenario.Healthy][0], w.byFate[scenario.Reaped][0]
 	rep := w.run(t, cfg, inspect.WithDigests(w.digests), inspect.WithBackends(healthy, reaped))
 	got := byName(rep)
-	if v := got[healthy].Verdict; v != inspect.VerdictUnknown {
+	if v := got[healthy].Verdict; v != release.VerdictUnknown {
 		t.Errorf("%s with docker.io down: %s, want unknown; problems %q", healthy, v, got[healthy].Problems)
 	}
-	if v := got[reaped].Verdict; v != inspect.VerdictRepairable {
+	if v := got[reaped].Verdict; v != release.VerdictRepairable {
 		t.Errorf("%s with docker.io down: %s, want repairable (quay is determined broken)", reaped, v)
 	}
 	downHost := strings.SplitN(w.down, "/", 2)[0]

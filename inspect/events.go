@@ -1,5 +1,7 @@
 package inspect
 
+import "github.com/go-skynet/remerge/internal/release"
+
 // Event is delivered to the WithEvents callback as soon as a fact is known,
 // so a UI can paint the grid live. Events are delivered one at a time, in
 // the order of the changes, from a goroutine of their own (see WithEvents),
@@ -9,7 +11,7 @@ type Event interface{ isEvent() }
 // StartEvent is the first event: the skeleton of the report (every backend,
 // leg and repo, all cells pending) and the number of probes to expect.
 type StartEvent struct {
-	Report *Report
+	Report *release.Report
 	Probes int
 }
 
@@ -19,7 +21,7 @@ type DigestEvent struct {
 	Suffix      string
 	PlatformTag string
 	Digest      string
-	From        DigestSource
+	From        release.DigestSource
 }
 
 // CellEvent is one (leg, repo) probe answer.
@@ -27,7 +29,7 @@ type CellEvent struct {
 	Suffix      string
 	PlatformTag string
 	Repo        string
-	Cell        Cell
+	Cell        release.Cell
 }
 
 // TagEvent is one (backend, target, tag) resolution.
@@ -35,13 +37,13 @@ type TagEvent struct {
 	Suffix string
 	Target string // target name
 	Tag    string
-	Status TagStatus
+	Status release.TagStatus
 }
 
 // BackendEvent carries a backend whose probes have all answered, with its
 // verdict, problems and impact.
 type BackendEvent struct {
-	Backend *BackendReport
+	Backend *release.BackendReport
 }
 
 // ProgressEvent counts answered probes.

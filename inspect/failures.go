@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // failureSummary turns the error and denied answers of a report into one
@@ -12,7 +13,7 @@ import (
 // missing login, the cause is stated once, instead of only inside hundreds
 // of cells. Each line counts the failed probes and quotes the most common
 // message.
-func failureSummary(r *Report) []string {
+func failureSummary(r *release.Report) []string {
 	type key struct{ host, state string }
 	type tally struct {
 		n    int
@@ -21,12 +22,12 @@ func failureSummary(r *Report) []string {
 	seen := map[key]*tally{}
 	total := map[string]int{}
 	add := func(repo, state, msg string) {
-		if state == string(CellUnknown) || state == string(CellPending) {
+		if state == string(release.CellUnknown) || state == string(release.CellPending) {
 			return // nothing was asked
 		}
 		host := registry.Host(repo)
 		total[host]++
-		if state != string(CellError) && state != string(CellDenied) {
+		if state != string(release.CellError) && state != string(release.CellDenied) {
 			return
 		}
 		k := key{host, state}
@@ -68,7 +69,7 @@ func failureSummary(r *Report) []string {
 	for _, k := range keys {
 		t := seen[k]
 		line := fmt.Sprintf("%s: %d of %d probes %s: %s", k.host, t.n, total[k.host], verbOf(k.state), commonest(t.msgs))
-		if k.state == string(CellDenied) {
+		if k.state == string(release.CellDenied) {
 			line += " (credentials come from the Docker config: docker login " + k.host + ")"
 		}
 		out = append(out, line)
@@ -77,7 +78,7 @@ func failureSummary(r *Report) []string {
 }
 
 func verbOf(state string) string {
-	if state == string(CellDenied) {
+	if state == string(release.CellDenied) {
 		return "denied"
 	}
 	return "failed"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -29,7 +30,7 @@ import (
 // registries.
 type proxiedWorld struct {
 	*world
-	cfg       inspect.Config
+	cfg       release.Config
 	quay, hub *testreg.FaultProxy
 }
 
@@ -74,7 +75,7 @@ func faultClient(t *testing.T, opts registry.Options) *registry.Client {
 }
 
 // clean is the inspection of the shared world with no proxy in between.
-func (w *world) clean(t *testing.T, opts ...inspect.Option) *inspect.Report {
+func (w *world) clean(t *testing.T, opts ...inspect.Option) *release.Report {
 	t.Helper()
 	return w.run(t, w.seeded.Config, append([]inspect.Option{inspect.WithDigests(w.digests)}, opts...)...)
 }
@@ -82,7 +83,7 @@ func (w *world) clean(t *testing.T, opts ...inspect.Option) *inspect.Report {
 // shape is what a report concludes, keyed by column position rather than
 // repo name so that reports made through proxies compare with a clean one:
 // verdicts, digests and their source, cell states, tag states.
-func shape(rep *inspect.Report, skipCols ...int) map[string]string {
+func shape(rep *release.Report, skipCols ...int) map[string]string {
 	out := map[string]string{}
 	for _, b := range rep.Backends {
 		out[b.Suffix] = string(b.Verdict)
@@ -217,7 +218,7 @@ func TestInspectStalledSourceTimesOutAlone(t *testing.T) {
 	// A few backends of each shape keep the timeouts few.
 	suffixes := []string{pw.byFate[scenario.Healthy][0], pw.byFate[scenario.Reaped][0], pw.byFate[scenario.CrossOnly][0], pw.byFate[scenario.Unanchored][0]}
 	for _, b := range pw.seeded.Backends {
-		if b.Kind == inspect.KindSingle && b.Fate == scenario.Reaped {
+		if b.Kind == release.KindSingle && b.Fate == scenario.Reaped {
 			suffixes = append(suffixes, b.Suffix)
 			break
 		}
@@ -256,14 +257,14 @@ func TestInspectStalledSourceTimesOutAlone(t *testing.T) {
 		for _, l := range b.Legs {
 			c := l.Cells[stalled]
 			switch {
-			case l.Digest == "" && c.State == inspect.CellUnknown:
-			case c.State == inspect.CellError && strings.Contains(c.Error, "timeout"):
+			case l.Digest == "" && c.State == release.CellUnknown:
+			case c.State == release.CellError && strings.Contains(c.Error, "timeout"):
 				errs++
 			default:
 				t.Errorf("%s %s stalled cell: %s %q, want error saying timeout", b.Suffix, l.PlatformTag, c.State, c.Error)
 			}
 		}
-		if b.Verdict == inspect.VerdictPending {
+		if b.Verdict == release.VerdictPending {
 			t.Errorf("%s left pending", b.Suffix)
 		}
 	}

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // FlatDigest is one file of a flat digests folder: an empty file named by
@@ -60,7 +63,7 @@ type flatAnswer struct {
 // the files. A digest in no repo is a problem (its leg stays without a
 // digest: expired or lost); a registry that does not answer leaves the
 // platform unknown, never absent. d is not changed; the result is a copy.
-func ResolveFlatDigests(ctx context.Context, c *registry.Client, cfg Config, d *DigestsDir) (*DigestsDir, error) {
+func ResolveFlatDigests(ctx context.Context, c *registry.Client, cfg release.Config, d *DigestsDir) (*DigestsDir, error) {
 	if d == nil || len(d.Flat) == 0 {
 		return d, nil
 	}
@@ -90,7 +93,7 @@ func ResolveFlatDigests(ctx context.Context, c *registry.Client, cfg Config, d *
 }
 
 // fileFlat files each answered digest under its leg.
-func fileFlat(cfg Config, flat []FlatDigest, answers []flatAnswer, out *DigestsDir) (*DigestsDir, error) {
+func fileFlat(cfg release.Config, flat []FlatDigest, answers []flatAnswer, out *DigestsDir) (*DigestsDir, error) {
 	legs := map[string]string{}
 	files := map[string]string{}
 	var unread []string
@@ -101,12 +104,12 @@ func fileFlat(cfg Config, flat []FlatDigest, answers []flatAnswer, out *DigestsD
 			unread = append(unread, fmt.Sprintf("could not read the platform of %s: %s", f.Path, classText(a.err)))
 			continue
 		case a.platform == "":
-			out.problem(f.Path, "%s is in no repo of the config: its platform cannot be read (expired or lost)", short(f.Digest))
+			out.problem(f.Path, "%s is in no repo of the config: its platform cannot be read (expired or lost)", manifest.Short(f.Digest))
 			continue
 		}
 		leg, ok := cfg.LegOf(a.platform)
 		if !ok {
-			return nil, fmt.Errorf("digests %s: %s is an image for %s, which is not in platforms %v", f.Path, short(f.Digest), a.platform, cfg.Platforms)
+			return nil, fmt.Errorf("digests %s: %s is an image for %s, which is not in platforms %v", f.Path, manifest.Short(f.Digest), a.platform, cfg.Platforms)
 		}
 		if prev, dup := files[leg]; dup {
 			return nil, fmt.Errorf("digests %s and %s: two digests for %s; keep the one the build pushed", prev, f.Path, a.platform)
@@ -114,18 +117,18 @@ func fileFlat(cfg Config, flat []FlatDigest, answers []flatAnswer, out *DigestsD
 		files[leg], legs[leg] = f.Path, f.Digest
 	}
 	if len(legs) > 0 {
-		out.Digests[cfg.recipeImage()] = legs
+		out.Digests[cfg.RecipeImage()] = legs
 	}
 	if len(unread) > 0 {
 		sort.Strings(unread)
-		out.unread = map[string]string{cfg.recipeImage(): strings.Join(unread, "; ")}
+		out.unread = map[string]string{cfg.RecipeImage(): strings.Join(unread, "; ")}
 	}
 	return out, nil
 }
 
 // flatPlatform finds digest in the config's repos (targets, then sources)
 // and reads its platform from its config blob.
-func flatPlatform(ctx context.Context, c *registry.Client, cfg Config, digest string) flatAnswer {
+func flatPlatform(ctx context.Context, c *registry.Client, cfg release.Config, digest string) flatAnswer {
 	var firstErr error
 	for _, r := range cfg.Repos() {
 		repo, err := c.Repository(r.Repo)
@@ -147,15 +150,15 @@ func flatPlatform(ctx context.Context, c *registry.Client, cfg Config, digest st
 			return flatAnswer{err: err}
 		}
 		if m.IsList() {
-			return flatAnswer{err: fmt.Errorf("%s in %s is a list, not one platform's image (built with attestations?)", short(digest), r.Repo)}
+			return flatAnswer{err: fmt.Errorf("%s in %s is a list, not one platform's image (built with attestations?)", manifest.Short(digest), r.Repo)}
 		}
-		b, err := ReadConfig(ctx, c, repo, m.Config.Digest)
+		b, err := published.ReadConfig(ctx, c, repo, m.Config.Digest)
 		if err != nil {
 			return flatAnswer{err: err}
 		}
 		p, err := manifest.ConfigPlatform(b)
 		if err != nil {
-			return flatAnswer{err: fmt.Errorf("%s in %s: %w", short(digest), r.Repo, err)}
+			return flatAnswer{err: fmt.Errorf("%s in %s: %w", manifest.Short(digest), r.Repo, err)}
 		}
 		s := p.OS + "/" + p.Architecture
 		if p.Variant != "" {

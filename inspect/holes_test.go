@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -23,7 +24,7 @@ import (
 // holeWorld is a fixture seen through one fault proxy per registry.
 type holeWorld struct {
 	*scenariotest.Fixture
-	cfg       inspect.Config
+	cfg       release.Config
 	quay, hub *testreg.FaultProxy
 	c         *registry.Client
 }
@@ -34,7 +35,7 @@ func newHoleWorld(t *testing.T, backends ...scenario.Backend) *holeWorld {
 	hw := &holeWorld{Fixture: f, quay: testreg.StartFaultProxy(t, f.Quay.Host), hub: testreg.StartFaultProxy(t, f.Hub.Host)}
 	hw.cfg = f.Config
 	hw.cfg.Anchor = hw.quay.Repo(scenario.Anchor)
-	hw.cfg.Targets = []inspect.Target{{Name: "quay", Repo: hw.quay.Repo(scenario.QuayTarget)}, {Name: "dockerhub", Repo: hw.hub.Repo(scenario.HubTarget)}}
+	hw.cfg.Targets = []release.Target{{Name: "quay", Repo: hw.quay.Repo(scenario.QuayTarget)}, {Name: "dockerhub", Repo: hw.hub.Repo(scenario.HubTarget)}}
 	hw.c = registry.New(registry.Options{Keychain: authn.NewMultiKeychain(), Retries: -1})
 	t.Cleanup(hw.c.Close)
 	return hw
@@ -43,7 +44,7 @@ func newHoleWorld(t *testing.T, backends ...scenario.Backend) *holeWorld {
 // run inspects the release; after the repo checks (the first digest or
 // cell event), it calls then, so a fault on tag listings spares the
 // checks and hits only what follows.
-func (hw *holeWorld) run(t *testing.T, then func()) *inspect.Report {
+func (hw *holeWorld) run(t *testing.T, then func()) *release.Report {
 	t.Helper()
 	var once sync.Once
 	events := func(ev inspect.Event) {
@@ -77,11 +78,11 @@ func hasProblem(list []string, part string) bool {
 // (on 4da49be: stale, a leftover to replace, counted as repairable).
 func TestInspectConflictWithUnansweredChildIsUnknown(t *testing.T) {
 	t.Parallel()
-	hw := newHoleWorld(t, scenario.Backend{Suffix: "-cpu-other", Kind: inspect.KindMultiarch, Fate: scenario.Conflict})
+	hw := newHoleWorld(t, scenario.Backend{Suffix: "-cpu-other", Kind: release.KindMultiarch, Fate: scenario.Conflict})
 	clean := hw.run(t, nil)
 	b := clean.Backends[0]
 	ts := b.Targets["quay"]
-	if b.Verdict != inspect.VerdictConflict || !ts.Conflict {
+	if b.Verdict != release.VerdictConflict || !ts.Conflict {
 		t.Fatalf("clean run: %s, want a conflict in quay; problems %q", b.Verdict, b.Problems)
 	}
 	for _, child := range ts.Tags[ts.ReleaseTag()].Children {
@@ -90,10 +91,10 @@ func TestInspectConflictWithUnansweredChildIsUnknown(t *testing.T) {
 	b = hw.run(t, nil).Backends[0]
 	ts = b.Targets["quay"]
 	st := ts.Tags[ts.ReleaseTag()]
-	if st.State != inspect.TagError || !strings.Contains(st.Reason, "503") || ts.Conflict {
+	if st.State != release.TagError || !strings.Contains(st.Reason, "503") || ts.Conflict {
 		t.Errorf("quay release tag: %s %q (conflict %v), want could-not-tell with the registry's word", st.State, st.Reason, ts.Conflict)
 	}
-	if b.Verdict == inspect.VerdictOK {
+	if b.Verdict == release.VerdictOK {
 		t.Errorf("verdict ok; problems %q", b.Problems)
 	}
 }
@@ -119,7 +120,7 @@ func TestInspectLatestUnknownWhenListingFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			const suffix = "-cpu-behind"
-			hw := newHoleWorld(t, scenario.Backend{Suffix: suffix, Kind: inspect.KindMultiarch, Fate: scenario.Reaped})
+			hw := newHoleWorld(t, scenario.Backend{Suffix: suffix, Kind: release.KindMultiarch, Fate: scenario.Reaped})
 			noLabels := testreg.Fault{Match: testreg.Match{Methods: []string{http.MethodGet}, Kinds: []testreg.Kind{testreg.KindBlob}}, Effect: testreg.EffectStatus, Status: http.StatusServiceUnavailable}
 			hw.quay.Add(noLabels)
 			hw.hub.Add(noLabels)
@@ -129,13 +130,13 @@ func TestInspectLatestUnknownWhenListingFails(t *testing.T) {
 			b := rep.Backends[0]
 			latest := "latest" + suffix
 			st := b.Targets["quay"].Tags[latest]
-			if st.State != inspect.TagError || !strings.Contains(st.Reason, tt.reason) {
+			if st.State != release.TagError || !strings.Contains(st.Reason, tt.reason) {
 				t.Errorf("latest in quay: %s %q, want could-not-tell with the registry's word %q", st.State, st.Reason, tt.reason)
 			}
 			if !hasProblem(b.Problems, "could not read what "+latest+" in quay holds") {
 				t.Errorf("the failed label read left no trace: %q", b.Problems)
 			}
-			g, err := inspect.ParseGate("stale-latest")
+			g, err := release.ParseGate("stale-latest")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,12 +155,12 @@ func TestInspectLatestUnknownWhenListingFails(t *testing.T) {
 func TestInspectFailedAnchorCrossCheckIsSaid(t *testing.T) {
 	t.Parallel()
 	const suffix = "-cpu-checked"
-	hw := newHoleWorld(t, scenario.Backend{Suffix: suffix, Kind: inspect.KindMultiarch, Fate: scenario.Reaped})
+	hw := newHoleWorld(t, scenario.Backend{Suffix: suffix, Kind: release.KindMultiarch, Fate: scenario.Reaped})
 	hw.quay.Add(testreg.Fault{Match: testreg.Match{Kinds: []testreg.Kind{testreg.KindManifest}, PathContains: "keepalive-" + hw.Release.Run + suffix + "-arm64"},
 		Effect: testreg.EffectStatus, Status: http.StatusServiceUnavailable})
 	b := hw.run(t, nil).Backends[0]
 	for _, l := range b.Legs {
-		if l.DigestFrom != inspect.FromDigests || l.Digest == "" {
+		if l.DigestFrom != release.FromDigests || l.Digest == "" {
 			t.Errorf("%s: digest %q from %s, want the digests folder's", l.PlatformTag, l.Digest, l.DigestFrom)
 		}
 	}

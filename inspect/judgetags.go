@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // tagVerdicts is what judging a backend's tags found beyond each tag's
@@ -20,7 +23,7 @@ type tagVerdicts struct {
 // whose probe failed makes the tag "could not tell", never "dangling". A
 // tag naming other digests is read for its labels, to say what it holds;
 // for latest they also say whether it is already ahead of this release.
-func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec, digests []string, tags []published) {
+func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.BackendSpec, digests []string, tags []pubTag) {
 	want := make([]manifest.Expected, 0, len(spec.Legs))
 	legOf := map[string]int{}
 	for i, l := range spec.Legs {
@@ -34,7 +37,7 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 	// Targets that count pulls last: labels they need were then read
 	// where reading is free.
 	tags = slices.Clone(tags)
-	slices.SortStableFunc(tags, func(a, b published) int {
+	slices.SortStableFunc(tags, func(a, b pubTag) int {
 		ca, cb := p.countsPulls(a.repo), p.countsPulls(b.repo)
 		switch {
 		case ca == cb:
@@ -48,8 +51,8 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 		st := pub.status
 		if pub.m != nil {
 			switch spec.Kind {
-			case KindDarwin:
-				st.State = TagComplete
+			case release.KindDarwin:
+				st.State = release.TagComplete
 			default:
 				st = p.judgeTag(ctx, suffix, spec, pub, want, func(d string) manifest.ChildState {
 					if i, ok := legOf[d]; ok {
@@ -57,7 +60,7 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 					}
 					return p.headChild(ctx, pub.repo, d)
 				}, &tv)
-				if st.State == TagComplete && !p.e.s.noSigs {
+				if st.State == release.TagComplete && !p.e.s.noSigs {
 					st.Signature = p.signatureOf(ctx, pub.repo, *pub.m)
 				}
 			}
@@ -68,14 +71,14 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec BackendSpec,
 }
 
 // judgeTag judges one resolved tag of a linux backend.
-func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, pub published, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) TagStatus {
+func (p *prober) judgeTag(ctx context.Context, suffix string, spec release.BackendSpec, pub pubTag, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) release.TagStatus {
 	st := pub.status
 	j := manifest.Judge(*pub.m, want, child)
-	st.State, st.Reason, st.Form = TagState(j.State), j.Reason, j.Form
-	if st.State == TagError && p.quotaSpent(pub.repo) {
+	st.State, st.Reason, st.Form = release.TagState(j.State), j.Reason, j.Form
+	if st.State == release.TagError && p.quotaSpent(pub.repo) {
 		// Could not tell because the registry stopped answering for its
 		// quota: unknown, with the cause and the way out.
-		st.State, st.Error = TagUnknown, p.quotaText(pub.repo)
+		st.State, st.Error = release.TagUnknown, p.quotaText(pub.repo)
 	}
 	if !j.Foreign {
 		return st
@@ -87,26 +90,26 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 		st.Provenance = &prov
 	}
 	switch pub.role {
-	case RoleRelease, RoleBranch:
+	case release.RoleRelease, release.RoleBranch:
 		if j.State != manifest.Stale || len(want) < len(spec.Legs) {
 			// Not knowing every expected digest, "other digests" is no
 			// finding: never a conflict.
 			return st
 		}
-		other, err := JudgeOther(pub.role, *pub.m, child)
+		other, err := release.JudgeOther(pub.role, *pub.m, child)
 		switch other {
-		case OtherUnknown:
+		case release.OtherUnknown:
 			// A child that did not answer is no leftover: could not tell.
-			st.State, st.Reason = TagError, err.Error()
-		case OtherConflict:
+			st.State, st.Reason = release.TagError, err.Error()
+		case release.OtherConflict:
 			tv.conflict[pub.target] = true
-		case OtherBranchBuild:
+		case release.OtherBranchBuild:
 			st.Newer = "another build of the branch"
 			if st.Provenance != nil {
 				st.Newer += " (" + st.Provenance.String() + ")"
 			}
 		}
-	case RoleLatest, RoleSeries: // forward only (ForwardOnly)
+	case release.RoleLatest, release.RoleSeries: // forward only (ForwardOnly)
 		return p.judgeLatest(ctx, suffix, pub, st)
 	}
 	return st
@@ -117,20 +120,20 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec BackendSpec, 
 // holds a newer release (fine) or is behind (stale). When that cannot be
 // told (the labels do not say and the listing failed) the tag is could-
 // not-tell with the registry's word, never stale.
-func (p *prober) judgeLatest(ctx context.Context, suffix string, pub published, st TagStatus) TagStatus {
+func (p *prober) judgeLatest(ctx context.Context, suffix string, pub pubTag, st release.TagStatus) release.TagStatus {
 	var prov manifest.Provenance
 	if st.Provenance != nil {
 		prov = *st.Provenance
 	}
 	repo, err := p.e.c.Repository(pub.repo)
 	if err != nil {
-		st.State, st.Reason = TagError, "could not tell whether it may move: "+err.Error()
+		st.State, st.Reason = release.TagError, "could not tell whether it may move: "+err.Error()
 		return st
 	}
-	newer, what, err := p.e.s.cfg.NewerFor(ctx, p.e.c, &p.lister, repo, p.e.rep.Release, suffix, pub.tag, prov)
+	newer, what, err := p.lister.NewerFor(ctx, p.e.c, p.e.s.cfg, repo, p.e.rep.Release, suffix, pub.tag, prov)
 	switch {
 	case err != nil:
-		st.State, st.Reason = TagError, fmt.Sprintf("other digests; could not tell whether they are a newer release: listing %s: %s", pub.repo, classText(err))
+		st.State, st.Reason = release.TagError, fmt.Sprintf("other digests; could not tell whether they are a newer release: listing %s: %s", pub.repo, classText(err))
 	case newer:
 		st.Newer = what
 	}
@@ -138,9 +141,9 @@ func (p *prober) judgeLatest(ctx context.Context, suffix string, pub published, 
 }
 
 // childState turns a leg's cell in repo into what the model asks.
-func (p *prober) childState(repo, digest string, c Cell) manifest.ChildState {
+func (p *prober) childState(repo, digest string, c release.Cell) manifest.ChildState {
 	switch c.State {
-	case CellPresent:
+	case release.CellPresent:
 		p.mu.Lock()
 		h, ok := p.heads[repo+"@"+digest]
 		p.mu.Unlock()
@@ -148,11 +151,11 @@ func (p *prober) childState(repo, digest string, c Cell) manifest.ChildState {
 			h = manifest.ChildState{Presence: manifest.Present, Size: -1}
 		}
 		return h
-	case CellMissing:
+	case release.CellMissing:
 		return manifest.ChildState{Presence: manifest.Absent}
-	case CellDenied, CellError:
+	case release.CellDenied, release.CellError:
 		return manifest.ChildState{Presence: manifest.Unanswered, Err: c.Error}
-	case CellUnknown:
+	case release.CellUnknown:
 		if c.Error != "" { // not asked: the registry's quota is spent
 			return manifest.ChildState{Presence: manifest.Unanswered, Err: c.Error}
 		}
@@ -183,7 +186,7 @@ func (p *prober) provenanceOf(ctx context.Context, repo string, m manifest.Manif
 	if err != nil {
 		return manifest.Provenance{}, err
 	}
-	return ReadProvenance(ctx, p.e.c, r, m)
+	return published.ReadProvenance(ctx, p.e.c, r, m)
 }
 
 // recordHead keeps what a successful manifest HEAD answered.

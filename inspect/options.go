@@ -2,14 +2,15 @@ package inspect
 
 import (
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Option configures Run. Defaults live in one place: defaultSettings.
 type Option func(*settings)
 
 type settings struct {
-	cfg      Config
-	matrix   *Matrix
+	cfg      release.Config
+	matrix   *release.Matrix
 	digests  *DigestsDir
 	events   func(Event)
 	deep     bool
@@ -34,7 +35,7 @@ func WithCreateTargets(names ...string) Option {
 }
 
 func defaultSettings() settings {
-	return settings{cfg: DefaultConfig()}
+	return settings{cfg: release.DefaultConfig()}
 }
 
 // WithSignatures turns the signature lookups of complete tags on (the
@@ -43,10 +44,10 @@ func defaultSettings() settings {
 func WithSignatures(on bool) Option { return func(s *settings) { s.noSigs = !on } }
 
 // WithConfig sets the repos and tag templates (default: LocalAI's).
-func WithConfig(cfg Config) Option { return func(s *settings) { s.cfg = cfg } }
+func WithConfig(cfg release.Config) Option { return func(s *settings) { s.cfg = cfg } }
 
 // WithMatrix sets the backend list. Without it Run loads cfg.Matrix.
-func WithMatrix(m *Matrix) Option { return func(s *settings) { s.matrix = m } }
+func WithMatrix(m *release.Matrix) Option { return func(s *settings) { s.matrix = m } }
 
 // WithDigests makes a digests folder (gh run download) the first source of
 // expected digests.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -24,10 +25,10 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 	t.Parallel()
 	rel := scenario.Release{Ref: "master", PrevRef: "master", Run: "26000000001", SHA: "0123456789abcdef0123456789abcdef01234567", PrevSHA: "fedcba9876543210fedcba9876543210fedcba98"}
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-built", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-untouched", Kind: inspect.KindMultiarch, Fate: scenario.NeverBuilt},
-		{Suffix: "-gpu-untouched", Kind: inspect.KindSingle, Fate: scenario.NeverBuilt},
+		{Suffix: "-cpu-built", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-reaped", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-untouched", Kind: release.KindMultiarch, Fate: scenario.NeverBuilt},
+		{Suffix: "-gpu-untouched", Kind: release.KindSingle, Fate: scenario.NeverBuilt},
 	}
 	f := scenariotest.StartRelease(t, rel, backends, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -41,8 +42,8 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]inspect.Verdict{"-cpu-built": inspect.VerdictOK, "-cpu-reaped": inspect.VerdictRepairable,
-			"-cpu-untouched": inspect.VerdictNotBuilt, "-gpu-untouched": inspect.VerdictNotBuilt}
+		want := map[string]release.Verdict{"-cpu-built": release.VerdictOK, "-cpu-reaped": release.VerdictRepairable,
+			"-cpu-untouched": release.VerdictNotBuilt, "-gpu-untouched": release.VerdictNotBuilt}
 		for _, b := range rep.Backends {
 			if b.Verdict != want[b.Suffix] {
 				t.Errorf("digests folder %v: %s is %s, want %s; problems %q", withDigests, b.Suffix, b.Verdict, want[b.Suffix], b.Problems)
@@ -58,7 +59,7 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 // `remerge runs`, never a silent fall-back to published lists.
 func TestInspectRunWithoutAnchorIsAnInputError(t *testing.T) {
 	t.Parallel()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Conflict}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.Conflict}}, testreg.ImageOptions{})
 	rel := f.Release
 	rel.Run = "99999"
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -73,8 +74,8 @@ func TestInspectRunWithoutAnchorIsAnInputError(t *testing.T) {
 func TestInspectSaysWhichRunItPicked(t *testing.T) {
 	t.Parallel()
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-b", Kind: release.KindMultiarch, Fate: scenario.Reaped},
 	}, testreg.ImageOptions{})
 	rel := f.Release
 	rel.Run = ""
@@ -88,7 +89,7 @@ func TestInspectSaysWhichRunItPicked(t *testing.T) {
 		t.Errorf("run %q, note %q", rep.Release.Run, rep.Release.RunNote)
 	}
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictRepairable || b.Legs[0].DigestFrom != inspect.FromAnchor {
+		if b.Verdict != release.VerdictRepairable || b.Legs[0].DigestFrom != release.FromAnchor {
 			t.Errorf("%s: %s, digests from %s; problems %q", b.Suffix, b.Verdict, b.Legs[0].DigestFrom, b.Problems)
 		}
 	}
@@ -102,8 +103,8 @@ func TestInspectSaysWhichRunItPicked(t *testing.T) {
 func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 	t.Parallel()
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-conflict", Kind: inspect.KindMultiarch, Fate: scenario.Conflict},
-		{Suffix: "-cpu-fine", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-conflict", Kind: release.KindMultiarch, Fate: scenario.Conflict},
+		{Suffix: "-cpu-fine", Kind: release.KindMultiarch, Fate: scenario.Reaped},
 	}, testreg.ImageOptions{})
 	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
 	cfg := f.Config
@@ -120,7 +121,7 @@ func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, b := range rep.Backends {
-			want := map[string]inspect.Verdict{"-cpu-conflict": inspect.VerdictUnknown, "-cpu-fine": inspect.VerdictRepairable}[b.Suffix]
+			want := map[string]release.Verdict{"-cpu-conflict": release.VerdictUnknown, "-cpu-fine": release.VerdictRepairable}[b.Suffix]
 			if b.Verdict != want {
 				t.Errorf("%s: %s, want %s; problems %q", b.Suffix, b.Verdict, want, b.Problems)
 			}
@@ -128,7 +129,7 @@ func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 				continue
 			}
 			for _, l := range b.Legs {
-				if l.Digest != "" || l.DigestFrom == inspect.FromPublished || !strings.Contains(l.DigestError, "429") {
+				if l.Digest != "" || l.DigestFrom == release.FromPublished || !strings.Contains(l.DigestError, "429") {
 					t.Errorf("%s leg: digest %q from %q, error %q; want no digest and the 429", l.PlatformTag, l.Digest, l.DigestFrom, l.DigestError)
 				}
 			}
@@ -144,7 +145,7 @@ func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, b := range rep.Backends {
-			if b.Verdict != inspect.VerdictUnknown {
+			if b.Verdict != release.VerdictUnknown {
 				t.Errorf("%s: %s, want unknown; problems %q", b.Suffix, b.Verdict, b.Problems)
 			}
 			for _, p := range b.Problems {
@@ -162,7 +163,7 @@ func TestInspectFailedAnchorLookupIsUnknown(t *testing.T) {
 // turned healthy backends into repair orders).
 func TestInspectThrottledChildIsNotMissing(t *testing.T) {
 	t.Parallel()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-fine", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-fine", Kind: release.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
 	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
 	cfg := f.Config
 	cfg.Anchor = proxy.Host() + "/" + scenario.Anchor
@@ -179,15 +180,15 @@ func TestInspectThrottledChildIsNotMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := rep.Backends[0]
-	if b.Verdict != inspect.VerdictUnknown {
+	if b.Verdict != release.VerdictUnknown {
 		t.Errorf("verdict %s, want unknown; problems %q", b.Verdict, b.Problems)
 	}
 	for tag, st := range b.Targets["quay"].Tags {
-		if st.State == inspect.TagDangling || st.State == inspect.TagMissing {
+		if st.State == release.TagDangling || st.State == release.TagMissing {
 			t.Errorf("quay %s: %s (%s): a throttled probe read as absence", tag, st.State, st.Reason)
 		}
 	}
-	if c := b.Legs[1].Cells[cfg.Targets[0].Repo]; c.State != inspect.CellError || strings.Contains(c.Error, "<html") {
+	if c := b.Legs[1].Cells[cfg.Targets[0].Repo]; c.State != release.CellError || strings.Contains(c.Error, "<html") {
 		t.Errorf("arm64 cell in quay: %+v, want an error without the HTML page", c)
 	}
 }

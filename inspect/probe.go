@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // ErrInput marks an inspection that cannot run on its input (a --run with no
@@ -29,7 +32,7 @@ type prober struct {
 	cancel context.CancelFunc
 	// lister lists a target's tags at most once, only when an image's
 	// labels cannot say whether latest is behind.
-	lister TagLister
+	lister published.TagLister
 
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -67,7 +70,7 @@ func (p *prober) wait() { p.wg.Wait() }
 func (p *prober) backend(ctx context.Context, suffix string) {
 	spec, tagRefs := p.specOf(suffix)
 	// Published tags resolve in the background while digests are sought.
-	pubs := make(chan []published, 1)
+	pubs := make(chan []pubTag, 1)
 	// Targets that count pulls wait until the list the merge should have
 	// published is known (expectList), so its bytes need no GET there.
 	ready := make(chan struct{})
@@ -76,26 +79,24 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	digests, from, known, whyNot, entries := p.seekDigests(ctx, suffix, spec)
 	p.expectList(entries)
 	close(ready)
-	var tags []published
+	var tags []pubTag
 	gotTags := false
 	for i, leg := range spec.Legs {
-		if digests[i] != "" || whyNot[i] != "" || spec.Kind == KindDarwin {
+		if digests[i] != "" || whyNot[i] != "" || spec.Kind == release.KindDarwin {
 			continue
 		}
 		if !gotTags {
 			tags, gotTags = <-pubs, true
 		}
-		d, err := publishedDigest(spec.Kind, leg, tags, IsSemver(p.e.rep.Release.Ref))
+		d, err := publishedDigest(spec.Kind, leg, tags, release.IsSemver(p.e.rep.Release.Ref))
 		switch {
 		case err != nil:
 			whyNot[i] = err.Error()
 		case d != "":
-			digests[i], from[i] = d, FromPublished
+			digests[i], from[i] = d, release.FromPublished
 		}
 	}
-	if why := p.notBuilt(ctx, suffix, digests, whyNot); why != "" {
-		p.e.setNotBuilt(suffix, why)
-	}
+	notBuilt := p.notBuilt(ctx, suffix, digests, whyNot)
 	for i, d := range digests {
 		switch {
 		case d != "":
@@ -111,9 +112,9 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	p.judgeTags(ctx, suffix, spec, digests, tags)
 	run, runErr := p.runID(ctx)
 	absent := p.absentRepos()
-	p.e.finish(suffix, func(b *BackendReport) {
+	p.e.finish(suffix, func(b *release.BackendReport) {
 		judge(b, judgeInput{cfg: p.e.s.cfg, run: run, runErr: runErr, anchor: p.e.s.cfg.Anchor, hadDigests: p.e.s.digests != nil,
-			absent: absent, create: p.e.s.create})
+			absent: absent, create: p.e.s.create, notBuilt: notBuilt})
 	})
 }
 
@@ -121,9 +122,9 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 // the run's keepalive anchors, in that order: per leg the digest and where
 // it came from, the repos known to hold it, why it could not be told, and
 // the anchor's list entry for it.
-func (p *prober) seekDigests(ctx context.Context, suffix string, spec BackendSpec) (digests []string, from []DigestSource, known []map[string]bool, whyNot []string, entries []*manifest.Descriptor) {
+func (p *prober) seekDigests(ctx context.Context, suffix string, spec release.BackendSpec) (digests []string, from []release.DigestSource, known []map[string]bool, whyNot []string, entries []*manifest.Descriptor) {
 	digests = make([]string, len(spec.Legs))
-	from = make([]DigestSource, len(spec.Legs))
+	from = make([]release.DigestSource, len(spec.Legs))
 	known = make([]map[string]bool, len(spec.Legs)) // repos known present
 	whyNot = make([]string, len(spec.Legs))         // could not tell the digest
 	entries = make([]*manifest.Descriptor, len(spec.Legs))
@@ -131,12 +132,12 @@ func (p *prober) seekDigests(ctx context.Context, suffix string, spec BackendSpe
 		known[i] = map[string]bool{}
 		if p.e.s.digests != nil {
 			if d := p.e.s.digests.Digests[suffix][leg.PlatformTag]; d != "" {
-				digests[i], from[i] = d, FromDigests
+				digests[i], from[i] = d, release.FromDigests
 			} else if why := p.e.s.digests.Unread(suffix); why != "" {
 				whyNot[i] = why // an unread flat digest may be this leg's
 			}
 		}
-		if spec.Kind == KindDarwin {
+		if spec.Kind == release.KindDarwin {
 			continue
 		}
 		a := p.anchorLookup(ctx, suffix, leg)
@@ -149,7 +150,7 @@ func (p *prober) seekDigests(ctx context.Context, suffix string, spec BackendSpe
 			p.e.addProblem(suffix, fmt.Sprintf("%s digest from the digests folder not cross-checked with the keepalive anchor: %s", leg.PlatformTag, a.err))
 		case a.digest == "":
 		case digests[i] == "":
-			digests[i], from[i] = a.digest, FromAnchor
+			digests[i], from[i] = a.digest, release.FromAnchor
 			known[i][p.e.s.cfg.Anchor] = true
 			entries[i] = a.entry
 		case digests[i] == a.digest:
@@ -188,7 +189,7 @@ func (p *prober) expectList(entries []*manifest.Descriptor) {
 // tag, and every lookup answered. Master pushes are path-filtered, so most
 // backends of a branch run are like this.
 func (p *prober) notBuilt(ctx context.Context, suffix string, digests, whyNot []string) string {
-	if IsSemver(p.e.rep.Release.Ref) || len(digests) == 0 {
+	if release.IsSemver(p.e.rep.Release.Ref) || len(digests) == 0 {
 		return ""
 	}
 	for i := range digests {
@@ -216,13 +217,13 @@ func (p *prober) notBuilt(ctx context.Context, suffix string, digests, whyNot []
 }
 
 // specOf returns the immutable facts of a backend, read once under the lock.
-func (p *prober) specOf(suffix string) (BackendSpec, []TagRef) {
+func (p *prober) specOf(suffix string) (release.BackendSpec, []release.TagRef) {
 	p.e.mu.Lock()
 	defer p.e.mu.Unlock()
 	b := p.e.backends[suffix]
-	spec := BackendSpec{Suffix: suffix, Kind: b.Kind}
+	spec := release.BackendSpec{Suffix: suffix, Kind: b.Kind}
 	for _, l := range b.Legs {
-		spec.Legs = append(spec.Legs, LegSpec{PlatformTag: l.PlatformTag, Platform: l.Platform})
+		spec.Legs = append(spec.Legs, release.LegSpec{PlatformTag: l.PlatformTag, Platform: l.Platform})
 	}
 	return spec, p.e.tagsFor(b)
 }

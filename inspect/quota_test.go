@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -61,20 +62,20 @@ func TestInspectUnderSpentQuota(t *testing.T) {
 // assertCleanOrUnknown: each verdict is the clean run's or unknown, and
 // nothing on host is judged missing (or otherwise) unless the clean run
 // judged it the same.
-func assertCleanOrUnknown(t *testing.T, clean, rep *inspect.Report, host string) {
+func assertCleanOrUnknown(t *testing.T, clean, rep *release.Report, host string) {
 	t.Helper()
 	want := byName(clean)
 	unknown := 0
 	for _, b := range rep.Backends {
 		w := want[b.Suffix]
-		if b.Verdict == inspect.VerdictUnknown {
+		if b.Verdict == release.VerdictUnknown {
 			unknown++
 		} else if b.Verdict != w.Verdict {
 			t.Errorf("%s: verdict %s, clean run %s", b.Suffix, b.Verdict, w.Verdict)
 		}
 		for i, l := range b.Legs {
 			for repo, c := range l.Cells {
-				if !strings.HasPrefix(repo, host+"/") || c.State == inspect.CellUnknown {
+				if !strings.HasPrefix(repo, host+"/") || c.State == release.CellUnknown {
 					continue
 				}
 				for crepo, cc := range w.Legs[i].Cells {
@@ -89,7 +90,7 @@ func assertCleanOrUnknown(t *testing.T, clean, rep *inspect.Report, host string)
 				continue
 			}
 			for tag, st := range ts.Tags {
-				if st.State != inspect.TagUnknown && st.State != w.Targets[name].Tags[tag].State {
+				if st.State != release.TagUnknown && st.State != w.Targets[name].Tags[tag].State {
 					t.Errorf("%s %s in %s: %s (%s), clean run %s", b.Suffix, tag, name, st.State, st.Error, w.Targets[name].Tags[tag].State)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -30,7 +31,7 @@ tags:
 
 func TestRecipeConfig(t *testing.T) {
 	t.Parallel()
-	cfg, err := inspect.ParseConfig("r.yml", []byte(recipeYAML))
+	cfg, err := release.ParseConfig("r.yml", []byte(recipeYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestRecipeConfig(t *testing.T) {
 	}
 	tags := func(ref string) []string {
 		var out []string
-		for _, tr := range cfg.ReleaseTags(inspect.Release{Ref: ref, SHA: "0123456789abcdef"}, "acme/app") {
+		for _, tr := range cfg.ReleaseTags(release.Release{Ref: ref, SHA: "0123456789abcdef"}, "acme/app") {
 			out = append(out, tr.Tag+":"+tr.Role)
 		}
 		return out
@@ -70,7 +71,7 @@ func TestRecipeConfig(t *testing.T) {
 			t.Errorf("%s: tags %v, want %v", ref, got, want)
 		}
 	}
-	if !inspect.ForwardOnly(inspect.RoleSeries) || !inspect.ForwardOnly(inspect.RoleLatest) || inspect.ForwardOnly(inspect.RoleRelease) {
+	if !release.ForwardOnly(release.RoleSeries) || !release.ForwardOnly(release.RoleLatest) || release.ForwardOnly(release.RoleRelease) {
 		t.Error("latest and series tags move forward only; the release tag does not")
 	}
 }
@@ -90,7 +91,7 @@ func TestRecipeConfigErrorsNameTheKey(t *testing.T) {
 		"tags: {also: [\"{major}\"]}\n": "must contain {suffix}",
 	}
 	for yml, want := range cases {
-		_, err := inspect.ParseConfig("c.yml", []byte(yml))
+		_, err := release.ParseConfig("c.yml", []byte(yml))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want one naming %q", yml, err, want)
 		}
@@ -104,7 +105,7 @@ func TestResolveFlatDigests(t *testing.T) {
 	t.Parallel()
 	reg := testreg.Start(t)
 	ctx := context.Background()
-	cfg, err := inspect.ParseConfig("r.yml", []byte("platforms: [linux/amd64, linux/arm/v7]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
+	cfg, err := release.ParseConfig("r.yml", []byte("platforms: [linux/amd64, linux/arm/v7]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestResolveFlatDigests(t *testing.T) {
 		t.Errorf("a digest in no repo: %v %v %q", err, d.Digests, d.Problems)
 	}
 	// Through Run, the input error is ErrInput (exit 2).
-	_, err = inspect.Run(ctx, inspect.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(folder(amd, s390)))
+	_, err = inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(folder(amd, s390)))
 	if !errors.Is(err, inspect.ErrInput) {
 		t.Errorf("Run over a foreign platform: %v, want ErrInput", err)
 	}
@@ -184,7 +185,7 @@ func TestResolveFlatDigestsUnanswered(t *testing.T) {
 	}
 	hex := strings.TrimPrefix(info.Digest, "sha256:")
 	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{"GET"}, PathContains: hex}, Effect: testreg.EffectStatus, Status: 500})
-	cfg, err := inspect.ParseConfig("r.yml", []byte("platforms: [linux/amd64, linux/arm64]\ntargets: [{name: a, repo: "+proxy.Repo("acme/app")+"}]\n"))
+	cfg, err := release.ParseConfig("r.yml", []byte("platforms: [linux/amd64, linux/arm64]\ntargets: [{name: a, repo: "+proxy.Repo("acme/app")+"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +199,11 @@ func TestResolveFlatDigestsUnanswered(t *testing.T) {
 	}
 	c := registry.New(registry.Options{Retries: -1})
 	defer c.Close()
-	rep, err := inspect.Run(ctx, inspect.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false))
+	rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := rep.Backends[0].Verdict; v != inspect.VerdictUnknown {
+	if v := rep.Backends[0].Verdict; v != release.VerdictUnknown {
 		t.Errorf("verdict %s, want unknown; problems %q", v, rep.Backends[0].Problems)
 	}
 }
@@ -212,7 +213,7 @@ func TestResolveFlatDigestsUnanswered(t *testing.T) {
 // series tags themselves are not read as releases.
 func TestNewerInSeries(t *testing.T) {
 	t.Parallel()
-	cfg, err := inspect.ParseConfig("r.yml", []byte(recipeYAML))
+	cfg, err := release.ParseConfig("r.yml", []byte(recipeYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,11 +227,11 @@ func TestNewerInSeries(t *testing.T) {
 		{"v2.2.0", "2", ""},
 	}
 	for _, c := range cases {
-		if got := cfg.NewerInSeries(inspect.Release{Ref: c.ref}, "acme/app", c.tag, listing); got != c.want {
+		if got := cfg.NewerInSeries(release.Release{Ref: c.ref}, "acme/app", c.tag, listing); got != c.want {
 			t.Errorf("%s, tag %s: newer %q, want %q", c.ref, c.tag, got, c.want)
 		}
 	}
-	if got := cfg.NewerRelease(inspect.Release{Ref: "v2.1.1"}, "acme/app", []string{"2.1.1", "2.2", "2"}); got != "" {
+	if got := cfg.NewerRelease(release.Release{Ref: "v2.1.1"}, "acme/app", []string{"2.1.1", "2.2", "2"}); got != "" {
 		t.Errorf("series tags read as releases: %q", got)
 	}
 }
@@ -241,18 +242,18 @@ func TestNewerInSeries(t *testing.T) {
 func TestRecipeWithoutDigestsIsUnknown(t *testing.T) {
 	t.Parallel()
 	reg := testreg.Start(t)
-	cfg, err := inspect.ParseConfig("r.yml", []byte("platforms: [linux/amd64]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
+	cfg, err := release.ParseConfig("r.yml", []byte("platforms: [linux/amd64]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := registry.New(registry.Options{})
 	defer c.Close()
-	rep, err := inspect.Run(context.Background(), inspect.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithSignatures(false))
+	rep, err := inspect.Run(context.Background(), release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithSignatures(false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := rep.Backends[0]
-	if b.Verdict != inspect.VerdictUnknown || !strings.Contains(strings.Join(b.Problems, "\n"), "no --digests folder") || strings.Contains(strings.Join(b.Problems, "\n"), "anchored in") {
+	if b.Verdict != release.VerdictUnknown || !strings.Contains(strings.Join(b.Problems, "\n"), "no --digests folder") || strings.Contains(strings.Join(b.Problems, "\n"), "anchored in") {
 		t.Errorf("verdict %s, problems %q", b.Verdict, b.Problems)
 	}
 }

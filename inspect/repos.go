@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file checks each repo once before anything in it is judged: a repo
@@ -30,24 +31,24 @@ func (p *prober) checkRepos(ctx context.Context) {
 	wg.Wait()
 }
 
-func (p *prober) checkRepo(ctx context.Context, repo string) (RepoState, string) {
+func (p *prober) checkRepo(ctx context.Context, repo string) (release.RepoState, string) {
 	r, err := p.e.c.Repository(repo)
 	if err != nil {
-		return RepoError, err.Error()
+		return release.RepoError, err.Error()
 	}
 	holds, err := p.e.c.HoldsTags(ctx, r)
 	cls, msg := registry.Classify(err)
 	switch {
 	case err == nil && holds:
-		return RepoExists, ""
+		return release.RepoExists, ""
 	case err == nil:
-		return RepoEmpty, ""
+		return release.RepoEmpty, ""
 	case cls == registry.RepoUnknown:
-		return RepoAbsent, msg
+		return release.RepoAbsent, msg
 	case cls == registry.Denied:
-		return RepoDenied, msg
+		return release.RepoDenied, msg
 	}
-	return RepoError, msg
+	return release.RepoError, msg
 }
 
 // sawRepo records that repo answered 200 for something it holds: it
@@ -66,13 +67,13 @@ func (p *prober) sawRepo(repo string) {
 // NAME_UNKNOWN and nothing in it was found since.
 func (p *prober) absentRepos() map[string]string {
 	p.e.mu.Lock()
-	repos := append([]Repo(nil), p.e.rep.Repos...)
+	repos := append([]release.Repo(nil), p.e.rep.Repos...)
 	p.e.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := map[string]string{}
 	for _, r := range repos {
-		if r.State == RepoAbsent && !p.seen[r.Repo] {
+		if r.State == release.RepoAbsent && !p.seen[r.Repo] {
 			out[r.Repo] = "repo " + r.Repo + " does not exist (" + r.Error + ")"
 		}
 	}
@@ -88,23 +89,23 @@ func (p *prober) repoProblems() []string {
 	p.mu.Unlock()
 	var out []string
 	for i, r := range p.e.rep.Repos {
-		if r.State == RepoAbsent && seen[r.Repo] {
-			r.State, r.Error = RepoEmpty, ""
+		if r.State == release.RepoAbsent && seen[r.Repo] {
+			r.State, r.Error = release.RepoEmpty, ""
 			p.e.rep.Repos[i] = r
 		}
 		at := fmt.Sprintf("%s (%s)", r.Repo, r.Key)
 		switch r.State {
-		case RepoAbsent:
+		case release.RepoAbsent:
 			how := "fix the name in the config"
-			if r.Role == RoleTarget {
+			if r.Role == release.RoleTarget {
 				how += ", or create it on purpose with repair --create-target " + r.Name
 			}
 			out = append(out, fmt.Sprintf("%s does not exist (%s): nothing in it is judged missing or reaped, and repair writes nothing there; %s", at, r.Error, how))
-		case RepoDenied:
+		case release.RepoDenied:
 			out = append(out, fmt.Sprintf("%s does not exist or needs `docker login` (%s)", at, r.Error))
-		case RepoEmpty:
+		case release.RepoEmpty:
 			out = append(out, fmt.Sprintf("%s exists but holds no tag of any release: is the name right?", at))
-		case RepoError:
+		case release.RepoError:
 			out = append(out, fmt.Sprintf("could not check %s: %s", at, r.Error))
 		}
 	}
@@ -115,7 +116,7 @@ func (p *prober) repoProblems() []string {
 // judged: a cell or tag answered "not found" there is unknown, not
 // missing, and such a target says why. A target the caller means to create
 // (WithCreateTargets) is judged as the empty repo it will be.
-func markAbsent(b *BackendReport, in judgeInput) {
+func markAbsent(b *release.BackendReport, in judgeInput) {
 	creating := map[string]bool{}
 	for name, ts := range b.Targets {
 		if in.create[name] {
@@ -124,8 +125,8 @@ func markAbsent(b *BackendReport, in judgeInput) {
 	}
 	for i := range b.Legs {
 		for repo, c := range b.Legs[i].Cells {
-			if why, ok := in.absent[repo]; ok && c.State == CellMissing && !creating[repo] {
-				b.Legs[i].Cells[repo] = Cell{State: CellUnknown, Error: why}
+			if why, ok := in.absent[repo]; ok && c.State == release.CellMissing && !creating[repo] {
+				b.Legs[i].Cells[repo] = release.Cell{State: release.CellUnknown, Error: why}
 			}
 		}
 	}
@@ -140,8 +141,8 @@ func markAbsent(b *BackendReport, in judgeInput) {
 		}
 		ts.RepoAbsent = why
 		for tag, st := range ts.Tags {
-			if st.State == TagMissing {
-				st.State, st.Error = TagError, why
+			if st.State == release.TagMissing {
+				st.State, st.Error = release.TagError, why
 				ts.Tags[tag] = st
 			}
 		}

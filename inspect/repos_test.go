@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -21,16 +22,16 @@ import (
 func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 	t.Parallel()
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-ok", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-single", Kind: inspect.KindSingle, Fate: scenario.Healthy},
+		{Suffix: "-cpu-ok", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-reaped", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-single", Kind: release.KindSingle, Fate: scenario.Healthy},
 	}, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	t.Cleanup(c.Close)
 	for i, side := range []string{"quay", "dockerhub"} {
 		t.Run(side, func(t *testing.T) {
 			cfg := f.Config
-			cfg.Targets = append([]inspect.Target(nil), f.Config.Targets...)
+			cfg.Targets = append([]release.Target(nil), f.Config.Targets...)
 			typo := strings.TrimSuffix(cfg.Targets[i].Repo, "s")
 			cfg.Targets[i].Repo = typo
 			rep, err := inspect.Run(context.Background(), f.Release, inspect.WithConfig(cfg), inspect.WithMatrix(f.Matrix), inspect.WithClient(c), inspect.WithDigests(f.Digests))
@@ -48,7 +49,7 @@ func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 				t.Errorf("no release-wide problem naming %s (%s) as not existing: %q", typo, key, rep.Problems)
 			}
 			for _, r := range rep.Repos {
-				if r.Repo == typo && (r.State != inspect.RepoAbsent || r.Key != key) {
+				if r.Repo == typo && (r.State != release.RepoAbsent || r.Key != key) {
 					t.Errorf("repo %s: state %q key %q", typo, r.State, r.Key)
 				}
 			}
@@ -59,7 +60,7 @@ func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 					}
 				}
 				for _, l := range b.Legs {
-					if c := l.Cells[typo]; c.State != inspect.CellUnknown {
+					if c := l.Cells[typo]; c.State != release.CellUnknown {
 						t.Errorf("%s %s in %s: %s, want unknown", b.Suffix, l.PlatformTag, typo, c.State)
 					}
 				}
@@ -68,11 +69,11 @@ func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 					t.Errorf("%s: target %s does not say its repo is absent", b.Suffix, side)
 				}
 				for tag, st := range ts.Tags {
-					if st.State == inspect.TagMissing {
+					if st.State == release.TagMissing {
 						t.Errorf("%s: %s in the mistyped repo is missing, want could-not-tell", b.Suffix, tag)
 					}
 				}
-				if b.Suffix != "-cpu-reaped" && b.Verdict != inspect.VerdictUnknown {
+				if b.Suffix != "-cpu-reaped" && b.Verdict != release.VerdictUnknown {
 					t.Errorf("%s: verdict %s, want unknown; problems %q", b.Suffix, b.Verdict, b.Problems)
 				}
 			}
@@ -91,7 +92,7 @@ func TestInspectMistypedTargetDoesNotExist(t *testing.T) {
 func TestInspectTaglessTargetThatHoldsChildrenExists(t *testing.T) {
 	t.Parallel()
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-first", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped, NoPrevious: true},
+		{Suffix: "-cpu-first", Kind: release.KindMultiarch, Fate: scenario.HubSkipped, NoPrevious: true},
 	}, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	t.Cleanup(c.Close)
@@ -104,11 +105,11 @@ func TestInspectTaglessTargetThatHoldsChildrenExists(t *testing.T) {
 		t.Errorf("no warning that %s holds no tag: %q", quay, rep.Problems)
 	}
 	b := rep.Backends[0]
-	states := map[inspect.CellState]int{}
+	states := map[release.CellState]int{}
 	for _, l := range b.Legs {
 		states[l.Cells[quay].State]++
 	}
-	if states[inspect.CellPresent] != 1 || states[inspect.CellMissing] != 1 || b.Verdict != inspect.VerdictRepairable {
+	if states[release.CellPresent] != 1 || states[release.CellMissing] != 1 || b.Verdict != release.VerdictRepairable {
 		t.Errorf("cells in quay %v, verdict %s; want one present, one missing (reaped), repairable; problems %q", states, b.Verdict, b.Problems)
 	}
 }

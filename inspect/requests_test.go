@@ -11,6 +11,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -26,9 +27,9 @@ import (
 func TestInspectRequestBudget(t *testing.T) {
 	ctx := context.Background()
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-b", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-gpu-c", Kind: inspect.KindSingle, Fate: scenario.Healthy},
+		{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-b", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-gpu-c", Kind: release.KindSingle, Fate: scenario.Healthy},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	s, m, quay, hub := f.Seeded, f.Matrix, f.Quay, f.Hub
@@ -56,7 +57,7 @@ func TestInspectRequestBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	keepalives := 0
-	for _, r := range inspect.RunsInTags(anchorTags) {
+	for _, r := range release.RunsInTags(anchorTags) {
 		if r.ID == rep.Release.Run {
 			keepalives = r.Anchors
 		}
@@ -110,7 +111,7 @@ func TestInspectRequestBudget(t *testing.T) {
 // asks first, and both targets' latest carry them.
 func TestProvenanceReadOncePerImage(t *testing.T) {
 	ctx := context.Background()
-	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}
+	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.HubSkipped}}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	f.Quay.ResetStats()
 	f.Hub.ResetStats()
@@ -123,7 +124,7 @@ func TestProvenanceReadOncePerImage(t *testing.T) {
 	latest := map[string]string{}
 	for name, ts := range b.Targets {
 		for tag, st := range ts.Tags {
-			if st.Role != inspect.RoleLatest {
+			if st.Role != release.RoleLatest {
 				continue
 			}
 			if st.Provenance == nil || st.Provenance.Empty() {
@@ -149,7 +150,7 @@ func TestProvenanceReadOncePerImage(t *testing.T) {
 // fails), and quay's, when it has any, has the same.
 func TestProvenanceFromAnotherTarget(t *testing.T) {
 	ctx := context.Background()
-	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped}}
+	backends := []scenario.Backend{{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.HubSkipped}}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	list, err := f.Quay.Resolve(ctx, scenario.QuayTarget, "latest-cpu-a")
 	if err != nil {

@@ -8,28 +8,29 @@ import (
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file reads what each tag of a backend names in each target, and
 // finds a leg's digest among published lists when nothing better tells.
 
-// published is what a tag of a target resolved to.
-type published struct {
+// pubTag is what a tag of a target resolved to.
+type pubTag struct {
 	target, repo, tag, role string
-	status                  TagStatus
+	status                  release.TagStatus
 	m                       *manifest.Manifest // nil unless it resolved and parsed
 }
 
 // publishedDigest finds a leg's digest among the children of the release
 // (or sha) tag of any target, by platform. An error is a tag that could not
 // be read: the leg's digest cannot be told from published lists then.
-func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (string, error) {
+func publishedDigest(kind release.Kind, leg release.LegSpec, tags []pubTag, semver bool) (string, error) {
 	var unread []string
-	roles := []string{RoleRelease, RoleSHA}
+	roles := []string{release.RoleRelease, release.RoleSHA}
 	if !semver {
 		// A branch tag may name an older build: only the commit's sha-
 		// tag is this run's.
-		roles = []string{RoleSHA}
+		roles = []string{release.RoleSHA}
 	}
 	for _, role := range roles {
 		for _, pub := range tags {
@@ -37,18 +38,18 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 				continue
 			}
 			if pub.m == nil {
-				if notRead(pub.status.State) {
+				if pub.status.State.NotRead() {
 					unread = append(unread, fmt.Sprintf("%s in %s: %s", pub.tag, pub.target, pub.status.Error))
 				}
 				continue
 			}
 			if !pub.m.IsList() {
-				if kind != KindMultiarch {
+				if kind != release.KindMultiarch {
 					return pub.m.Digest, nil
 				}
 				continue
 			}
-			if len(pub.m.Entries) == 1 && (kind != KindMultiarch || pub.m.Entries[0].Platform == "") {
+			if len(pub.m.Entries) == 1 && (kind != release.KindMultiarch || pub.m.Entries[0].Platform == "") {
 				return pub.m.Entries[0].Digest, nil
 			}
 			for _, e := range pub.m.Entries {
@@ -75,16 +76,16 @@ func publishedDigest(kind Kind, leg LegSpec, tags []published, semver bool) (str
 // have resolved every tag and the expected list is computed (ready), so a
 // list both hold is read where reading is free. A healthy backend thus
 // costs three HEADs per target and at most one GET in all.
-func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRef, ready <-chan struct{}) []published {
+func (p *prober) resolveTags(ctx context.Context, spec release.BackendSpec, refs []release.TagRef, ready <-chan struct{}) []pubTag {
 	var (
 		mu  sync.Mutex
-		out []published
+		out []pubTag
 		wg  sync.WaitGroup
 		// free counts down targets that read where reading is free (all
 		// their tags), and counting targets (their release tag's HEAD).
 		free sync.WaitGroup
 	)
-	add := func(pub published) {
+	add := func(pub pubTag) {
 		mu.Lock()
 		out = append(out, pub)
 		mu.Unlock()
@@ -144,11 +145,11 @@ func (p *prober) resolveTags(ctx context.Context, spec BackendSpec, refs []TagRe
 // resolveTag reads one tag. With like (the target's release tag, resolved)
 // it HEADs the tag and reuses like's reading when the digests agree.
 // beforeRead, when not nil, runs between the HEAD and the read of bytes.
-func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *published, beforeRead func()) published {
-	pub := published{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
+func (p *prober) resolveTag(ctx context.Context, t release.Target, tr release.TagRef, like *pubTag, beforeRead func()) pubTag {
+	pub := pubTag{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
 	ref, err := p.e.c.Reference(t.Repo + ":" + tr.Tag)
 	if err != nil {
-		pub.status = TagStatus{State: TagError, Error: err.Error()}
+		pub.status = release.TagStatus{State: release.TagError, Error: err.Error()}
 		return pub
 	}
 	// The tag's digest comes from a HEAD (Docker Hub counts GETs, not
@@ -175,10 +176,10 @@ func (p *prober) resolveTag(ctx context.Context, t Target, tr TagRef, like *publ
 	}
 	p.sawRepo(t.Repo)
 	m, err := manifest.Parse(raw, string(desc.MediaType), desc.Digest.String())
-	pub.status = TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
+	pub.status = release.TagStatus{Digest: desc.Digest.String(), MediaType: m.MediaType}
 	if err != nil {
 		j := manifest.Unparseable(err)
-		pub.status.State, pub.status.Error, pub.status.Reason = TagState(j.State), err.Error(), j.Reason
+		pub.status.State, pub.status.Error, pub.status.Reason = release.TagState(j.State), err.Error(), j.Reason
 		return pub
 	}
 	pub.m = &m
@@ -195,13 +196,13 @@ func (p *prober) countsPulls(repo string) bool {
 
 // tagErrorStatus classifies a failed tag read as cellOf does a manifest
 // HEAD: the tag words missing, denied and error are the cell words.
-func tagErrorStatus(err error) TagStatus {
+func tagErrorStatus(err error) release.TagStatus {
 	c := cellOf(err)
 	if cls, _ := registry.Classify(err); cls == registry.Quota {
-		return TagStatus{State: TagUnknown, Error: c.Error} // not asked: the quota is spent
+		return release.TagStatus{State: release.TagUnknown, Error: c.Error} // not asked: the quota is spent
 	}
-	if c.State == CellUnknown { // the repo does not exist
-		return TagStatus{State: TagError, Error: c.Error}
+	if c.State == release.CellUnknown { // the repo does not exist
+		return release.TagStatus{State: release.TagError, Error: c.Error}
 	}
-	return TagStatus{State: TagState(c.State), Error: c.Error}
+	return release.TagStatus{State: release.TagState(c.State), Error: c.Error}
 }

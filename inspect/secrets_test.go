@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -61,7 +62,7 @@ func assertNoSecret(t *testing.T, where, text string, pass string) {
 }
 
 // reportText is everything a report shows: its JSON, problems and errors.
-func reportText(t *testing.T, rep *inspect.Report) string {
+func reportText(t *testing.T, rep *release.Report) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := report.WriteJSON(&b, rep); err != nil {
@@ -90,13 +91,13 @@ func TestCredentialsNeverShow(t *testing.T) {
 		host      string
 		pass      string
 		fault     bool
-		wantState inspect.CellState
+		wantState release.CellState
 	}{
 		// mirror/backends was never pushed: it does not exist, so its
 		// cells are unknown, not missing (issue 18).
-		{"right password", locked.Host, secretPass, false, inspect.CellUnknown},
-		{"wrong password", locked.Host, secretPass + "-wrong", false, inspect.CellDenied},
-		{"echoing registry", echo.Host(), secretPass, true, inspect.CellError},
+		{"right password", locked.Host, secretPass, false, release.CellUnknown},
+		{"wrong password", locked.Host, secretPass + "-wrong", false, release.CellDenied},
+		{"echoing registry", echo.Host(), secretPass, true, release.CellError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +127,7 @@ func TestCredentialsNeverShow(t *testing.T) {
 
 			// Re-merge into the locked registry, a new target created on
 			// purpose, and check the audit line.
-			cfg.Targets = append(cfg.Targets, inspect.Target{Name: "locked", Repo: tt.host + "/localai/backends"})
+			cfg.Targets = append(cfg.Targets, release.Target{Name: "locked", Repo: tt.host + "/localai/backends"})
 			rep, err = inspect.Run(context.Background(), w.seeded.Release, inspect.WithConfig(cfg), inspect.WithMatrix(w.matrix),
 				inspect.WithDigests(w.digests), inspect.WithClient(c), inspect.WithBackends(suffix), inspect.WithCreateTargets("locked"))
 			if err != nil {
@@ -231,10 +232,10 @@ func TestPlainHTTPRefusedForUnlistedHost(t *testing.T) {
 	b := rep.Backends[0]
 	for _, l := range b.Legs {
 		c := l.Cells[plain]
-		if c.State != inspect.CellError || !strings.HasPrefix(c.Error, "refusing plain HTTP to "+host) {
+		if c.State != release.CellError || !strings.HasPrefix(c.Error, "refusing plain HTTP to "+host) {
 			t.Errorf("%s cell: %s %q, want the plain HTTP refusal first", l.PlatformTag, c.State, c.Error)
 		}
-		if tc := l.Cells[cfg.Targets[0].Repo]; tc.State != inspect.CellPresent {
+		if tc := l.Cells[cfg.Targets[0].Repo]; tc.State != release.CellPresent {
 			t.Errorf("%s target cell: %s", l.PlatformTag, tc.State)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // What cosign writes (v2.4.1). In --registry-referrers-mode=oci-1-1 the
@@ -38,7 +39,7 @@ const (
 
 // sigFound is where a digest's signature was found, before identities.
 type sigFound struct {
-	state   SignatureState
+	state   release.SignatureState
 	storage string
 	bundle  bool
 	// refs are the signature manifests ("repo@sha256:..."), to read for
@@ -49,14 +50,14 @@ type sigFound struct {
 
 type sigLookup struct {
 	once sync.Once
-	sig  *Signature
+	sig  *release.Signature
 }
 
 // signatureOf looks up the signature of a complete tag's image m in repo,
 // and of each of its children, once per repo and digest. Only the list's
 // signature is read for identities: cosign sign --recursive signs the
 // children in the same run with the same identity.
-func (p *prober) signatureOf(ctx context.Context, repo string, m manifest.Manifest) *Signature {
+func (p *prober) signatureOf(ctx context.Context, repo string, m manifest.Manifest) *release.Signature {
 	key := repo + "@" + m.Digest
 	p.mu.Lock()
 	if p.sigs == nil {
@@ -69,11 +70,11 @@ func (p *prober) signatureOf(ctx context.Context, repo string, m manifest.Manife
 	}
 	p.mu.Unlock()
 	l.once.Do(func() {
-		sig := &Signature{}
+		sig := &release.Signature{}
 		var children []string
 		if m.IsList() {
 			children = m.Children()
-			sig.Children = make(map[string]ChildSignature, len(children))
+			sig.Children = make(map[string]release.ChildSignature, len(children))
 		}
 		found := make([]sigFound, len(children))
 		var wg sync.WaitGroup
@@ -86,16 +87,16 @@ func (p *prober) signatureOf(ctx context.Context, repo string, m manifest.Manife
 		}
 		f := p.findSignature(ctx, repo, m.Digest)
 		sig.State, sig.Storage, sig.Error = f.state, f.storage, f.err
-		if f.state == SigSigned && !f.bundle {
+		if f.state == release.SigSigned && !f.bundle {
 			p.readIdentities(ctx, f.refs, sig)
 		}
 		wg.Wait()
 		for i, c := range children {
-			sig.Children[c] = ChildSignature{State: found[i].state, Storage: found[i].storage, Error: found[i].err}
+			sig.Children[c] = release.ChildSignature{State: found[i].state, Storage: found[i].storage, Error: found[i].err}
 		}
 		l.sig = sig
 	})
-	return l.sig.clone()
+	return l.sig.Clone()
 }
 
 // findSignature looks for a cosign signature of digest in repo: first as a
@@ -105,11 +106,11 @@ func (p *prober) findSignature(ctx context.Context, repo, digest string) sigFoun
 	var refErr string
 	ref, err := p.e.c.Reference(repo + "@" + digest)
 	if err != nil {
-		return sigFound{state: SigError, err: err.Error()}
+		return sigFound{state: release.SigError, err: err.Error()}
 	}
 	d, _ := ref.(interface{ DigestStr() string })
 	if d == nil {
-		return sigFound{state: SigError, err: "not a digest: " + digest}
+		return sigFound{state: release.SigError, err: "not a digest: " + digest}
 	}
 	descs, err := p.e.c.Referrers(ctx, ref.Context().Digest(d.DigestStr()))
 	if err != nil {
@@ -128,35 +129,35 @@ func (p *prober) findSignature(ctx context.Context, repo, digest string) sigFoun
 		f.refs = append(f.refs, repo+"@"+desc.Digest.String())
 	}
 	if len(f.refs) > 0 {
-		f.state, f.storage = SigSigned, storageReferrers
+		f.state, f.storage = release.SigSigned, storageReferrers
 		return f
 	}
 	tag := strings.Replace(digest, ":", "-", 1) + ".sig"
 	tref, err := p.e.c.Reference(repo + ":" + tag)
 	if err != nil {
-		return sigFound{state: SigError, err: err.Error()}
+		return sigFound{state: release.SigError, err: err.Error()}
 	}
 	desc, err := p.e.c.Head(ctx, tref)
 	switch {
 	case err == nil:
-		return sigFound{state: SigSigned, storage: storageSigTag, refs: []string{repo + "@" + desc.Digest.String()}}
+		return sigFound{state: release.SigSigned, storage: storageSigTag, refs: []string{repo + "@" + desc.Digest.String()}}
 	case registry.IsNotFound(err) && refErr == "":
-		return sigFound{state: SigUnsigned}
+		return sigFound{state: release.SigUnsigned}
 	case registry.IsNotFound(err):
-		return sigFound{state: SigError, err: refErr + "; no " + tag + " tag"}
+		return sigFound{state: release.SigError, err: refErr + "; no " + tag + " tag"}
 	default:
 		why := tag + ": " + classText(err)
 		if refErr != "" {
 			why = refErr + "; " + why
 		}
-		return sigFound{state: SigError, err: why}
+		return sigFound{state: release.SigError, err: why}
 	}
 }
 
 // readIdentities reads the signature manifests for the certificates' SANs
 // and matches them against signing.identity_regex. A signature without a
 // certificate was made with a key pair: there is no identity to check.
-func (p *prober) readIdentities(ctx context.Context, refs []string, sig *Signature) {
+func (p *prober) readIdentities(ctx context.Context, refs []string, sig *release.Signature) {
 	if len(refs) > maxSigReads {
 		refs = refs[len(refs)-maxSigReads:]
 	}
@@ -182,7 +183,7 @@ func (p *prober) readIdentities(ctx context.Context, refs []string, sig *Signatu
 		}
 		ids, n, err := SignatureIdentities(raw)
 		if err != nil {
-			sig.Error = fmt.Sprintf("signature %s: %v", short(r[strings.LastIndexByte(r, '@')+1:]), err)
+			sig.Error = fmt.Sprintf("signature %s: %v", manifest.Short(r[strings.LastIndexByte(r, '@')+1:]), err)
 			return
 		}
 		certs += n
@@ -240,80 +241,12 @@ func SignatureIdentities(raw []byte) (ids []string, certs int, err error) {
 	return ids, certs, nil
 }
 
-// Describe says in a few words who signed: "CI's identity", "a key (no
-// identity)", "<identity>", for prose and the detail pane.
-func (s *Signature) Describe() string {
-	switch s.State {
-	case SigUnsigned:
-		return "unsigned"
-	case SigError:
-		return "could not tell whether signed: " + s.Error
-	}
-	var b strings.Builder
-	b.WriteString("signed")
-	switch {
-	case s.Key:
-		b.WriteString(" with a key (no identity)")
-	case len(s.Identities) > 0:
-		b.WriteString(" by " + strings.Join(s.Identities, ", "))
-		if s.IdentityOK != nil && !*s.IdentityOK {
-			b.WriteString(" (not the expected identity)")
-		}
-	case s.Error != "":
-		b.WriteString(" (" + s.Error + ")")
-	}
-	if s.Storage != "" {
-		b.WriteString(" [" + s.Storage + "]")
-	}
-	if n, bad := s.childrenNotSigned(); len(bad) > 0 {
-		fmt.Fprintf(&b, "; %d of %d children not signed", len(bad), n)
-	}
-	return b.String()
-}
-
-// Expected: signed by the configured identity.
-func (s *Signature) Expected() bool {
-	return s.State == SigSigned && s.IdentityOK != nil && *s.IdentityOK
-}
-
-// childrenNotSigned returns the number of children and those not known to
-// be signed, sorted.
-func (s *Signature) childrenNotSigned() (int, []string) {
-	var bad []string
-	for d, c := range s.Children {
-		if c.State != SigSigned {
-			bad = append(bad, d)
-		}
-	}
-	sort.Strings(bad)
-	return len(s.Children), bad
-}
-
-func (s *Signature) clone() *Signature {
-	if s == nil {
-		return nil
-	}
-	c := *s
-	c.Identities = append([]string(nil), s.Identities...)
-	if s.IdentityOK != nil {
-		ok := *s.IdentityOK
-		c.IdentityOK = &ok
-	}
-	if s.Children != nil {
-		c.Children = make(map[string]ChildSignature, len(s.Children))
-		for k, v := range s.Children {
-			c.Children[k] = v
-		}
-	}
-	return &c
-}
-
 // judgeSignatures adds the signature findings of a backend whose tags are
 // judged: a complete list published unsigned (or with unsigned children),
 // signed in one target but not another, and, as an impact, a user-facing
 // tag signed by someone other than the expected identity: users verifying
 // as the docs say fail.
-func judgeSignatures(b *BackendReport, cfg Config) {
+func judgeSignatures(b *release.BackendReport, cfg release.Config) {
 	var signedIn, unsignedIn []string
 	for _, name := range targetNames(cfg, b) {
 		ts := b.Targets[name]
@@ -322,26 +255,26 @@ func judgeSignatures(b *BackendReport, cfg Config) {
 		for _, tag := range ts.SortedTags() {
 			st := ts.Tags[tag]
 			sig := st.Signature
-			if sig == nil || st.State != TagComplete {
+			if sig == nil || st.State != release.TagComplete {
 				continue
 			}
 			if !seen[st.Digest] {
 				seen[st.Digest] = true
 				switch sig.State {
-				case SigUnsigned:
+				case release.SigUnsigned:
 					unsigned = true
-					b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: published but unsigned (%s); remerge repair --sign signs it as CI does", tag, name, short(st.Digest)))
-				case SigError:
+					b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: published but unsigned (%s); remerge repair --sign signs it as CI does", tag, name, manifest.Short(st.Digest)))
+				case release.SigError:
 					b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: could not tell whether it is signed: %s", tag, name, sig.Error))
-				case SigSigned:
+				case release.SigSigned:
 					signed = true
 					b.Problems = append(b.Problems, childSigProblems(tag, name, b, sig)...)
 				}
 			}
-			if sig.State == SigSigned && st.Role != RoleSHA && sig.IdentityOK == nil && !sig.Key {
+			if sig.State == release.SigSigned && st.Role != release.RoleSHA && sig.IdentityOK == nil && !sig.Key {
 				continue // identity not read: nothing to say
 			}
-			if sig.State == SigSigned && st.Role != RoleSHA && !sig.Expected() {
+			if sig.State == release.SigSigned && st.Role != release.RoleSHA && !sig.Expected() {
 				who := "with a key (no identity)"
 				if !sig.Key {
 					who = "by " + strings.Join(sig.Identities, ", ")
@@ -363,21 +296,21 @@ func judgeSignatures(b *BackendReport, cfg Config) {
 
 // childSigProblems names the children of a signed list that are unsigned
 // or could not be told, by platform where a leg names the digest.
-func childSigProblems(tag, target string, b *BackendReport, sig *Signature) []string {
+func childSigProblems(tag, target string, b *release.BackendReport, sig *release.Signature) []string {
 	plat := map[string]string{}
 	for _, l := range b.Legs {
 		plat[l.Digest] = l.PlatformTag
 	}
 	name := func(d string) string {
 		if p := plat[d]; p != "" {
-			return p + " " + short(d)
+			return p + " " + manifest.Short(d)
 		}
-		return short(d)
+		return manifest.Short(d)
 	}
 	var unsigned, unknown []string
-	_, bad := sig.childrenNotSigned()
+	_, bad := sig.ChildrenNotSigned()
 	for _, d := range bad {
-		if sig.Children[d].State == SigError {
+		if sig.Children[d].State == release.SigError {
 			unknown = append(unknown, name(d)+" ("+sig.Children[d].Error+")")
 		} else {
 			unsigned = append(unsigned, name(d))

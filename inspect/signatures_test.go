@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -31,12 +32,12 @@ func TestInspectSignatures(t *testing.T) {
 	other := tools.NewCosignIdentityKit(t, "someone@example.com")
 	key := tools.NewCosignKit(t)
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-ci", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-key", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-none", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-hubonly", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-other", Kind: inspect.KindSingle, Fate: scenario.Healthy},
-		{Suffix: "-cpu-flat", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-ci", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-key", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-none", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-hubonly", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-other", Kind: release.KindSingle, Fate: scenario.Healthy},
+		{Suffix: "-cpu-flat", Kind: release.KindMultiarch, Fate: scenario.Healthy},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	quay := func(sfx string) string { return f.Quay.Repo(scenario.QuayTarget) + "@" + f.Lists[sfx] }
@@ -60,23 +61,23 @@ func TestInspectSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	type want struct {
-		state    inspect.SignatureState
+		state    release.SignatureState
 		storage  string
 		key      bool
 		ok       string // "true", "false" or "" (no identity)
-		children inspect.SignatureState
+		children release.SignatureState
 	}
-	signedCI := want{inspect.SigSigned, "referrers", false, "true", inspect.SigSigned}
+	signedCI := want{release.SigSigned, "referrers", false, "true", release.SigSigned}
 	wants := map[string]map[string]want{
 		"-cpu-ci":      {"quay": signedCI, "dockerhub": signedCI},
-		"-cpu-key":     {"quay": {inspect.SigSigned, "sig-tag", true, "", inspect.SigSigned}, "dockerhub": {inspect.SigSigned, "sig-tag", true, "", inspect.SigSigned}},
-		"-cpu-none":    {"quay": {inspect.SigUnsigned, "", false, "", inspect.SigUnsigned}, "dockerhub": {inspect.SigUnsigned, "", false, "", inspect.SigUnsigned}},
-		"-cpu-hubonly": {"quay": {inspect.SigUnsigned, "", false, "", inspect.SigUnsigned}, "dockerhub": signedCI},
-		"-cpu-other":   {"quay": {inspect.SigSigned, "sig-tag", false, "false", inspect.SigSigned}, "dockerhub": {inspect.SigSigned, "referrers", false, "false", inspect.SigSigned}},
-		"-cpu-flat":    {"quay": {inspect.SigSigned, "referrers", false, "true", inspect.SigUnsigned}, "dockerhub": signedCI},
+		"-cpu-key":     {"quay": {release.SigSigned, "sig-tag", true, "", release.SigSigned}, "dockerhub": {release.SigSigned, "sig-tag", true, "", release.SigSigned}},
+		"-cpu-none":    {"quay": {release.SigUnsigned, "", false, "", release.SigUnsigned}, "dockerhub": {release.SigUnsigned, "", false, "", release.SigUnsigned}},
+		"-cpu-hubonly": {"quay": {release.SigUnsigned, "", false, "", release.SigUnsigned}, "dockerhub": signedCI},
+		"-cpu-other":   {"quay": {release.SigSigned, "sig-tag", false, "false", release.SigSigned}, "dockerhub": {release.SigSigned, "referrers", false, "false", release.SigSigned}},
+		"-cpu-flat":    {"quay": {release.SigSigned, "referrers", false, "true", release.SigUnsigned}, "dockerhub": signedCI},
 	}
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictOK {
+		if b.Verdict != release.VerdictOK {
 			t.Errorf("%s: verdict %s, want ok (signatures do not change it); problems %q", b.Suffix, b.Verdict, b.Problems)
 		}
 		for target, w := range wants[b.Suffix] {

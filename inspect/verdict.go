@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // judgeInput is what judge needs beyond the backend itself.
 type judgeInput struct {
-	cfg        Config
+	cfg        release.Config
 	run        string
 	runErr     error
 	anchor     string
@@ -19,19 +20,22 @@ type judgeInput struct {
 	// caller means to create (WithCreateTargets).
 	absent map[string]string
 	create map[string]bool
+	// notBuilt: why a branch run did not build the backend (no leg's
+	// digest from the run); "" when it did.
+	notBuilt string
 }
 
 // judge settles the verdict, problems and impact of a backend whose probes
 // have all answered and whose tags are judged (judgeTags).
-func judge(b *BackendReport, in judgeInput) {
+func judge(b *release.BackendReport, in judgeInput) {
 	markAbsent(b, in)
-	if b.Kind == KindDarwin {
+	if b.Kind == release.KindDarwin {
 		judgeDarwin(b, in)
 		return
 	}
-	if b.notBuilt != "" {
-		b.Verdict = VerdictNotBuilt
-		b.Problems = append(b.Problems, b.notBuilt)
+	if in.notBuilt != "" {
+		b.Verdict = release.VerdictNotBuilt
+		b.Problems = append(b.Problems, in.notBuilt)
 		return
 	}
 	var (
@@ -55,13 +59,13 @@ func judge(b *BackendReport, in judgeInput) {
 		if len(present) == 0 && cellErrors(l) != "" {
 			unchecked = append(unchecked, l.PlatformTag)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest %s is in no repo that answered; the others could not be checked%s: whether it needs a rebuild is unknown",
-				l.PlatformTag, short(l.Digest), strings.TrimPrefix(cellErrors(l), " that answered")))
+				l.PlatformTag, manifest.Short(l.Digest), strings.TrimPrefix(cellErrors(l), " that answered")))
 			continue
 		}
 		if len(present) == 0 {
 			nowhere = append(nowhere, l.PlatformTag)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest %s is present in no repo%s: rebuild %s for %s",
-				l.PlatformTag, short(l.Digest), cellErrors(l), b.Suffix, l.Platform))
+				l.PlatformTag, manifest.Short(l.Digest), cellErrors(l), b.Suffix, l.Platform))
 			continue
 		}
 		if legInTargets(b, l, present, in.cfg) {
@@ -80,35 +84,35 @@ func judge(b *BackendReport, in judgeInput) {
 	judgeSignatures(b, in.cfg)
 	switch {
 	case len(unknownLegs) > 0:
-		b.Verdict = VerdictUnknown
+		b.Verdict = release.VerdictUnknown
 	case conflict:
-		b.Verdict = VerdictConflict
+		b.Verdict = release.VerdictConflict
 	case len(nowhere) > 0:
-		b.Verdict = VerdictUnrepairable
+		b.Verdict = release.VerdictUnrepairable
 	case len(unchecked) > 0:
-		b.Verdict = VerdictUnknown
+		b.Verdict = release.VerdictUnknown
 	case healthy:
-		b.Verdict = VerdictOK
+		b.Verdict = release.VerdictOK
 	case broken:
-		b.Verdict = VerdictRepairable
+		b.Verdict = release.VerdictRepairable
 	default: // only unanswered probes stand between it and ok
-		b.Verdict = VerdictUnknown
+		b.Verdict = release.VerdictUnknown
 	}
 }
 
 // legInTargets says what a leg present somewhere is in each target: a
 // reaped child, or one whose blobs are not linked, is broken (true); a
 // probe that did not answer is only said.
-func legInTargets(b *BackendReport, l Leg, present []string, cfg Config) (broken bool) {
+func legInTargets(b *release.BackendReport, l release.Leg, present []string, cfg release.Config) (broken bool) {
 	for _, t := range cfg.Targets {
 		c := l.Cells[t.Repo]
 		switch c.State {
-		case CellMissing:
+		case release.CellMissing:
 			broken = true
 			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest reaped from %s; still in %s", l.PlatformTag, t.Repo, strings.Join(present, " and ")))
-		case CellDenied, CellError, CellUnknown:
+		case release.CellDenied, release.CellError, release.CellUnknown:
 			b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s: %s (%s)", l.PlatformTag, t.Repo, c.State, c.Error))
-		case CellPresent:
+		case release.CellPresent:
 			if len(c.MissingBlobs) > 0 {
 				broken = true
 				b.Problems = append(b.Problems, fmt.Sprintf("%s manifest in %s names %d blob(s) not linked there: %s",
@@ -124,7 +128,7 @@ func legInTargets(b *BackendReport, l Leg, present []string, cfg Config) (broken
 // something is determined not complete, conflict when a release tag holds
 // a complete image of other digests. It writes the problems, the impact
 // and each user-facing tag's UserImpact.
-func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bool) {
+func judgeTargets(b *release.BackendReport, in judgeInput) (healthy, broken, conflict bool) {
 	healthy = true
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
@@ -138,33 +142,33 @@ func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bo
 			conflict = true
 			rt := ts.ReleaseTag()
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s already points to a complete image of other digests (%s%s): another run? decide, then repair with --force",
-				rt, name, short(ts.Tags[rt].Digest), holds(ts.Tags[rt])))
+				rt, name, manifest.Short(ts.Tags[rt].Digest), holds(ts.Tags[rt])))
 		}
 		for _, tag := range ts.SortedTags() {
 			st := ts.Tags[tag]
-			if st.State == TagComplete {
+			if st.State == release.TagComplete {
 				continue
 			}
-			if (ForwardOnly(st.Role) || st.Role == RoleBranch) && st.Newer != "" {
+			if (release.ForwardOnly(st.Role) || st.Role == release.RoleBranch) && st.Newer != "" {
 				continue // latest, a series or the branch already moved on: fine
 			}
 			healthy = false
 			// A tag judged not complete is broken; one that could not be
 			// read or judged (a registry that did not answer) is not known
 			// to be.
-			if !notRead(st.State) {
+			if !st.State.NotRead() {
 				broken = true
 			}
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
-			if ForwardOnly(st.Role) || st.Role == RoleBranch {
+			if release.ForwardOnly(st.Role) || st.Role == release.RoleBranch {
 				st.UserImpact = impactOf(st)
 				ts.Tags[tag] = st
 				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, st.UserImpact))
 			}
 		}
 		for _, l := range b.Legs {
-			if c := l.Cells[ts.Repo]; c.State != CellPresent || len(c.MissingBlobs) > 0 {
+			if c := l.Cells[ts.Repo]; c.State != release.CellPresent || len(c.MissingBlobs) > 0 {
 				healthy = false
 			}
 		}
@@ -174,35 +178,35 @@ func judgeTargets(b *BackendReport, in judgeInput) (healthy, broken, conflict bo
 
 // judgeDarwin: darwin images are pushed tagged by their build; remerge
 // shows them and never merges them.
-func judgeDarwin(b *BackendReport, in judgeInput) {
-	b.Verdict = VerdictOK
+func judgeDarwin(b *release.BackendReport, in judgeInput) {
+	b.Verdict = release.VerdictOK
 	for _, name := range targetNames(in.cfg, b) {
 		ts := b.Targets[name]
 		rt := ts.ReleaseTag()
 		switch st := ts.Tags[rt]; st.State {
-		case TagComplete:
-		case TagMissing:
-			b.Verdict = VerdictUnrepairable
+		case release.TagComplete:
+		case release.TagMissing:
+			b.Verdict = release.VerdictUnrepairable
 			b.Problems = append(b.Problems, fmt.Sprintf("%s missing in %s: darwin images are pushed by their build, not merged; re-run the darwin build", rt, name))
 			st.UserImpact = "missing"
 			ts.Tags[rt] = st
 			b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", rt, name, st.UserImpact))
 		default:
-			if b.Verdict == VerdictOK {
-				b.Verdict = VerdictUnknown
+			if b.Verdict == release.VerdictOK {
+				b.Verdict = release.VerdictUnknown
 			}
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", rt, name, describeTag(st)))
 		}
 	}
 }
 
-func describeTag(st TagStatus) string {
+func describeTag(st release.TagStatus) string {
 	switch st.State {
-	case TagStale:
-		return fmt.Sprintf("stale (points to %s, other digests%s)", short(st.Digest), holds(st))
-	case TagPartial, TagDangling, TagBroken:
-		return fmt.Sprintf("%s (%s %s %s%s)", st.State, st.Form, short(st.Digest), st.Reason, holds(st))
-	case TagDenied, TagError, TagUnknown:
+	case release.TagStale:
+		return fmt.Sprintf("stale (points to %s, other digests%s)", manifest.Short(st.Digest), holds(st))
+	case release.TagPartial, release.TagDangling, release.TagBroken:
+		return fmt.Sprintf("%s (%s %s %s%s)", st.State, st.Form, manifest.Short(st.Digest), st.Reason, holds(st))
+	case release.TagDenied, release.TagError, release.TagUnknown:
 		why := st.Error
 		if why == "" {
 			why = st.Reason
@@ -215,25 +219,25 @@ func describeTag(st TagStatus) string {
 
 // holds says what an image of other digests is, from its labels:
 // "; holds v4.2.1-cpu-whisper, commit 1a2b3c4".
-func holds(st TagStatus) string {
+func holds(st release.TagStatus) string {
 	if st.Provenance == nil || st.Provenance.Empty() {
 		return ""
 	}
 	return "; holds " + st.Provenance.String()
 }
 
-func impactOf(st TagStatus) string {
+func impactOf(st release.TagStatus) string {
 	switch st.State {
-	case TagMissing:
+	case release.TagMissing:
 		return "missing: installs fail with MANIFEST_UNKNOWN"
-	case TagStale:
+	case release.TagStale:
 		if st.Provenance != nil && !st.Provenance.Empty() {
 			return "stale: users silently get " + st.Provenance.String()
 		}
 		return "stale: users silently get the previous image"
-	case TagDangling:
+	case release.TagDangling:
 		return "dangling: pulls fail for the missing platform"
-	case TagBroken:
+	case release.TagBroken:
 		return "broken: pulls fail"
 	default:
 		return string(st.State)
@@ -264,22 +268,22 @@ func whyNoDigest(in judgeInput) string {
 }
 
 // presentRepos returns the repos holding a leg's digest, in column order.
-func presentRepos(l Leg, cfg Config) []string {
+func presentRepos(l release.Leg, cfg release.Config) []string {
 	var present []string
 	for _, r := range cfg.Repos() {
-		if l.Cells[r.Repo].State == CellPresent {
+		if l.Cells[r.Repo].State == release.CellPresent {
 			present = append(present, r.Repo)
 		}
 	}
 	return present
 }
 
-func cellErrors(l Leg) string {
+func cellErrors(l release.Leg) string {
 	var errs []string
 	for repo, c := range l.Cells {
 		// An unknown cell with an error was not asked (spent quota);
 		// without one, there was no digest to ask about.
-		if c.State == CellDenied || c.State == CellError || (c.State == CellUnknown && c.Error != "") {
+		if c.State == release.CellDenied || c.State == release.CellError || (c.State == release.CellUnknown && c.Error != "") {
 			errs = append(errs, fmt.Sprintf("%s %s", repo, c.State))
 		}
 	}
@@ -290,7 +294,7 @@ func cellErrors(l Leg) string {
 	return " that answered (" + strings.Join(errs, ", ") + ")"
 }
 
-func targetNames(cfg Config, b *BackendReport) []string {
+func targetNames(cfg release.Config, b *release.BackendReport) []string {
 	var out []string
 	for _, t := range cfg.Targets {
 		if _, ok := b.Targets[t.Name]; ok {
@@ -300,34 +304,31 @@ func targetNames(cfg Config, b *BackendReport) []string {
 	return out
 }
 
-// ReleaseTag is the target's release (or, on a branch, branch) tag; ""
-// when the target has none.
-func (ts *TargetStatus) ReleaseTag() string {
-	for tag, st := range ts.Tags {
-		if st.Role == RoleRelease || st.Role == RoleBranch {
-			return tag
+// recipeLost turns legs of a recipe image with no digest anywhere into
+// findings that make it unrepairable: the build jobs of the other
+// platforms answered (or the digests folder was read), every lookup
+// answered, and this platform left no digest: its build failed, or its
+// artifact expired (retention-days: 1) and nothing published names it.
+// Outside the recipe, or with nothing to go on at all, it returns nil and
+// the legs stay unknown.
+func recipeLost(b *release.BackendReport, in judgeInput, legs []string) []string {
+	if !in.cfg.Recipe() || len(legs) == 0 {
+		return nil
+	}
+	known := in.hadDigests
+	for _, l := range b.Legs {
+		known = known || l.Digest != ""
+	}
+	if !known {
+		return nil
+	}
+	var out []string
+	for _, tag := range legs {
+		for _, l := range b.Legs {
+			if l.PlatformTag == tag {
+				out = append(out, fmt.Sprintf("no digest for %s anywhere (not in the digests folder, not in a published list): its build failed or its digest expired; rebuild %s", l.Platform, l.Platform))
+			}
 		}
 	}
-	return ""
+	return out
 }
-
-// SortedTags lists the target's tags as the release writes them: the
-// release or branch tag, the commit's sha tag, latest; ties by name.
-func (ts *TargetStatus) SortedTags() []string {
-	rank := map[string]int{RoleRelease: 0, RoleBranch: 0, RoleSHA: 1, RoleLatest: 2, RoleSeries: 3}
-	tags := make([]string, 0, len(ts.Tags))
-	for t := range ts.Tags {
-		tags = append(tags, t)
-	}
-	sort.Slice(tags, func(i, j int) bool {
-		ri, rj := rank[ts.Tags[tags[i]].Role], rank[ts.Tags[tags[j]].Role]
-		if ri != rj {
-			return ri < rj
-		}
-		return tags[i] < tags[j]
-	})
-	return tags
-}
-
-// short abbreviates a digest for prose (manifest.Short: sha256: and 12 hex).
-func short(d string) string { return manifest.Short(d) }

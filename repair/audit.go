@@ -13,7 +13,7 @@ import (
 
 	"github.com/adrg/xdg"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // The audit log is a write-ahead record, one JSON object per line, each
@@ -53,7 +53,7 @@ type AuditEntry struct {
 	User    string          `json:"user"`
 	Host    string          `json:"host"`
 	PID     int             `json:"pid,omitempty"`
-	Release inspect.Release `json:"release"`
+	Release release.Release `json:"release"`
 	Backend string          `json:"backend"`
 	Target  string          `json:"target"`
 	Repo    string          `json:"repo"`

@@ -5,8 +5,10 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file is the one orchestrator of a release's re-merge: the CLI's
@@ -17,7 +19,7 @@ import (
 // Job is one (backend, target) pair of a batch and what became of it.
 // Run fills in what it does; the caller reads the outcome off the job.
 type Job struct {
-	Backend *inspect.BackendReport
+	Backend *release.BackendReport
 	Target  string
 
 	// Plan is made by the batch when nil. A plan a person confirmed is
@@ -58,8 +60,8 @@ var DefaultInFlight = InFlight(registry.DefaultConcurrency)
 // carries on past a failed job: each job's outcome is its own.
 type Batch struct {
 	Client  *registry.Client
-	Config  inspect.Config
-	Release inspect.Release
+	Config  release.Config
+	Release release.Release
 	// InFlight is the most jobs worked on at once; 0 is DefaultInFlight.
 	InFlight int
 	// Options go to every NewPlan and Execute of the batch, after the
@@ -80,7 +82,7 @@ type Batch struct {
 // options are the batch's shared options followed by the caller's.
 func (b *Batch) options() []Option {
 	b.once.Do(func() {
-		b.opts = append([]Option{WithSession(&Session{}), WithTagLister(&inspect.TagLister{})}, b.Options...)
+		b.opts = append([]Option{WithSession(&Session{}), WithTagLister(&published.TagLister{})}, b.Options...)
 	})
 	return b.opts
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestBatchCarriesOnPastAFailure: one job of a batch fails to plan (a
@@ -16,7 +16,7 @@ func TestBatchCarriesOnPastAFailure(t *testing.T) {
 	w := newWorld(t)
 	w.incident(t)
 	conflict := w.incidentReport()
-	conflict.Verdict = inspect.VerdictConflict
+	conflict.Verdict = release.VerdictConflict
 	jobs := []*Job{
 		{Backend: w.incidentReport(), Target: "nope"},
 		{Backend: conflict, Target: "quay"},

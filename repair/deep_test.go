@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -20,13 +21,13 @@ import (
 // anchor repo on the same registry, and --deep then says ok.
 func TestDeepFindsALostBlobAndRepairRelinksIt(t *testing.T) {
 	ctx := context.Background()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-a", Kind: release.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
 	lost := f.Images["-cpu-a"]["arm64"].Layers[0]
 	if err := f.Quay.DropBlob(ctx, scenario.QuayTarget, lost); err != nil {
 		t.Fatal(err)
 	}
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	run := func(deep bool) *inspect.BackendReport {
+	run := func(deep bool) *release.BackendReport {
 		t.Helper()
 		// A healthy run's anchors are gone: its digests folder tells.
 		rel := f.Release
@@ -37,12 +38,12 @@ func TestDeepFindsALostBlobAndRepairRelinksIt(t *testing.T) {
 		}
 		return rep.Backends[0]
 	}
-	if b := run(false); b.Verdict != inspect.VerdictOK {
+	if b := run(false); b.Verdict != release.VerdictOK {
 		t.Fatalf("without --deep: %s, want ok (HEAD cannot see a lost blob)", b.Verdict)
 	}
 	b := run(true)
 	cell := b.Legs[1].Cells[f.Config.Targets[0].Repo]
-	if b.Verdict != inspect.VerdictRepairable || len(cell.MissingBlobs) != 1 || cell.MissingBlobs[0] != lost {
+	if b.Verdict != release.VerdictRepairable || len(cell.MissingBlobs) != 1 || cell.MissingBlobs[0] != lost {
 		t.Fatalf("with --deep: %s, quay arm64 cell %+v; want repairable naming %s; problems %q", b.Verdict, cell, lost, b.Problems)
 	}
 	rel := f.Release
@@ -63,7 +64,7 @@ func TestDeepFindsALostBlobAndRepairRelinksIt(t *testing.T) {
 	if len(r.Copied) != 1 || r.Copied[0] != lost || len(r.Mounted) != 0 {
 		t.Errorf("copied %v, mounted %v; want only the lost layer %s copied", r.Copied, r.Mounted, lost)
 	}
-	if b := run(true); b.Verdict != inspect.VerdictOK {
+	if b := run(true); b.Verdict != release.VerdictOK {
 		t.Errorf("after repair, with --deep: %s; problems %q", b.Verdict, b.Problems)
 	}
 }

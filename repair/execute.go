@@ -10,9 +10,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Execute carries out a plan made by NewPlan. Order: per child, check its
@@ -289,7 +289,7 @@ func moveTags(ctx context.Context, c *registry.Client, w *writer, dst name.Repos
 		if now == t.To {
 			continue
 		}
-		if now != t.From && inspect.ForwardOnly(t.Role) {
+		if now != t.From && release.ForwardOnly(t.Role) {
 			// latest only moves forward, and force does not change that:
 			// whatever moved it since the plan may be a newer release.
 			return fail(fmt.Errorf("tag %s changed since the plan (was %s, now %s); latest is never moved over a change, plan again", t.Tag, orMissing(t.From), orMissing(now)))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -22,7 +23,7 @@ import (
 // child survives in the anchor repo (mount) and whose arm64 child survives
 // only in Docker Hub (bytes must move), so a quay repair exercises every
 // kind of write.
-func crossWorld(t *testing.T) (*world, *testreg.FaultProxy, *inspect.BackendReport) {
+func crossWorld(t *testing.T) (*world, *testreg.FaultProxy, *release.BackendReport) {
 	t.Helper()
 	w := newWorld(t)
 	proxy := w.proxyQuay(t)
@@ -30,17 +31,17 @@ func crossWorld(t *testing.T) (*world, *testreg.FaultProxy, *inspect.BackendRepo
 	for _, f := range []fixture{w.amd, w.arm} {
 		push(t, w.hub.Repo(hubPath), f)
 	}
-	p, m := inspect.CellPresent, inspect.CellMissing
-	b := w.report(inspect.VerdictRepairable, map[string][2]inspect.CellState{
+	p, m := release.CellPresent, release.CellMissing
+	b := w.report(release.VerdictRepairable, map[string][2]release.CellState{
 		w.anchor(): {p, m}, w.quayTarget(): {m, m}, w.hubTarget(): {p, p},
 	})
 	return w, proxy, b
 }
 
 // inspectVerdict runs inspect over the mini world with the digests known.
-func (w *world) inspectVerdict(t *testing.T) *inspect.BackendReport {
+func (w *world) inspectVerdict(t *testing.T) *release.BackendReport {
 	t.Helper()
-	m, err := inspect.ParseMatrix("matrix.yml", scenario.MatrixYAML([]scenario.Backend{{Suffix: testSuffix, Name: "kokoro", Kind: inspect.KindMultiarch}}))
+	m, err := release.ParseMatrix("matrix.yml", scenario.MatrixYAML([]scenario.Backend{{Suffix: testSuffix, Name: "kokoro", Kind: release.KindMultiarch}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestEachFailingStepThenSecondRunCompletes(t *testing.T) {
 				t.Fatalf("second run: %+v", again)
 			}
 			w.execute(t, w.plan(t, b, "dockerhub"))
-			if got := w.inspectVerdict(t); got.Verdict != inspect.VerdictOK {
+			if got := w.inspectVerdict(t); got.Verdict != release.VerdictOK {
 				t.Errorf("inspect after the second run: %s; problems %q", got.Verdict, got.Problems)
 			}
 		})
@@ -199,7 +200,7 @@ func TestPlanRefusesChildBytesNotMatchingDigest(t *testing.T) {
 		t.Errorf("plan does not say a source was passed over:\n%s", p)
 	}
 	only := w.incidentReport()
-	only.Legs[1].Cells[w.hubTarget()] = inspect.Cell{State: inspect.CellMissing}
+	only.Legs[1].Cells[w.hubTarget()] = release.Cell{State: release.CellMissing}
 	// A client of its own: w.c now knows the child's bytes (read from
 	// docker.io) and would not ask the anchor for them again.
 	fresh := registry.New(registry.Options{Retries: -1, Keychain: authn.NewMultiKeychain()})

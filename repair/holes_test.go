@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
@@ -41,7 +41,7 @@ func TestSignSkipsAnotherBuildOfTheBranch(t *testing.T) {
 	kit := tools.NewCosignKit(t)
 	t.Setenv("COSIGN_PASSWORD", tools.CosignPassword)
 	w := newWorld(t)
-	w.rel = inspect.Release{Ref: "master", SHA: "abc1234def"}
+	w.rel = release.Release{Ref: "master", SHA: "abc1234def"}
 	w.incident(t)
 	_, sha, _ := tagNames(w)
 	branch := "master" + testSuffix

@@ -1,7 +1,7 @@
 package repair
 
 import (
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/published"
 	"github.com/go-skynet/remerge/internal/pubsub"
 )
 
@@ -16,7 +16,7 @@ type options struct {
 	force     bool
 	auditPath string
 	user      string // the audit log's user: set only by tests (user_test.go); else currentUser
-	tags      *inspect.TagLister
+	tags      *published.TagLister
 	signer    *Signer // WithSign
 	session   *Session
 	fresh     bool
@@ -24,7 +24,7 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	o := options{tags: &inspect.TagLister{}}
+	o := options{tags: &published.TagLister{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -70,7 +70,7 @@ func WithForce(force bool) Option {
 // WithTagLister shares one listing of each target's tags between plans:
 // the fallback when an image's labels cannot say whether latest may move.
 // Without it each plan lists on its own when it must.
-func WithTagLister(l *inspect.TagLister) Option {
+func WithTagLister(l *published.TagLister) Option {
 	return func(o *options) {
 		if l != nil {
 			o.tags = l

@@ -8,11 +8,13 @@ import (
 	"sort"
 	"time"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // SourceKind says how a child reaches the target.
@@ -94,10 +96,10 @@ func (t TagMove) Pending() bool { return t.Skip == "" && t.From != t.To }
 // Plan is everything a re-merge of one backend into one target will do,
 // computed without writing anything: the dry run prints it, Execute runs it.
 type Plan struct {
-	Release inspect.Release
+	Release release.Release
 	Suffix  string
 	Name    string
-	Kind    inspect.Kind
+	Kind    release.Kind
 	// Target is the target's name in the config; Repo its repository.
 	Target string
 	Repo   string
@@ -135,7 +137,7 @@ type Plan struct {
 // named target. It only reads from registries (HEAD, GET, tag lists): the
 // dry run is NewPlan plus printing. A plan that must not run comes back with
 // Refusal set and a nil error; errors are failures to read.
-func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, b *inspect.BackendReport, target string, opts ...Option) (*Plan, error) {
+func NewPlan(ctx context.Context, c *registry.Client, cfg release.Config, rel release.Release, b *release.BackendReport, target string, opts ...Option) (*Plan, error) {
 	o := makeOptions(opts)
 	t, ok := cfg.Target(target)
 	if !ok {
@@ -188,7 +190,7 @@ func NewPlan(ctx context.Context, c *registry.Client, cfg inspect.Config, rel in
 // candidates lists the repos that may hold a leg's child, best first: the
 // target, then repos on the target's registry, then other registries; each
 // group in configuration order, then any other repo of the report.
-func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg) []string {
+func candidates(cfg release.Config, targetRepo string, leg release.Leg) []string {
 	host := registry.Host(targetRepo)
 	var order []string
 	seen := map[string]bool{}
@@ -208,7 +210,7 @@ func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg) []string
 	var same, other []string
 	for _, r := range order {
 		cell, ok := leg.Cells[r]
-		if r == targetRepo || !ok || cell.State != inspect.CellPresent || len(cell.MissingBlobs) > 0 {
+		if r == targetRepo || !ok || cell.State != release.CellPresent || len(cell.MissingBlobs) > 0 {
 			continue
 		}
 		if registry.Host(r) == host {
@@ -224,7 +226,7 @@ func candidates(cfg inspect.Config, targetRepo string, leg inspect.Leg) []string
 // config. why is a refusal (the child is present nowhere usable). A source
 // that fails to answer is passed over for the next one that holds the
 // child; only when none answers is the error returned.
-func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst name.Repository, targetRepo string, leg inspect.Leg, fresh bool) (LegPlan, manifest.Child, string, error) {
+func planLeg(ctx context.Context, c *registry.Client, cfg release.Config, dst name.Repository, targetRepo string, leg release.Leg, fresh bool) (LegPlan, manifest.Child, string, error) {
 	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
 	inTarget, err := legInTarget(ctx, c, dst, leg.Cells[targetRepo], leg.Digest, fresh)
 	if err != nil {
@@ -271,11 +273,11 @@ func planLeg(ctx context.Context, c *registry.Client, cfg inspect.Config, dst na
 // the next source), and with a fresh report a child it did not see is not
 // asked for again. Otherwise the target is asked: a report taken before a
 // repair must not make the next plan redo it.
-func legInTarget(ctx context.Context, c *registry.Client, dst name.Repository, cell inspect.Cell, digest string, fresh bool) (bool, error) {
+func legInTarget(ctx context.Context, c *registry.Client, dst name.Repository, cell release.Cell, digest string, fresh bool) (bool, error) {
 	switch {
-	case cell.State == inspect.CellPresent:
+	case cell.State == release.CellPresent:
 		return true, nil
-	case cell.State == inspect.CellMissing && fresh:
+	case cell.State == release.CellMissing && fresh:
 		return false, nil
 	}
 	d, err := headManifest(ctx, c, dst.Digest(digest))
@@ -284,7 +286,7 @@ func legInTarget(ctx context.Context, c *registry.Client, dst name.Repository, c
 
 // readSource reads a leg's child from one source repo: its manifest, its
 // platform from the config, and which of its blobs the target lacks.
-func readSource(ctx context.Context, c *registry.Client, dst name.Repository, src string, leg inspect.Leg) (LegPlan, manifest.Child, []string, error) {
+func readSource(ctx context.Context, c *registry.Client, dst name.Repository, src string, leg release.Leg) (LegPlan, manifest.Child, []string, error) {
 	lp := LegPlan{PlatformTag: leg.PlatformTag, Digest: leg.Digest}
 	repo, err := c.Repository(src)
 	if err != nil {
@@ -301,7 +303,7 @@ func readSource(ctx context.Context, c *registry.Client, dst name.Repository, sr
 	if m.IsList() {
 		return lp, manifest.Child{}, nil, fmt.Errorf("child %s is itself a list (%s); expected a single-platform manifest", short(leg.Digest), mt)
 	}
-	config, err := inspect.ReadConfig(ctx, c, repo, m.Config.Digest)
+	config, err := published.ReadConfig(ctx, c, repo, m.Config.Digest)
 	if err != nil {
 		return lp, manifest.Child{}, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -24,7 +25,7 @@ func TestRepairWholeRelease(t *testing.T) {
 	f := scenariotest.Start(t, scenario.Demo(), testreg.ImageOptions{})
 	seeded, m, d, quay, hub := f.Seeded, f.Matrix, f.Digests, f.Quay, f.Hub
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
-	inspectAll := func() *inspect.Report {
+	inspectAll := func() *release.Report {
 		t.Helper()
 		rep, err := inspect.Run(ctx, seeded.Release, inspect.WithConfig(seeded.Config), inspect.WithMatrix(m), inspect.WithDigests(d), inspect.WithClient(c))
 		if err != nil {
@@ -41,14 +42,14 @@ func TestRepairWholeRelease(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s into %s: plan: %v", b.Suffix, tg.Name, err)
 			}
-			if b.Kind == inspect.KindDarwin || b.Verdict != inspect.VerdictRepairable && b.Verdict != inspect.VerdictOK {
+			if b.Kind == release.KindDarwin || b.Verdict != release.VerdictRepairable && b.Verdict != release.VerdictOK {
 				if p.Refusal == "" {
 					t.Errorf("%s (%s) into %s: not refused", b.Suffix, b.Verdict, tg.Name)
 				}
 				// A conflict is quay's release tag (the fate): the report
 				// flags that target alone, and the refusal into Docker Hub
 				// names quay rather than claiming its own tag conflicts.
-				if b.Verdict == inspect.VerdictConflict {
+				if b.Verdict == release.VerdictConflict {
 					own := b.Targets[tg.Name].Conflict
 					want := map[string]string{"quay": "conflict: the release tag already points", "dockerhub": "conflict in quay: the release tag there"}[tg.Name]
 					if own != (tg.Name == "quay") || !strings.HasPrefix(p.Refusal, want) {
@@ -61,7 +62,7 @@ func TestRepairWholeRelease(t *testing.T) {
 				t.Errorf("%s (%s) into %s: refused: %s", b.Suffix, b.Verdict, tg.Name, p.Refusal)
 				continue
 			}
-			if b.Verdict == inspect.VerdictOK && !p.NoOp {
+			if b.Verdict == release.VerdictOK && !p.NoOp {
 				t.Errorf("%s is ok but the plan into %s is not a no-op:\n%s", b.Suffix, tg.Name, p)
 			}
 			// A healthy backend is left as CI wrote it (a bare manifest by
@@ -79,8 +80,8 @@ func TestRepairWholeRelease(t *testing.T) {
 	for i, b := range after.Backends {
 		was := before.Backends[i].Verdict
 		switch {
-		case was == inspect.VerdictRepairable || was == inspect.VerdictOK:
-			if b.Verdict != inspect.VerdictOK {
+		case was == release.VerdictRepairable || was == release.VerdictOK:
+			if b.Verdict != release.VerdictOK {
 				t.Errorf("%s: %s before, %s after; problems %q", b.Suffix, was, b.Verdict, b.Problems)
 			}
 		default:

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -101,8 +101,8 @@ func TestRepairCopiesAcrossRegistries(t *testing.T) {
 		push(t, w.hub.Repo(hubPath), f)
 	}
 	push(t, w.quay.Repo(anchorPath), w.amd)
-	p, m := inspect.CellPresent, inspect.CellMissing
-	b := w.report(inspect.VerdictRepairable, map[string][2]inspect.CellState{
+	p, m := release.CellPresent, release.CellMissing
+	b := w.report(release.VerdictRepairable, map[string][2]release.CellState{
 		w.anchor(): {p, m}, w.quayTarget(): {m, m}, w.hubTarget(): {p, p},
 	})
 	plan := w.plan(t, b, "quay")
@@ -301,8 +301,8 @@ func TestCancelBeforeTags(t *testing.T) {
 func TestPlanRefuses(t *testing.T) {
 	w := newWorld(t)
 	w.incident(t)
-	p, m := inspect.CellPresent, inspect.CellMissing
-	nowhere := w.report(inspect.VerdictRepairable, map[string][2]inspect.CellState{
+	p, m := release.CellPresent, release.CellMissing
+	nowhere := w.report(release.VerdictRepairable, map[string][2]release.CellState{
 		w.anchor(): {p, m}, w.quayTarget(): {m, m}, w.hubTarget(): {p, m},
 	})
 	// The arm64 child is also gone from the anchor and Docker Hub.
@@ -316,16 +316,16 @@ func TestPlanRefuses(t *testing.T) {
 		}
 	}
 	darwin := w.incidentReport()
-	darwin.Kind = inspect.KindDarwin
+	darwin.Kind = release.KindDarwin
 	tests := []struct {
 		name string
-		b    *inspect.BackendReport
+		b    *release.BackendReport
 		want string
 	}{
 		{"darwin", darwin, "darwin"},
-		{"unrepairable", w.report(inspect.VerdictUnrepairable, nil), "rebuild"},
-		{"unknown", w.report(inspect.VerdictUnknown, nil), "unknown"},
-		{"conflict", w.report(inspect.VerdictConflict, nil), "force"},
+		{"unrepairable", w.report(release.VerdictUnrepairable, nil), "rebuild"},
+		{"unknown", w.report(release.VerdictUnknown, nil), "unknown"},
+		{"conflict", w.report(release.VerdictConflict, nil), "force"},
 		{"leg present nowhere", nowhere, "arm64 child"},
 	}
 	for _, tt := range tests {

@@ -6,10 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -24,9 +27,9 @@ import (
 func TestRepairRequests(t *testing.T) {
 	ctx := context.Background()
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.HubSkipped},
-		{Suffix: "-gpu-vllm", Kind: inspect.KindSingle, Fate: scenario.Reaped},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-whisper", Kind: release.KindMultiarch, Fate: scenario.HubSkipped},
+		{Suffix: "-gpu-vllm", Kind: release.KindSingle, Fate: scenario.Reaped},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -35,7 +38,7 @@ func TestRepairRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []repair.Option{repair.WithAudit(filepath.Join(t.TempDir(), "audit.jsonl")), repair.WithTagLister(&inspect.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true)}
+	opts := []repair.Option{repair.WithAudit(filepath.Join(t.TempDir(), "audit.jsonl")), repair.WithTagLister(&published.TagLister{}), repair.WithSession(&repair.Session{}), repair.WithFreshReport(true)}
 	reset := func() {
 		f.Quay.ResetStats()
 		f.Hub.ResetStats()
@@ -44,7 +47,7 @@ func TestRepairRequests(t *testing.T) {
 	var plans []*repair.Plan
 	reset()
 	for _, b := range rep.Backends {
-		if b.Verdict != inspect.VerdictRepairable {
+		if b.Verdict != release.VerdictRepairable {
 			t.Fatalf("%s: %s, want repairable", b.Suffix, b.Verdict)
 		}
 		for _, tg := range f.Config.Targets {

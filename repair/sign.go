@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // ciSignArgs is what CI's merge job runs to sign what it published, the
@@ -124,7 +124,7 @@ func signDigests(r *Result) []string {
 		}
 	}
 	for _, t := range r.Plan.Tags {
-		if t.Role != inspect.RoleRelease && t.Role != inspect.RoleBranch {
+		if t.Role != release.RoleRelease && t.Role != release.RoleBranch {
 			continue
 		}
 		switch {
@@ -143,6 +143,6 @@ func signDigests(r *Result) []string {
 // NeedsSignature reports whether b's complete release (or branch) tag in
 // target is unsigned, or names an unsigned child, as inspect found it:
 // what --sign signs although nothing needs re-merging.
-func NeedsSignature(b *inspect.BackendReport, target string) bool {
+func NeedsSignature(b *release.BackendReport, target string) bool {
 	return b.Targets[target].ReleaseSignature().NeedsSigning()
 }

@@ -8,17 +8,17 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 func platform(arch string) v1.Platform { return v1.Platform{OS: "linux", Architecture: arch} }
 
-func singleReport(w *world, f fixture) *inspect.BackendReport {
-	p, m := inspect.CellPresent, inspect.CellMissing
-	return &inspect.BackendReport{Suffix: testSuffix, Kind: inspect.KindSingle, Verdict: inspect.VerdictRepairable, Legs: []inspect.Leg{{
+func singleReport(w *world, f fixture) *release.BackendReport {
+	p, m := release.CellPresent, release.CellMissing
+	return &release.BackendReport{Suffix: testSuffix, Kind: release.KindSingle, Verdict: release.VerdictRepairable, Legs: []release.Leg{{
 		PlatformTag: "single", Platform: "linux/" + f.arch, Digest: f.digest,
-		Cells: map[string]inspect.Cell{w.anchor(): {State: p}, w.quayTarget(): {State: m}, w.hubTarget(): {State: p}},
+		Cells: map[string]release.Cell{w.anchor(): {State: p}, w.quayTarget(): {State: m}, w.hubTarget(): {State: p}},
 	}}}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -32,7 +33,7 @@ func TestCrossRegistryCopyStreams(t *testing.T) {
 	}
 	const layer = 48 << 20
 	ctx := context.Background()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: inspect.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-gpu-big", Kind: release.KindSingle, Fate: scenario.CrossOnly, NoPrevious: true}},
 		testreg.ImageOptions{Layers: 1, LayerSize: layer})
 	// A real target holds every tag ever written; here it holds nothing, and
 	// distribution answers NAME_UNKNOWN for a repo without a tag, which

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-skynet/remerge/internal/published"
+
 	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // planTags fills p.Tags: where each tag of the release points now, and
@@ -26,7 +28,7 @@ import (
 // What the report already judged is not read again: a latest tag whose
 // fresh HEAD names the digest the report found stale, with labels, is
 // judged from the report (its list and labels are not fetched again).
-func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel inspect.Release, p *Plan, dst name.Repository, seen *inspect.TargetStatus, o options) error {
+func planTags(ctx context.Context, c *registry.Client, cfg release.Config, rel release.Release, p *Plan, dst name.Repository, seen *release.TargetStatus, o options) error {
 	want := make([]manifest.Expected, 0, len(p.Legs))
 	for _, l := range p.Legs {
 		want = append(want, manifest.Expected{Digest: l.Digest, Platform: l.Platform})
@@ -60,33 +62,33 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 			tm.Same = true
 		case j.State == manifest.Unknown:
 			return fmt.Errorf("tag %s points to %s: %s", r.Tag, short(tm.From), j.Reason)
-		case inspect.ForwardOnly(r.Role) && j.Foreign:
+		case release.ForwardOnly(r.Role) && j.Foreign:
 			if prov == nil {
-				read, err := inspect.ReadProvenance(ctx, c, dst, m)
+				read, err := published.ReadProvenance(ctx, c, dst, m)
 				if err != nil && !registry.IsNotFound(err) {
 					return fmt.Errorf("reading what %s holds: %w", r.Tag, err)
 				}
 				prov = &read
 			}
-			newer, what, err := cfg.NewerFor(ctx, c, o.tags, dst, rel, p.Suffix, r.Tag, *prov)
+			newer, what, err := o.tags.NewerFor(ctx, c, cfg, dst, rel, p.Suffix, r.Tag, *prov)
 			if err != nil {
 				return fmt.Errorf("deciding whether %s may move: %w", r.Tag, err)
 			}
 			if newer {
 				tm.Skip = fmt.Sprintf("it holds a newer release (%s); %s only moves forward", what, r.Role)
 			}
-		case j.Foreign && j.State == manifest.Stale && !p.Force && (r.Role == inspect.RoleBranch || p.Refusal == ""):
+		case j.Foreign && j.State == manifest.Stale && !p.Force && (r.Role == release.RoleBranch || p.Refusal == ""):
 			// Another image, judged as inspect judges it (JudgeOther): a
 			// leftover is safe to replace, so its children are asked
 			// about only here.
-			switch other, err := inspect.JudgeOther(r.Role, m, headChild(ctx, c, dst)); other {
-			case inspect.OtherUnknown:
+			switch other, err := release.JudgeOther(r.Role, m, headChild(ctx, c, dst)); other {
+			case release.OtherUnknown:
 				return err
-			case inspect.OtherBranchBuild:
+			case release.OtherBranchBuild:
 				// A complete build under the branch tag may be a newer
 				// one. Only force moves it.
 				tm.Skip = fmt.Sprintf("it holds another complete build of the branch (%s); --force moves it", short(tm.From))
-			case inspect.OtherConflict:
+			case release.OtherConflict:
 				p.Refusal = fmt.Sprintf("%s points to a complete image of other digests (%s); re-run with force to replace it", r.Tag, short(tm.From))
 			}
 		}
@@ -99,12 +101,12 @@ func planTags(ctx context.Context, c *registry.Client, cfg inspect.Config, rel i
 // a new one: latest, still naming the digest the report judged stale
 // (other digests: no child of this release, so none to ask about), with
 // the labels the report read from it.
-func reported(seen *inspect.TargetStatus, r inspect.TagRef, digest string) (inspect.TagStatus, bool) {
-	if seen == nil || !inspect.ForwardOnly(r.Role) {
-		return inspect.TagStatus{}, false
+func reported(seen *release.TargetStatus, r release.TagRef, digest string) (release.TagStatus, bool) {
+	if seen == nil || !release.ForwardOnly(r.Role) {
+		return release.TagStatus{}, false
 	}
 	st, ok := seen.Tags[r.Tag]
-	ok = ok && st.Digest == digest && st.State == inspect.TagStale && st.Provenance != nil && !st.Provenance.Empty()
+	ok = ok && st.Digest == digest && st.State == release.TagStale && st.Provenance != nil && !st.Provenance.Empty()
 	return st, ok
 }
 

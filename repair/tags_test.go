@@ -9,8 +9,8 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -18,7 +18,7 @@ import (
 // needs force; a tag already complete with the same children stays.
 func TestPlanTags(t *testing.T) {
 	ctx := context.Background()
-	release, _, latest := tagNames(&world{cfg: inspect.DefaultConfig(), rel: inspect.Release{Ref: "v4.2.2", SHA: "abc1234"}})
+	release, _, latest := tagNames(&world{cfg: release.DefaultConfig(), rel: release.Release{Ref: "v4.2.2", SHA: "abc1234"}})
 	tests := []struct {
 		name   string
 		seed   func(t *testing.T, w *world)

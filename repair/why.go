@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file is the one answer to "why is this backend not re-merged?",
@@ -18,21 +18,21 @@ const darwinWhy = "darwin image, pushed by its build and never re-merged"
 // WhyNot says why backend b is not re-merged into any target, in the words
 // a person acts on; "" when it may be (ok, repairable, or a conflict with
 // force). An ok darwin backend gets "" too: nothing is left broken.
-func WhyNot(b *inspect.BackendReport, force bool) string {
+func WhyNot(b *release.BackendReport, force bool) string {
 	switch {
-	case b.Kind == inspect.KindDarwin && b.Verdict != inspect.VerdictOK:
+	case b.Kind == release.KindDarwin && b.Verdict != release.VerdictOK:
 		return fmt.Sprintf("%s %s: %s", b.Verdict, darwinWhy, orNone(firstProblem(b)))
-	case b.Verdict == inspect.VerdictUnrepairable:
+	case b.Verdict == release.VerdictUnrepairable:
 		return "unrepairable: " + rebuildText(b)
-	case b.Verdict == inspect.VerdictConflict && !force:
+	case b.Verdict == release.VerdictConflict && !force:
 		problem := firstProblem(b)
 		if !strings.Contains(problem, "--force") {
 			problem = orNone(problem) + "; re-run with --force to replace it"
 		}
 		return "conflict: " + problem
-	case b.Verdict == inspect.VerdictUnknown:
+	case b.Verdict == release.VerdictUnknown:
 		return "unknown: " + unknownText(b)
-	case b.Verdict == inspect.VerdictPending:
+	case b.Verdict == release.VerdictPending:
 		return "not judged: the inspection did not finish"
 	}
 	return ""
@@ -42,11 +42,11 @@ func WhyNot(b *inspect.BackendReport, force bool) string {
 // backend is refused even when ok, a conflict names the target whose
 // release tag holds the other image, and a leg without a digest is refused
 // whatever the verdict says.
-func refusal(b *inspect.BackendReport, target string, force bool) string {
+func refusal(b *release.BackendReport, target string, force bool) string {
 	switch {
-	case b.Kind == inspect.KindDarwin:
+	case b.Kind == release.KindDarwin:
 		return darwinWhy
-	case b.Verdict == inspect.VerdictConflict && !force:
+	case b.Verdict == release.VerdictConflict && !force:
 		return conflictIn(b, target)
 	}
 	if why := WhyNot(b, force); why != "" {
@@ -65,7 +65,7 @@ func refusal(b *inspect.BackendReport, target string, force bool) string {
 
 // conflictIn says which target's release tag already names a complete
 // image of other digests: this one's, or another's.
-func conflictIn(b *inspect.BackendReport, target string) string {
+func conflictIn(b *release.BackendReport, target string) string {
 	var in []string
 	for name, ts := range b.Targets {
 		if ts != nil && ts.Conflict {
@@ -82,7 +82,7 @@ func conflictIn(b *inspect.BackendReport, target string) string {
 
 // firstProblem is the problem the verdict rests on; the rest (each tag's
 // state) are in inspect's report.
-func firstProblem(b *inspect.BackendReport) string {
+func firstProblem(b *release.BackendReport) string {
 	if len(b.Problems) > 0 {
 		return b.Problems[0]
 	}
@@ -92,7 +92,7 @@ func firstProblem(b *inspect.BackendReport) string {
 // unknownText says why no digest is known: inspect's own words when it
 // recorded them, else the first leg's cause (a registry it could not
 // reach), else that none is known.
-func unknownText(b *inspect.BackendReport) string {
+func unknownText(b *release.BackendReport) string {
 	if p := firstProblem(b); p != "" {
 		return p
 	}
@@ -106,12 +106,12 @@ func unknownText(b *inspect.BackendReport) string {
 
 // rebuildText names the legs of an unrepairable backend that no repository
 // holds: those need a rebuild.
-func rebuildText(b *inspect.BackendReport) string {
+func rebuildText(b *release.BackendReport) string {
 	var legs []string
 	for _, l := range b.Legs {
 		present := false
 		for _, c := range l.Cells {
-			present = present || c.State == inspect.CellPresent
+			present = present || c.State == release.CellPresent
 		}
 		if !present && l.Digest != "" {
 			legs = append(legs, fmt.Sprintf("%s (%s)", l.PlatformTag, l.Digest))

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestLegActionWords: a leg whose blobs are all in the target says so,
@@ -42,8 +42,8 @@ func TestLegActionWords(t *testing.T) {
 func TestRefusalCarriesTheCause(t *testing.T) {
 	t.Parallel()
 	cause := "could not list the anchor repo 127.0.0.1:1/ci-cache to pick a run: could not reach 127.0.0.1:1: connection refused"
-	b := &inspect.BackendReport{Suffix: "-cpu-a", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnknown,
-		Legs: []inspect.Leg{{PlatformTag: "amd64", Digest: "sha256:aa"}, {PlatformTag: "arm64", DigestError: cause}}}
+	b := &release.BackendReport{Suffix: "-cpu-a", Kind: release.KindMultiarch, Verdict: release.VerdictUnknown,
+		Legs: []release.Leg{{PlatformTag: "amd64", Digest: "sha256:aa"}, {PlatformTag: "arm64", DigestError: cause}}}
 	got := refusal(b, "quay", false)
 	if !strings.Contains(got, "arm64") || !strings.Contains(got, "could not reach 127.0.0.1:1: connection refused") {
 		t.Errorf("refusal = %q, want the arm64 leg and its cause", got)

@@ -16,9 +16,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 	"github.com/go-skynet/remerge/internal/testkit/tools"
@@ -59,16 +59,16 @@ type world struct {
 	// quayHost is what the config names for the quay registry: the
 	// registry itself, or a fault proxy in front of it.
 	quayHost string
-	cfg      inspect.Config
+	cfg      release.Config
 	c        *registry.Client
-	rel      inspect.Release
+	rel      release.Release
 	amd, arm fixture
 	audit    string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{quay: testreg.Start(t), hub: testreg.Start(t), rel: inspect.Release{Ref: "v4.2.2", SHA: "abc1234def"}}
+	w := &world{quay: testreg.Start(t), hub: testreg.Start(t), rel: release.Release{Ref: "v4.2.2", SHA: "abc1234def"}}
 	w.amd, w.arm = loadFixture(t, "amd64"), loadFixture(t, "arm64")
 	w.audit = filepath.Join(t.TempDir(), "audit.jsonl")
 	w.useQuayHost(t, w.quay.Host)
@@ -79,9 +79,9 @@ func newWorld(t *testing.T) *world {
 func (w *world) useQuayHost(t *testing.T, host string) {
 	t.Helper()
 	w.quayHost = host
-	w.cfg = inspect.DefaultConfig()
+	w.cfg = release.DefaultConfig()
 	w.cfg.Anchor = w.anchor()
-	w.cfg.Targets = []inspect.Target{{Name: "quay", Repo: w.quayTarget()}, {Name: "dockerhub", Repo: w.hubTarget()}}
+	w.cfg.Targets = []release.Target{{Name: "quay", Repo: w.quayTarget()}, {Name: "dockerhub", Repo: w.hubTarget()}}
 	if err := w.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +145,12 @@ func (w *world) incident(t *testing.T) {
 
 // report builds the inspect report of the backend by hand: states maps a
 // repo to the cell state of each leg, amd64 first.
-func (w *world) report(verdict inspect.Verdict, states map[string][2]inspect.CellState) *inspect.BackendReport {
-	b := &inspect.BackendReport{Suffix: testSuffix, Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: verdict}
+func (w *world) report(verdict release.Verdict, states map[string][2]release.CellState) *release.BackendReport {
+	b := &release.BackendReport{Suffix: testSuffix, Name: "kokoro", Kind: release.KindMultiarch, Verdict: verdict}
 	for i, f := range []fixture{w.amd, w.arm} {
-		leg := inspect.Leg{PlatformTag: f.arch, Platform: "linux/" + f.arch, Digest: f.digest, DigestFrom: inspect.FromAnchor, Cells: map[string]inspect.Cell{}}
+		leg := release.Leg{PlatformTag: f.arch, Platform: "linux/" + f.arch, Digest: f.digest, DigestFrom: release.FromAnchor, Cells: map[string]release.Cell{}}
 		for repo, s := range states {
-			leg.Cells[repo] = inspect.Cell{State: s[i]}
+			leg.Cells[repo] = release.Cell{State: s[i]}
 		}
 		b.Legs = append(b.Legs, leg)
 	}
@@ -158,14 +158,14 @@ func (w *world) report(verdict inspect.Verdict, states map[string][2]inspect.Cel
 }
 
 // incidentReport is what inspect says about the incident.
-func (w *world) incidentReport() *inspect.BackendReport {
-	p, m := inspect.CellPresent, inspect.CellMissing
-	return w.report(inspect.VerdictRepairable, map[string][2]inspect.CellState{
+func (w *world) incidentReport() *release.BackendReport {
+	p, m := release.CellPresent, release.CellMissing
+	return w.report(release.VerdictRepairable, map[string][2]release.CellState{
 		w.anchor(): {p, p}, w.quayTarget(): {m, m}, w.hubTarget(): {p, p},
 	})
 }
 
-func (w *world) plan(t *testing.T, b *inspect.BackendReport, target string, opts ...Option) *Plan {
+func (w *world) plan(t *testing.T, b *release.BackendReport, target string, opts ...Option) *Plan {
 	t.Helper()
 	p, err := NewPlan(context.Background(), w.c, w.cfg, w.rel, b, target, opts...)
 	if err != nil {
@@ -217,22 +217,22 @@ func auditLines(t *testing.T, path string) []AuditEntry {
 	return out
 }
 
-func tagNames(w *world) (release, sha, latest string) {
+func tagNames(w *world) (relTag, sha, latest string) {
 	tags := w.cfg.ReleaseTags(w.rel, testSuffix)
 	for _, tr := range tags {
 		switch tr.Role {
-		case inspect.RoleRelease:
-			release = tr.Tag
-		case inspect.RoleSHA:
+		case release.RoleRelease:
+			relTag = tr.Tag
+		case release.RoleSHA:
 			sha = tr.Tag
-		case inspect.RoleLatest:
+		case release.RoleLatest:
 			latest = tr.Tag
 		}
 	}
 	if !strings.HasPrefix(sha, "sha-abc1234") {
 		panic("unexpected sha tag " + sha)
 	}
-	return release, sha, latest
+	return relTag, sha, latest
 }
 
 // ciDigest is the digest real buildx (v0.36.1, the oracle) publishes when

@@ -7,13 +7,13 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // pullsText is the header's note of the pulls left at each registry that
 // states a pull quota (Docker Hub), e.g. " · docker.io 76/100 pulls"; ""
 // when none does.
-func pullsText(rep *inspect.Report) string {
+func pullsText(rep *release.Report) string {
 	if rep == nil {
 		return ""
 	}
@@ -38,7 +38,7 @@ func pullsText(rep *inspect.Report) string {
 // pullsWarning says, before a re-inspection or a re-merge of everything
 // starts, where it would likely spend more pulls than are left: the last
 // inspection's pulls at that registry are the estimate. "" when it fits.
-func pullsWarning(rep *inspect.Report, what string) string {
+func pullsWarning(rep *release.Report, what string) string {
 	if rep == nil {
 		return ""
 	}
@@ -59,7 +59,7 @@ func pullsWarning(rep *inspect.Report, what string) string {
 }
 
 // budgetHosts is the hosts of rep.Registries, sorted.
-func budgetHosts(rep *inspect.Report) []string {
+func budgetHosts(rep *release.Report) []string {
 	hosts := make([]string, 0, len(rep.Registries))
 	for h := range rep.Registries {
 		hosts = append(hosts, h)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestPullsLeft: the header shows the pulls left at a registry that
@@ -15,7 +15,7 @@ func TestPullsLeft(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	m := started(t, f, 120, 30)
-	m.report.Registries = map[string]inspect.RegistryBudget{
+	m.report.Registries = map[string]release.RegistryBudget{
 		"docker.io": {PullsLeft: 3, PullsLimit: 100, WindowSeconds: 21600, PullsSpent: 10, Message: "Docker Hub: 3 of 100 per 6 h left"},
 	}
 	if h := m.header(); !strings.Contains(h, "docker.io 3/100 pulls") {
@@ -30,7 +30,7 @@ func TestPullsLeft(t *testing.T) {
 	if m.inspectID != old+1 {
 		t.Errorf("second ctrl+r did not re-inspect (id %d, was %d)", m.inspectID, old)
 	}
-	m.report.Registries = map[string]inspect.RegistryBudget{
+	m.report.Registries = map[string]release.RegistryBudget{
 		"docker.io": {PullsLeft: 0, PullsLimit: 100, QuotaSpent: true, Message: "Docker Hub pull limit reached (0 of 100 per 6 h left): log in with `docker login`, or wait"},
 	}
 	m, _ = press(t, m, "R")

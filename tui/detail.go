@@ -8,7 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -44,8 +44,8 @@ func (d *dlines) addNowrap(l string) { *d = append(*d, dline{text: l, nowrap: tr
 
 // detailData is what one render of the pane needs.
 type detailData struct {
-	Backend *inspect.BackendReport
-	Repos   []inspect.Repo
+	Backend *release.BackendReport
+	Repos   []release.Repo
 	Plan    *planState
 	Outcome *Outcome
 }
@@ -200,7 +200,7 @@ func (out *dlines) targets(data detailData, s *Styles) {
 			if ts.Newer != "" {
 				out.add(s.Muted.Render("    already on " + ts.Newer + ": left alone"))
 			}
-			if ts.Reason != "" && ts.State != inspect.TagComplete {
+			if ts.Reason != "" && ts.State != release.TagComplete {
 				out.add(s.Warn.Render("    " + ts.Reason))
 			}
 			for _, c := range ts.Children {
@@ -255,10 +255,10 @@ func (d *dlines) outcome(o *Outcome, style lipgloss.Style, s *Styles) {
 
 // targetOrder lists the targets of a backend in the configuration's order
 // (the table's columns), then any the configuration does not name.
-func targetOrder(repos []inspect.Repo, targets map[string]*inspect.TargetStatus) []string {
+func targetOrder(repos []release.Repo, targets map[string]*release.TargetStatus) []string {
 	var out []string
 	for _, rp := range repos {
-		if _, ok := targets[rp.Name]; ok && rp.Role == inspect.RoleTarget && !slices.Contains(out, rp.Name) {
+		if _, ok := targets[rp.Name]; ok && rp.Role == release.RoleTarget && !slices.Contains(out, rp.Name) {
 			out = append(out, rp.Name)
 		}
 	}
@@ -301,7 +301,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // signatureLines says who signed a complete tag's image, and which
 // children are not signed, under the tag in the Targets section.
-func signatureLines(sig *inspect.Signature, s *Styles) []string {
+func signatureLines(sig *release.Signature, s *Styles) []string {
 	if sig == nil {
 		return nil
 	}
@@ -316,7 +316,7 @@ func signatureLines(sig *inspect.Signature, s *Styles) []string {
 	}
 	out := []string{"    " + style.Render(m.Sym) + " " + sig.Describe()}
 	for _, d := range sortedKeys(sig.Children) {
-		if c := sig.Children[d]; c.State != inspect.SigSigned {
+		if c := sig.Children[d]; c.State != release.SigSigned {
 			line := "      child " + d + " " + string(c.State)
 			if c.Error != "" {
 				line += ": " + c.Error

@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // dialog is one box on the overlay stack (the re-merge confirmation, the
@@ -32,7 +32,7 @@ type env struct {
 	keys          KeyMap
 	styles        *Styles
 	help          help.Model
-	report        *inspect.Report
+	report        *release.Report
 	plans         map[string]*planState
 }
 

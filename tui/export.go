@@ -12,7 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // export starts writing the report on screen to markdown and JSON files,
@@ -34,7 +34,7 @@ func (m Model) export() (tea.Model, tea.Cmd) {
 // exportCmd writes r as remerge-<ref>-<time>.md and .json in the export
 // directory, and the sign commands (if any) as remerge-<ref>-<time>-sign.sh,
 // and answers with ExportDoneMsg naming the directory as an absolute path.
-func (m Model) exportCmd(r *inspect.Report, sign []string, at time.Time) tea.Cmd {
+func (m Model) exportCmd(r *release.Report, sign []string, at time.Time) tea.Cmd {
 	dir, md := m.exportDir, m.markdown
 	return func() tea.Msg {
 		if abs, err := filepath.Abs(dir); err == nil {

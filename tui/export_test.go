@@ -5,7 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // InspectUnread is the first inspection of a model over svc, its stream
@@ -18,7 +18,7 @@ func InspectUnread(ctx context.Context, svc Service) (tea.Cmd, <-chan tea.Msg) {
 
 // RepairUnread is one re-merge of b as the TUI's scheduler runs it, its
 // stream never read.
-func RepairUnread(ctx context.Context, svc Service, run string, b *inspect.BackendReport) (tea.Cmd, <-chan tea.Msg) {
+func RepairUnread(ctx context.Context, svc Service, run string, b *release.BackendReport) (tea.Cmd, <-chan tea.Msg) {
 	q := newRemerges(svc)
 	return q.repairJob(ctx, 1, run, b)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 const (
@@ -20,20 +21,20 @@ func dg(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
 
 // withoutAnchor drops the anchor's cell, as the engine does for darwin
 // images, which are never anchored.
-func withoutAnchor(m map[string]inspect.Cell) map[string]inspect.Cell {
+func withoutAnchor(m map[string]release.Cell) map[string]release.Cell {
 	delete(m, anchorRepo)
 	return m
 }
 
-func cells(states ...inspect.CellState) map[string]inspect.Cell {
+func cells(states ...release.CellState) map[string]release.Cell {
 	repos := []string{anchorRepo, quayRepo, hubRepo, mirrorRepo}
-	out := map[string]inspect.Cell{}
+	out := map[string]release.Cell{}
 	for i, s := range states {
-		c := inspect.Cell{State: s}
+		c := release.Cell{State: s}
 		switch s {
-		case inspect.CellDenied:
+		case release.CellDenied:
 			c.Error = "UNAUTHORIZED: access to the requested resource is not authorized"
-		case inspect.CellError:
+		case release.CellError:
 			c.Error = "GET https://" + repos[i] + ": 502 Bad Gateway"
 		}
 		out[repos[i]] = c
@@ -41,87 +42,87 @@ func cells(states ...inspect.CellState) map[string]inspect.Cell {
 	return out
 }
 
-func leg(tag string, digest string, from inspect.DigestSource, c map[string]inspect.Cell) inspect.Leg {
+func leg(tag string, digest string, from release.DigestSource, c map[string]release.Cell) release.Leg {
 	plat := "linux/" + tag
 	if tag == "single" {
 		plat = "linux/amd64"
 	}
-	return inspect.Leg{PlatformTag: tag, Platform: plat, Digest: digest, DigestFrom: from, Cells: c}
+	return release.Leg{PlatformTag: tag, Platform: plat, Digest: digest, DigestFrom: from, Cells: c}
 }
 
-func target(repo string, release, latest inspect.TagState, suffix string) *inspect.TargetStatus {
-	lt := inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: dg('e')}
-	if latest != inspect.TagComplete {
+func target(repo string, rel, latest release.TagState, suffix string) *release.TargetStatus {
+	lt := release.TagStatus{State: latest, Role: release.RoleLatest, Digest: dg('e')}
+	if latest != release.TagComplete {
 		lt.UserImpact = string(latest) // as inspect's judge gives it
 	}
-	return &inspect.TargetStatus{Repo: repo, State: release, Tags: map[string]inspect.TagStatus{
-		"v4.2.2" + suffix: {State: release, Role: inspect.RoleRelease, Digest: dg('f')},
+	return &release.TargetStatus{Repo: repo, State: rel, Tags: map[string]release.TagStatus{
+		"v4.2.2" + suffix: {State: rel, Role: release.RoleRelease, Digest: dg('f')},
 		"latest" + suffix: lt,
 	}}
 }
 
 // fixture is a finished report covering every verdict, cell state and tag
 // state, in the shapes the inspect engine reports them.
-func fixture() *inspect.Report {
-	P, M, D, E, Q, U := inspect.CellPresent, inspect.CellMissing, inspect.CellDenied, inspect.CellError, inspect.CellPending, inspect.CellUnknown
-	r := &inspect.Report{
-		Release: inspect.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "8521af145f0123"},
-		Repos: []inspect.Repo{
-			{Repo: anchorRepo, Role: inspect.RoleAnchor},
-			{Repo: quayRepo, Role: inspect.RoleTarget, Name: "quay"},
-			{Repo: hubRepo, Role: inspect.RoleTarget, Name: "dockerhub"},
-			{Repo: mirrorRepo, Role: inspect.RoleSource},
+func fixture() *release.Report {
+	P, M, D, E, Q, U := release.CellPresent, release.CellMissing, release.CellDenied, release.CellError, release.CellPending, release.CellUnknown
+	r := &release.Report{
+		Release: release.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "8521af145f0123"},
+		Repos: []release.Repo{
+			{Repo: anchorRepo, Role: release.RoleAnchor},
+			{Repo: quayRepo, Role: release.RoleTarget, Name: "quay"},
+			{Repo: hubRepo, Role: release.RoleTarget, Name: "dockerhub"},
+			{Repo: mirrorRepo, Role: release.RoleSource},
 		},
 		Problems: []string{
 			"matrix line 812: -cpu-chatterbox: platform-tag amd64 has no arm64 leg",
 			"registry.example.com: 12 of 12 probes denied: UNAUTHORIZED: authentication required (credentials come from the Docker config: docker login registry.example.com)",
 		},
-		Backends: []*inspect.BackendReport{
-			{Suffix: "-cpu-kokoro", Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictOK,
-				Legs: []inspect.Leg{leg("amd64", dg('1'), inspect.FromAnchor, cells(P, P, P, P)), leg("arm64", dg('2'), inspect.FromAnchor, cells(P, P, P, P))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-kokoro"),
-					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-kokoro")}},
-			{Suffix: "-cpu-whisper", Name: "whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictRepairable,
-				Legs: []inspect.Leg{leg("amd64", dg('3'), inspect.FromDigests, cells(P, M, P, M)), leg("arm64", dg('4'), inspect.FromAnchor, cells(P, M, P, M))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagMissing, inspect.TagStale, "-cpu-whisper"),
-					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-cpu-whisper")},
+		Backends: []*release.BackendReport{
+			{Suffix: "-cpu-kokoro", Name: "kokoro", Kind: release.KindMultiarch, Verdict: release.VerdictOK,
+				Legs: []release.Leg{leg("amd64", dg('1'), release.FromAnchor, cells(P, P, P, P)), leg("arm64", dg('2'), release.FromAnchor, cells(P, P, P, P))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagComplete, release.TagComplete, "-cpu-kokoro"),
+					"dockerhub": target(hubRepo, release.TagComplete, release.TagComplete, "-cpu-kokoro")}},
+			{Suffix: "-cpu-whisper", Name: "whisper", Kind: release.KindMultiarch, Verdict: release.VerdictRepairable,
+				Legs: []release.Leg{leg("amd64", dg('3'), release.FromDigests, cells(P, M, P, M)), leg("arm64", dg('4'), release.FromAnchor, cells(P, M, P, M))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagMissing, release.TagStale, "-cpu-whisper"),
+					"dockerhub": target(hubRepo, release.TagComplete, release.TagComplete, "-cpu-whisper")},
 				Problems: []string{"amd64 manifest reaped from " + quayRepo + "; still in ci-cache"},
 				Impact:   []string{"latest-cpu-whisper in quay: stale"}},
-			{Suffix: "-cuda12-vllm", Name: "vllm", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnrepairable,
-				Legs: []inspect.Leg{leg("amd64", dg('5'), inspect.FromAnchor, cells(P, P, P, M)), leg("arm64", dg('6'), inspect.FromPublished, cells(M, M, M, M))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagPartial, inspect.TagMissing, "-cuda12-vllm"),
-					"dockerhub": target(hubRepo, inspect.TagDangling, inspect.TagStale, "-cuda12-vllm")},
+			{Suffix: "-cuda12-vllm", Name: "vllm", Kind: release.KindMultiarch, Verdict: release.VerdictUnrepairable,
+				Legs: []release.Leg{leg("amd64", dg('5'), release.FromAnchor, cells(P, P, P, M)), leg("arm64", dg('6'), release.FromPublished, cells(M, M, M, M))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagPartial, release.TagMissing, "-cuda12-vllm"),
+					"dockerhub": target(hubRepo, release.TagDangling, release.TagStale, "-cuda12-vllm")},
 				Problems: []string{"arm64 present nowhere: rebuild -cuda12-vllm arm64"},
 				Impact: []string{"latest-cuda12-vllm in dockerhub: stale: users silently get the previous image",
 					"latest-cuda12-vllm in quay: missing: installs fail with MANIFEST_UNKNOWN"}},
-			{Suffix: "-cpu-kokoros", Name: "kokoros", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictConflict,
-				Legs: []inspect.Leg{leg("amd64", dg('7'), inspect.FromAnchor, cells(P, P, D, P)), leg("arm64", dg('8'), inspect.FromAnchor, cells(P, P, P, E))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagStale, inspect.TagComplete, "-cpu-kokoros"),
-					"dockerhub": target(hubRepo, inspect.TagDenied, inspect.TagDenied, "-cpu-kokoros")},
+			{Suffix: "-cpu-kokoros", Name: "kokoros", Kind: release.KindMultiarch, Verdict: release.VerdictConflict,
+				Legs: []release.Leg{leg("amd64", dg('7'), release.FromAnchor, cells(P, P, D, P)), leg("arm64", dg('8'), release.FromAnchor, cells(P, P, P, E))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagStale, release.TagComplete, "-cpu-kokoros"),
+					"dockerhub": target(hubRepo, release.TagDenied, release.TagDenied, "-cpu-kokoros")},
 				Problems: []string{"v4.2.2-cpu-kokoros points to a complete list of other digests"},
 				Impact:   []string{"latest-cpu-kokoros in dockerhub: denied"}},
-			{Suffix: "-rocm-llama", Name: "llama", Kind: inspect.KindSingle, Verdict: inspect.VerdictUnknown,
-				Legs: []inspect.Leg{leg("single", "", "", cells(U, U, U, U))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagMissing, inspect.TagMissing, "-rocm-llama"),
-					"dockerhub": target(hubRepo, inspect.TagError, inspect.TagError, "-rocm-llama")},
+			{Suffix: "-rocm-llama", Name: "llama", Kind: release.KindSingle, Verdict: release.VerdictUnknown,
+				Legs: []release.Leg{leg("single", "", "", cells(U, U, U, U))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagMissing, release.TagMissing, "-rocm-llama"),
+					"dockerhub": target(hubRepo, release.TagError, release.TagError, "-rocm-llama")},
 				Problems: []string{"no digest found for single"},
 				Impact: []string{"latest-rocm-llama in dockerhub: error",
 					"latest-rocm-llama in quay: missing: installs fail with MANIFEST_UNKNOWN"}},
-			{Suffix: "-metal-mlx", Name: "mlx", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
-				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: inspect.FromPublished, Cells: withoutAnchor(cells(P, P, P, P))}},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      target(quayRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx"),
-					"dockerhub": target(hubRepo, inspect.TagComplete, inspect.TagComplete, "-metal-mlx")}},
-			{Suffix: "-intel-sycl-f16-whisper", Name: "whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictPending,
-				Legs: []inspect.Leg{leg("amd64", dg('a'), inspect.FromAnchor, cells(P, Q, Q, Q)), leg("arm64", "", "", cells(Q, Q, Q, Q))},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      {Repo: quayRepo, State: inspect.TagPending, Tags: map[string]inspect.TagStatus{}},
-					"dockerhub": {Repo: hubRepo, State: inspect.TagPending, Tags: map[string]inspect.TagStatus{}}}},
+			{Suffix: "-metal-mlx", Name: "mlx", Kind: release.KindDarwin, Verdict: release.VerdictOK,
+				Legs: []release.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: dg('9'), DigestFrom: release.FromPublished, Cells: withoutAnchor(cells(P, P, P, P))}},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      target(quayRepo, release.TagComplete, release.TagComplete, "-metal-mlx"),
+					"dockerhub": target(hubRepo, release.TagComplete, release.TagComplete, "-metal-mlx")}},
+			{Suffix: "-intel-sycl-f16-whisper", Name: "whisper", Kind: release.KindMultiarch, Verdict: release.VerdictPending,
+				Legs: []release.Leg{leg("amd64", dg('a'), release.FromAnchor, cells(P, Q, Q, Q)), leg("arm64", "", "", cells(Q, Q, Q, Q))},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      {Repo: quayRepo, State: release.TagPending, Tags: map[string]release.TagStatus{}},
+					"dockerhub": {Repo: hubRepo, State: release.TagPending, Tags: map[string]release.TagStatus{}}}},
 		},
 	}
 	for _, b := range r.Backends {
@@ -131,26 +132,26 @@ func fixture() *inspect.Report {
 }
 
 // skeleton is the report as StartEvent carries it: every cell pending.
-func skeleton(r *inspect.Report) *inspect.Report {
+func skeleton(r *release.Report) *release.Report {
 	s := r.Clone()
-	s.Summary = inspect.Summary{}
+	s.Summary = release.Summary{}
 	for _, b := range s.Backends {
-		b.Verdict, b.Problems, b.Impact = inspect.VerdictPending, nil, nil
+		b.Verdict, b.Problems, b.Impact = release.VerdictPending, nil, nil
 		for i := range b.Legs {
 			b.Legs[i].Digest, b.Legs[i].DigestFrom = "", ""
 			for repo := range b.Legs[i].Cells {
-				b.Legs[i].Cells[repo] = inspect.Cell{State: inspect.CellPending}
+				b.Legs[i].Cells[repo] = release.Cell{State: release.CellPending}
 			}
 		}
 		for _, t := range b.Targets {
-			t.State, t.Tags = inspect.TagPending, map[string]inspect.TagStatus{}
+			t.State, t.Tags = release.TagPending, map[string]release.TagStatus{}
 		}
 	}
 	return s
 }
 
 // events is the scripted stream that turns skeleton(r) into r.
-func events(r *inspect.Report) []inspect.Event {
+func events(r *release.Report) []inspect.Event {
 	total := 0
 	for _, b := range r.Backends {
 		for _, l := range b.Legs {
@@ -174,7 +175,7 @@ func events(r *inspect.Report) []inspect.Event {
 				evs = append(evs, inspect.TagEvent{Suffix: b.Suffix, Target: name, Tag: tag, Status: b.Targets[name].Tags[tag]})
 			}
 		}
-		if b.Verdict != inspect.VerdictPending {
+		if b.Verdict != release.VerdictPending {
 			evs = append(evs, inspect.BackendEvent{Backend: b.Clone()})
 		}
 		evs = append(evs, inspect.ProgressEvent{Done: done, Total: total})
@@ -185,7 +186,7 @@ func events(r *inspect.Report) []inspect.Event {
 // fakeService plays scripted inspections and records re-merges.
 type fakeService struct {
 	mu       sync.Mutex
-	report   *inspect.Report // returned by every Inspect
+	report   *release.Report // returned by every Inspect
 	inspects int
 	// inspectRuns are the runs each Inspect was asked for ("" = default).
 	inspectRuns []string
@@ -196,7 +197,7 @@ type fakeService struct {
 	// planRuns are the runs each Plan and Repair was given, in call order.
 	planRuns []string
 	fail     map[string]bool // suffixes whose Repair errors
-	runs     []inspect.AnchorRun
+	runs     []release.AnchorRun
 	runsErr  error
 	// longPlan makes the repairable plan as long as a real two-target
 	// plan, with repo names, for the layout of a dialog that must scroll.
@@ -205,7 +206,7 @@ type fakeService struct {
 
 // fakeRuns are the runs the fake's anchor repo holds: the fixture's run and
 // an older one.
-var fakeRuns = []inspect.AnchorRun{{ID: "25745181433", Anchors: 94}, {ID: "25612093377", Anchors: 31}}
+var fakeRuns = []release.AnchorRun{{ID: "25745181433", Anchors: 94}, {ID: "25612093377", Anchors: 31}}
 
 func newFake() *fakeService {
 	return &fakeService{report: fixture(), fail: map[string]bool{}, runs: fakeRuns}
@@ -213,7 +214,7 @@ func newFake() *fakeService {
 
 // Inspect plays the fixture; like the engine, it reports the run it was
 // given in Release.Run.
-func (f *fakeService) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error) {
+func (f *fakeService) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*release.Report, error) {
 	f.mu.Lock()
 	f.inspects++
 	f.inspectRuns = append(f.inspectRuns, run)
@@ -234,23 +235,23 @@ func (f *fakeService) Inspect(ctx context.Context, run string, fn func(inspect.E
 	return r, nil
 }
 
-func (f *fakeService) Runs(context.Context) ([]inspect.AnchorRun, error) {
+func (f *fakeService) Runs(context.Context) ([]release.AnchorRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]inspect.AnchorRun(nil), f.runs...), f.runsErr
+	return append([]release.AnchorRun(nil), f.runs...), f.runsErr
 }
 
-func (f *fakeService) Plan(_ context.Context, run string, b *inspect.BackendReport) (Plan, error) {
+func (f *fakeService) Plan(_ context.Context, run string, b *release.BackendReport) (Plan, error) {
 	f.mu.Lock()
 	f.planned = append(f.planned, b.Suffix)
 	f.planRuns = append(f.planRuns, run)
 	f.mu.Unlock()
 	switch {
-	case b.Verdict == inspect.VerdictOK:
+	case b.Verdict == release.VerdictOK:
 		return Plan{Suffix: b.Suffix, NoOp: true}, nil
-	case b.Verdict == inspect.VerdictRepairable && f.longPlan:
+	case b.Verdict == release.VerdictRepairable && f.longPlan:
 		return Plan{Suffix: b.Suffix, Runnable: true, Text: longPlanText(b.Suffix)}, nil
-	case b.Verdict == inspect.VerdictRepairable:
+	case b.Verdict == release.VerdictRepairable:
 		return Plan{Suffix: b.Suffix, Runnable: true, Text: "quay: copy amd64 " + b.Legs[0].Digest[:19] + " from ci-cache (mount)\n" +
 			"quay: write list, tags v4.2.2" + b.Suffix + " sha-8521af1" + b.Suffix + " latest" + b.Suffix}, nil
 	default:
@@ -258,7 +259,7 @@ func (f *fakeService) Plan(_ context.Context, run string, b *inspect.BackendRepo
 	}
 }
 
-func (f *fakeService) Repair(_ context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error) {
+func (f *fakeService) Repair(_ context.Context, run string, b *release.BackendReport, fn func(Progress)) (Outcome, error) {
 	f.mu.Lock()
 	f.repaired = append(f.repaired, b.Suffix)
 	f.planRuns = append(f.planRuns, run)

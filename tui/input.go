@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // handleKey routes a key press: ctrl+c always quits; the front dialog of
@@ -211,7 +211,7 @@ func (m Model) openRepair() (tea.Model, tea.Cmd) {
 	switch {
 	case b == nil:
 		return m, nil
-	case b.Verdict == inspect.VerdictPending:
+	case b.Verdict == release.VerdictPending:
 		m.setRowStatus(b.Suffix, b.Suffix+" is still being probed", true)
 		return m, nil
 	}
@@ -228,7 +228,7 @@ func (m Model) openRepairAll() (tea.Model, tea.Cmd) {
 	var todo []string
 	if m.report != nil {
 		for _, b := range m.report.Backends {
-			if b.Verdict == inspect.VerdictRepairable && !m.remerges.busy(b.Suffix) {
+			if b.Verdict == release.VerdictRepairable && !m.remerges.busy(b.Suffix) {
 				todo = append(todo, b.Suffix)
 			}
 		}
@@ -269,8 +269,8 @@ const clipboardNote = " (by OSC 52, which some terminals ignore; tmux needs set 
 
 // copyLeg is the leg whose digest c copies: the first one not present
 // everywhere (the one being chased), else the first with a digest.
-func copyLeg(b *inspect.BackendReport) *inspect.Leg {
-	var first *inspect.Leg
+func copyLeg(b *release.BackendReport) *release.Leg {
+	var first *release.Leg
 	for i := range b.Legs {
 		l := &b.Legs[i]
 		if l.Digest == "" {
@@ -280,7 +280,7 @@ func copyLeg(b *inspect.BackendReport) *inspect.Leg {
 			first = l
 		}
 		for _, c := range l.Cells {
-			if c.State != inspect.CellPresent {
+			if c.State != release.CellPresent {
 				return l
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // rect is one named area of the screen.
@@ -103,14 +103,14 @@ func (m Model) render() string {
 	return m.overlay(screen)
 }
 
-func (m Model) reportRepos() []inspect.Repo {
+func (m Model) reportRepos() []release.Repo {
 	if m.report == nil {
 		return nil
 	}
 	return m.report.Repos
 }
 
-func (m Model) reportTargets() []inspect.Repo {
+func (m Model) reportTargets() []release.Repo {
 	if m.report == nil {
 		return nil
 	}
@@ -176,16 +176,16 @@ func (m Model) countsLine() string {
 	s := &m.styles
 	sum, pending := summarize(m.report)
 	counts := []struct {
-		v inspect.Verdict
+		v release.Verdict
 		n int
 	}{
-		{inspect.VerdictOK, sum.OK}, {inspect.VerdictRepairable, sum.Repairable},
-		{inspect.VerdictUnrepairable, sum.Unrepairable}, {inspect.VerdictConflict, sum.Conflict},
-		{inspect.VerdictUnknown, sum.Unknown}, {inspect.VerdictPending, pending},
+		{release.VerdictOK, sum.OK}, {release.VerdictRepairable, sum.Repairable},
+		{release.VerdictUnrepairable, sum.Unrepairable}, {release.VerdictConflict, sum.Conflict},
+		{release.VerdictUnknown, sum.Unknown}, {release.VerdictPending, pending},
 	}
 	var words, bare []string
 	for _, c := range counts {
-		if c.v == inspect.VerdictPending && c.n == 0 {
+		if c.v == release.VerdictPending && c.n == 0 {
 			continue // nothing left to wait for
 		}
 		g := verdictGlyph(c.v)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestUserFacingBroken checks the ⚑ rule: every latest (or branch) tag that
@@ -15,29 +15,29 @@ func TestUserFacingBroken(t *testing.T) {
 	tests := []struct {
 		name   string
 		role   string
-		state  inspect.TagState
+		state  release.TagState
 		impact string // the UserImpact inspect gives the tag; "" for none
 		want   bool
 	}{
-		{"complete", inspect.RoleLatest, inspect.TagComplete, "", false},
-		{"stale", inspect.RoleLatest, inspect.TagStale, "stale: users silently get the previous image", true},
-		{"missing", inspect.RoleLatest, inspect.TagMissing, "missing: installs fail with MANIFEST_UNKNOWN", true},
-		{"dangling", inspect.RoleLatest, inspect.TagDangling, "dangling: pulls fail for the missing platform", true},
-		{"partial", inspect.RoleLatest, inspect.TagPartial, "partial", true},
-		{"denied", inspect.RoleLatest, inspect.TagDenied, "denied", true},
-		{"branch dangling", inspect.RoleBranch, inspect.TagDangling, "dangling: pulls fail for the missing platform", true},
-		{"latest moved on to a newer release", inspect.RoleLatest, inspect.TagStale, "", false},
-		{"not judged yet", inspect.RoleLatest, inspect.TagDangling, "", false},
-		{"release tag is not user-facing latest", inspect.RoleRelease, inspect.TagMissing, "missing", false},
+		{"complete", release.RoleLatest, release.TagComplete, "", false},
+		{"stale", release.RoleLatest, release.TagStale, "stale: users silently get the previous image", true},
+		{"missing", release.RoleLatest, release.TagMissing, "missing: installs fail with MANIFEST_UNKNOWN", true},
+		{"dangling", release.RoleLatest, release.TagDangling, "dangling: pulls fail for the missing platform", true},
+		{"partial", release.RoleLatest, release.TagPartial, "partial", true},
+		{"denied", release.RoleLatest, release.TagDenied, "denied", true},
+		{"branch dangling", release.RoleBranch, release.TagDangling, "dangling: pulls fail for the missing platform", true},
+		{"latest moved on to a newer release", release.RoleLatest, release.TagStale, "", false},
+		{"not judged yet", release.RoleLatest, release.TagDangling, "", false},
+		{"release tag is not user-facing latest", release.RoleRelease, release.TagMissing, "missing", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tag := "latest-cpu-kokoro"
-			b := &inspect.BackendReport{Suffix: "-cpu-kokoro", Targets: map[string]*inspect.TargetStatus{
-				"quay": {Repo: quayRepo, Tags: map[string]inspect.TagStatus{tag: {State: tt.state, Role: tt.role, UserImpact: tt.impact}}},
-				"dockerhub": {Repo: hubRepo, Tags: map[string]inspect.TagStatus{
-					tag: {State: inspect.TagComplete, Role: inspect.RoleLatest}}},
+			b := &release.BackendReport{Suffix: "-cpu-kokoro", Targets: map[string]*release.TargetStatus{
+				"quay": {Repo: quayRepo, Tags: map[string]release.TagStatus{tag: {State: tt.state, Role: tt.role, UserImpact: tt.impact}}},
+				"dockerhub": {Repo: hubRepo, Tags: map[string]release.TagStatus{
+					tag: {State: release.TagComplete, Role: release.RoleLatest}}},
 			}}
 			if tt.impact != "" {
 				// The same tag broken in another target must not leak here.
@@ -63,9 +63,9 @@ func TestDanglingLatestMarkedInTable(t *testing.T) {
 	f := newFake()
 	b := f.report.Backends[0] // -cpu-kokoro, healthy in the fixture
 	ts := b.Targets["dockerhub"]
-	ts.Tags["latest-cpu-kokoro"] = inspect.TagStatus{State: inspect.TagDangling, Role: inspect.RoleLatest, Digest: dg('e'),
+	ts.Tags["latest-cpu-kokoro"] = release.TagStatus{State: release.TagDangling, Role: release.RoleLatest, Digest: dg('e'),
 		UserImpact: "dangling: pulls fail for the missing platform"}
-	b.Verdict = inspect.VerdictRepairable
+	b.Verdict = release.VerdictRepairable
 	b.Impact = []string{"latest-cpu-kokoro in dockerhub: dangling: pulls fail for the missing platform"}
 	m := started(t, f, 160, 48)
 	var row string

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // EventMsg carries one inspection event into Update. InspectID names the
@@ -16,7 +17,7 @@ type EventMsg struct {
 // replaces the one built from events) or the error that stopped it.
 type InspectDoneMsg struct {
 	InspectID int
-	Report    *inspect.Report
+	Report    *release.Report
 	Err       error
 }
 
@@ -25,7 +26,7 @@ type InspectDoneMsg struct {
 // has another id, and its late answer is dropped.
 type RunsMsg struct {
 	PickerID int
-	Runs     []inspect.AnchorRun
+	Runs     []release.AnchorRun
 	Err      error
 }
 

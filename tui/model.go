@@ -10,7 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -43,7 +43,7 @@ type Model struct {
 	cancel   context.CancelFunc
 	startCtx context.Context // the first inspection's, started by Init
 
-	report *inspect.Report
+	report *release.Report
 	// run is the CI run the user picked with the run picker; "" leaves
 	// the choice to the service (its --run, else the newest run).
 	run       string
@@ -82,7 +82,7 @@ type Model struct {
 
 	exportDir string
 	now       func() time.Time
-	markdown  func(io.Writer, *inspect.Report) error
+	markdown  func(io.Writer, *release.Report) error
 }
 
 // Option configures New. Defaults live in New.
@@ -106,7 +106,7 @@ func WithClock(now func() time.Time) Option { return func(m *Model) { m.now = no
 // WithMarkdown replaces the markdown writer used by e. The default is
 // report.WriteMarkdown, the same writer as `remerge inspect --format
 // markdown`, so the export and the CLI never disagree.
-func WithMarkdown(fn func(io.Writer, *inspect.Report) error) Option {
+func WithMarkdown(fn func(io.Writer, *release.Report) error) Option {
 	return func(m *Model) { m.markdown = fn }
 }
 
@@ -186,15 +186,15 @@ func (m Model) View() tea.View {
 
 // Report is the report on screen (nil before the first StartEvent); the
 // binary uses it for its exit code after the program ends.
-func (m Model) Report() *inspect.Report { return m.report }
+func (m Model) Report() *release.Report { return m.report }
 
 // rows are the backends the table shows, filtered and sorted.
-func (m Model) rows() []*inspect.BackendReport {
+func (m Model) rows() []*release.BackendReport {
 	return visibleRows(m.report, m.filter.Value(), m.brokenOnly, m.showNotBuilt, m.sort)
 }
 
 // cursor is the index of the selected backend in rows, or 0.
-func (m Model) cursor(rows []*inspect.BackendReport) int {
+func (m Model) cursor(rows []*release.BackendReport) int {
 	for i, b := range rows {
 		if b.Suffix == m.selected {
 			return i
@@ -204,7 +204,7 @@ func (m Model) cursor(rows []*inspect.BackendReport) int {
 }
 
 // selectedBackend is the backend under the cursor, or nil.
-func (m Model) selectedBackend() *inspect.BackendReport {
+func (m Model) selectedBackend() *release.BackendReport {
 	rows := m.rows()
 	if len(rows) == 0 {
 		return nil

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 func TestApplyEventsRebuildFixture(t *testing.T) {
@@ -202,7 +203,7 @@ func TestRepairOne(t *testing.T) {
 func TestRepairAllRunsEveryOne(t *testing.T) {
 	t.Parallel()
 	f := newFake()
-	f.report.Backends[2].Verdict = inspect.VerdictRepairable // -cuda12-vllm
+	f.report.Backends[2].Verdict = release.VerdictRepairable // -cuda12-vllm
 	f.fail["-cpu-whisper"] = true
 	m := started(t, f, 80, 24)
 	m, _ = press(t, m, "R")
@@ -364,7 +365,7 @@ func TestRefreshDropsStaleEvents(t *testing.T) {
 	if m.inspectID != old+1 {
 		t.Fatalf("inspect id %d, want %d", m.inspectID, old+1)
 	}
-	nm, _ := m.Update(EventMsg{InspectID: old, Event: inspect.StartEvent{Report: &inspect.Report{}}})
+	nm, _ := m.Update(EventMsg{InspectID: old, Event: inspect.StartEvent{Report: &release.Report{}}})
 	if len(nm.(Model).report.Backends) == 0 {
 		t.Error("an event of the superseded inspection replaced the report")
 	}

@@ -1,6 +1,8 @@
 package tui
 
-import "github.com/go-skynet/remerge/inspect"
+import (
+	"github.com/go-skynet/remerge/internal/release"
+)
 
 // defaultLegGroups are LocalAI's two leg columns: amd64 and arm64 (a
 // single-arch backend draws under the one its platform matches).
@@ -9,7 +11,7 @@ var defaultLegGroups = []string{"amd64", "arm64"}
 // legGroups are the table's leg columns for these rows: LocalAI's two, or
 // for legs named otherwise (the multi-runner recipe's image: amd64, arm64,
 // arm-v7, …) one column per platform, in the order the rows give them.
-func legGroups(rows []*inspect.BackendReport) []string {
+func legGroups(rows []*release.BackendReport) []string {
 	var out []string
 	seen := map[string]bool{}
 	custom := false
@@ -34,12 +36,12 @@ func legGroups(rows []*inspect.BackendReport) []string {
 
 // legSlotsIn places a backend's legs under the table's leg columns; a slot
 // is nil when the backend has no leg for it.
-func legSlotsIn(b *inspect.BackendReport, groups []string) []*inspect.Leg {
+func legSlotsIn(b *release.BackendReport, groups []string) []*release.Leg {
 	if len(groups) == 2 && groups[0] == defaultLegGroups[0] && groups[1] == defaultLegGroups[1] {
 		s := legSlots(b)
 		return s[:]
 	}
-	out := make([]*inspect.Leg, len(groups))
+	out := make([]*release.Leg, len(groups))
 	for i, g := range groups {
 		for j := range b.Legs {
 			if b.Legs[j].PlatformTag == g {

@@ -6,23 +6,23 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestTableOneColumnPerPlatform: the recipe's image draws one leg column
 // per platform, arm/v7 included; LocalAI's rows keep their two.
 func TestTableOneColumnPerPlatform(t *testing.T) {
-	repos := []inspect.Repo{{Repo: "ghcr.io/acme/app", Role: inspect.RoleTarget, Name: "ghcr"}, {Repo: "docker.io/acme/app", Role: inspect.RoleTarget, Name: "dockerhub"}}
-	b := &inspect.BackendReport{Suffix: "acme/app", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnrepairable, Targets: map[string]*inspect.TargetStatus{}}
-	states := []inspect.CellState{inspect.CellPresent, inspect.CellMissing, inspect.CellUnknown}
+	repos := []release.Repo{{Repo: "ghcr.io/acme/app", Role: release.RoleTarget, Name: "ghcr"}, {Repo: "docker.io/acme/app", Role: release.RoleTarget, Name: "dockerhub"}}
+	b := &release.BackendReport{Suffix: "acme/app", Kind: release.KindMultiarch, Verdict: release.VerdictUnrepairable, Targets: map[string]*release.TargetStatus{}}
+	states := []release.CellState{release.CellPresent, release.CellMissing, release.CellUnknown}
 	for i, p := range []string{"linux/amd64", "linux/arm64", "linux/arm/v7"} {
-		cells := map[string]inspect.Cell{}
+		cells := map[string]release.Cell{}
 		for _, r := range repos {
-			cells[r.Repo] = inspect.Cell{State: states[i]}
+			cells[r.Repo] = release.Cell{State: states[i]}
 		}
-		b.Legs = append(b.Legs, inspect.Leg{PlatformTag: inspect.PlatformTag(p), Platform: p, Cells: cells})
+		b.Legs = append(b.Legs, release.Leg{PlatformTag: release.PlatformTag(p), Platform: p, Cells: cells})
 	}
-	rows := []*inspect.BackendReport{b}
+	rows := []*release.BackendReport{b}
 	if got := legGroups(rows); strings.Join(got, " ") != "amd64 arm64 arm-v7" {
 		t.Fatalf("groups %v", got)
 	}
@@ -46,7 +46,7 @@ func TestTableOneColumnPerPlatform(t *testing.T) {
 			t.Errorf("line of %d columns, or cut: %q", w, l)
 		}
 	}
-	local := []*inspect.BackendReport{{Legs: []inspect.Leg{{PlatformTag: "amd64"}, {PlatformTag: "arm64"}}}, {Legs: []inspect.Leg{{PlatformTag: "single"}}}}
+	local := []*release.BackendReport{{Legs: []release.Leg{{PlatformTag: "amd64"}, {PlatformTag: "arm64"}}}, {Legs: []release.Leg{{PlatformTag: "single"}}}}
 	if got := legGroups(local); strings.Join(got, " ") != "amd64 arm64" {
 		t.Errorf("LocalAI groups %v", got)
 	}

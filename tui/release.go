@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // releasePane is the release at a glance, shown over the screen on i: which
@@ -18,7 +18,7 @@ import (
 type releasePane struct{ modal }
 
 // box lays the pane out for a screen of width x height.
-func (releasePane) box(r *inspect.Report, width, height int, s *Styles) modalBox {
+func (releasePane) box(r *release.Report, width, height int, s *Styles) modalBox {
 	if r == nil {
 		return layoutModal(width, height, 100, "Release", []string{s.Muted.Render("nothing inspected yet")})
 	}
@@ -75,7 +75,7 @@ func (p releasePane) Render(e env) string {
 }
 
 // releaseTitle is "v4.2.2 · run 25745181433 · sha 8521af1".
-func releaseTitle(rel inspect.Release) string {
+func releaseTitle(rel release.Release) string {
 	parts := []string{rel.Ref}
 	if rel.Run != "" {
 		parts = append(parts, "run "+rel.Run)

@@ -7,7 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // maxParallelRepairs bounds the re-merges in flight. Each one's requests
@@ -70,7 +70,7 @@ func (q *remerges) enqueue(suffixes []string) {
 // start starts queued re-merges up to maxParallelRepairs in flight, on
 // backends of r inspected with run, and returns their commands (nil when
 // none starts). A queued backend r no longer holds is dropped.
-func (q *remerges) start(ctx context.Context, r *inspect.Report, run string) tea.Cmd {
+func (q *remerges) start(ctx context.Context, r *release.Report, run string) tea.Cmd {
 	var cmds []tea.Cmd
 	for q.running < maxParallelRepairs && len(q.queue) > 0 {
 		s := q.queue[0]
@@ -93,7 +93,7 @@ func (q *remerges) start(ctx context.Context, r *inspect.Report, run string) tea
 // repairJob runs one re-merge; its progress and outcome go to the returned
 // stream as RepairProgressMsg and RepairDoneMsg tagged with job. The job
 // returns when the re-merge is done, whoever reads the stream.
-func (q *remerges) repairJob(ctx context.Context, job int, run string, b *inspect.BackendReport) (tea.Cmd, <-chan tea.Msg) {
+func (q *remerges) repairJob(ctx context.Context, job int, run string, b *release.BackendReport) (tea.Cmd, <-chan tea.Msg) {
 	svc := q.svc
 	pub, ch := newStream(ctx)
 	return func() tea.Msg {
@@ -172,7 +172,7 @@ func (q *remerges) note() string {
 
 // signCommands are the cosign commands of every re-merge of the session,
 // by backend in r's order, targets in order within each.
-func (q *remerges) signCommands(r *inspect.Report) []string {
+func (q *remerges) signCommands(r *release.Report) []string {
 	if r == nil {
 		return nil
 	}

@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // runPicker offers the CI runs anchored in the anchor repo (DESIGN.md
@@ -18,7 +18,7 @@ type runPicker struct {
 	// ID names the RunsMsg this picker waits for.
 	ID      int
 	Loading bool
-	Runs    []inspect.AnchorRun
+	Runs    []release.AnchorRun
 	// Current is the run the report on screen was inspected with.
 	Current string
 	Anchor  string
@@ -30,7 +30,7 @@ func (p runPicker) canSelect() bool { return !p.Loading && len(p.Runs) > 0 }
 
 // setRuns fills the picker with the runs of its answer and puts the cursor
 // on the current run, so enter alone keeps things as they are.
-func (p *runPicker) setRuns(runs []inspect.AnchorRun) {
+func (p *runPicker) setRuns(runs []release.AnchorRun) {
 	p.Loading, p.Runs, p.Cursor = false, runs, 0
 	for i, r := range runs {
 		if r.ID == p.Current {
@@ -133,7 +133,7 @@ func (m Model) openRuns() (tea.Model, tea.Cmd) {
 	if m.report != nil {
 		p.Current = m.report.Release.Run
 		for _, rp := range m.report.Repos {
-			if rp.Role == inspect.RoleAnchor {
+			if rp.Role == release.RoleAnchor {
 				p.Anchor = rp.Repo
 			}
 		}

@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 const (
@@ -98,7 +98,7 @@ func TestRunPickerErrorsAndEmpty(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		runs    []inspect.AnchorRun
+		runs    []release.AnchorRun
 		err     error
 		open    bool
 		status  string
@@ -193,9 +193,9 @@ func TestRunPickerWaitsForRepair(t *testing.T) {
 // box, and says which part of the list shows.
 func TestRunPickerScrolls(t *testing.T) {
 	t.Parallel()
-	var runs []inspect.AnchorRun
+	var runs []release.AnchorRun
 	for i := range 40 {
-		runs = append(runs, inspect.AnchorRun{ID: fmt.Sprint(25745181433 - i*1000), Anchors: i + 1})
+		runs = append(runs, release.AnchorRun{ID: fmt.Sprint(25745181433 - i*1000), Anchors: i + 1})
 	}
 	f := newFake()
 	f.runs = runs

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/pubsub"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Service is everything the TUI asks of the outside world. It is an
@@ -32,19 +33,19 @@ type Service interface {
 	// picked, so which run is on screen is model state, never service state.
 	// Events arrive through fn (any goroutine, never concurrently); returns
 	// the final report.
-	Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error)
+	Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*release.Report, error)
 	// Runs lists the CI runs anchored in the anchor repo, newest first, for
 	// the run picker.
-	Runs(ctx context.Context) ([]inspect.AnchorRun, error)
+	Runs(ctx context.Context) ([]release.AnchorRun, error)
 	// Plan describes the re-merge of one backend into every target that
 	// needs it, without writing anything. run is the run of the report b
 	// comes from (its Release.Run), so the plan and the audit log name the
 	// run whose digests are re-merged.
-	Plan(ctx context.Context, run string, b *inspect.BackendReport) (Plan, error)
+	Plan(ctx context.Context, run string, b *release.BackendReport) (Plan, error)
 	// Repair executes it, reporting progress through fn; run as for Plan.
 	// fn may be called from any goroutine, also concurrently (targets may
 	// run side by side); the TUI's only queues the progress, never blocks.
-	Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(Progress)) (Outcome, error)
+	Repair(ctx context.Context, run string, b *release.BackendReport, fn func(Progress)) (Outcome, error)
 }
 
 // Plan is what a re-merge would do, shown in the confirmation dialog and the
@@ -184,7 +185,7 @@ func (m Model) runsCmd(ctx context.Context, id int) tea.Cmd {
 // planCmd asks for the re-merge plan of one backend of the report of
 // inspection id; b must be a copy the model no longer mutates. The answer
 // carries id, so a plan of a report since replaced is dropped.
-func (m Model) planCmd(ctx context.Context, id int, b *inspect.BackendReport) tea.Cmd {
+func (m Model) planCmd(ctx context.Context, id int, b *release.BackendReport) tea.Cmd {
 	svc, run := m.svc, m.reportRun()
 	return func() tea.Msg {
 		p, err := svc.Plan(ctx, run, b)

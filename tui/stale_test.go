@@ -5,7 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // runCmd runs cmd (batches expanded) and returns its messages without
@@ -45,10 +45,10 @@ func TestStalePlanIsNotConfirmed(t *testing.T) {
 	}
 	f.mu.Lock()
 	w := f.report.Backends[1]
-	w.Verdict, w.Problems, w.Impact = inspect.VerdictOK, nil, nil
+	w.Verdict, w.Problems, w.Impact = release.VerdictOK, nil, nil
 	f.mu.Unlock()
 	m, _ = press(t, m, "ctrl+r")
-	if b := m.selectedBackend(); b == nil || b.Suffix != "-cpu-whisper" || b.Verdict != inspect.VerdictOK {
+	if b := m.selectedBackend(); b == nil || b.Suffix != "-cpu-whisper" || b.Verdict != release.VerdictOK {
 		t.Fatalf("after the re-inspection the selection is %+v, want -cpu-whisper ok", b)
 	}
 	for _, msg := range runCmd(planCmd) { // the old answer arrives now
@@ -75,7 +75,7 @@ func TestPlanAskedDuringReinspectionIsNotConfirmed(t *testing.T) {
 	m, _ = press(t, m, "down") // -cpu-whisper, repairable
 	f.mu.Lock()
 	w := f.report.Backends[1]
-	w.Verdict, w.Problems, w.Impact = inspect.VerdictOK, nil, nil
+	w.Verdict, w.Problems, w.Impact = release.VerdictOK, nil, nil
 	f.mu.Unlock()
 	nm, inspectCmd := m.Update(keyMsg("ctrl+r"))
 	m = nm.(Model)

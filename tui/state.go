@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // sortMode is the order of the table's rows.
@@ -26,7 +27,7 @@ func (s sortMode) String() string {
 // applyEvent folds one inspection event into r, the report being painted.
 // It returns false when the event names nothing in r (an engine bug or an
 // event of another inspection), which the caller ignores.
-func applyEvent(r *inspect.Report, ev inspect.Event) bool {
+func applyEvent(r *release.Report, ev inspect.Event) bool {
 	switch ev := ev.(type) {
 	case inspect.DigestEvent:
 		l := findLeg(r, ev.Suffix, ev.PlatformTag)
@@ -40,7 +41,7 @@ func applyEvent(r *inspect.Report, ev inspect.Event) bool {
 			return false
 		}
 		if l.Cells == nil {
-			l.Cells = map[string]inspect.Cell{}
+			l.Cells = map[string]release.Cell{}
 		}
 		l.Cells[ev.Repo] = ev.Cell
 	case inspect.TagEvent:
@@ -49,18 +50,18 @@ func applyEvent(r *inspect.Report, ev inspect.Event) bool {
 			return false
 		}
 		if b.Targets == nil {
-			b.Targets = map[string]*inspect.TargetStatus{}
+			b.Targets = map[string]*release.TargetStatus{}
 		}
 		t := b.Targets[ev.Target]
 		if t == nil {
-			t = &inspect.TargetStatus{Repo: targetRepo(r, ev.Target), State: inspect.TagPending}
+			t = &release.TargetStatus{Repo: targetRepo(r, ev.Target), State: release.TagPending}
 			b.Targets[ev.Target] = t
 		}
 		if t.Tags == nil {
-			t.Tags = map[string]inspect.TagStatus{}
+			t.Tags = map[string]release.TagStatus{}
 		}
 		t.Tags[ev.Tag] = ev.Status
-		if ev.Status.Role == inspect.RoleRelease || ev.Status.Role == inspect.RoleBranch {
+		if ev.Status.Role == release.RoleRelease || ev.Status.Role == release.RoleBranch {
 			t.State = ev.Status.State
 		}
 	case inspect.BackendEvent:
@@ -80,7 +81,7 @@ func applyEvent(r *inspect.Report, ev inspect.Event) bool {
 	return true
 }
 
-func findBackend(r *inspect.Report, suffix string) *inspect.BackendReport {
+func findBackend(r *release.Report, suffix string) *release.BackendReport {
 	if r == nil {
 		return nil
 	}
@@ -92,7 +93,7 @@ func findBackend(r *inspect.Report, suffix string) *inspect.BackendReport {
 	return nil
 }
 
-func findLeg(r *inspect.Report, suffix, platformTag string) *inspect.Leg {
+func findLeg(r *release.Report, suffix, platformTag string) *release.Leg {
 	b := findBackend(r, suffix)
 	if b == nil {
 		return nil
@@ -105,9 +106,9 @@ func findLeg(r *inspect.Report, suffix, platformTag string) *inspect.Leg {
 	return nil
 }
 
-func targetRepo(r *inspect.Report, name string) string {
+func targetRepo(r *release.Report, name string) string {
 	for _, rp := range r.Repos {
-		if rp.Role == inspect.RoleTarget && rp.Name == name {
+		if rp.Role == release.RoleTarget && rp.Name == name {
 			return rp.Repo
 		}
 	}
@@ -116,12 +117,12 @@ func targetRepo(r *inspect.Report, name string) string {
 
 // summarize counts verdicts as they stand, plus the backends still pending,
 // so the header moves while probes answer.
-func summarize(r *inspect.Report) (s inspect.Summary, pending int) {
+func summarize(r *release.Report) (s release.Summary, pending int) {
 	if r == nil {
 		return s, 0
 	}
 	for _, b := range r.Backends {
-		if b.Verdict == inspect.VerdictPending || b.Verdict == "" {
+		if b.Verdict == release.VerdictPending || b.Verdict == "" {
 			pending++
 			continue
 		}
@@ -131,17 +132,17 @@ func summarize(r *inspect.Report) (s inspect.Summary, pending int) {
 }
 
 // visibleRows filters and sorts the report's backends for the table.
-func visibleRows(r *inspect.Report, filter string, brokenOnly, notBuilt bool, mode sortMode) []*inspect.BackendReport {
+func visibleRows(r *release.Report, filter string, brokenOnly, notBuilt bool, mode sortMode) []*release.BackendReport {
 	if r == nil {
 		return nil
 	}
 	f := strings.ToLower(strings.TrimSpace(filter))
-	var out []*inspect.BackendReport
+	var out []*release.BackendReport
 	for _, b := range r.Backends {
-		if brokenOnly && (b.Verdict == inspect.VerdictOK || b.Verdict == inspect.VerdictPending) {
+		if brokenOnly && (b.Verdict == release.VerdictOK || b.Verdict == release.VerdictPending) {
 			continue
 		}
-		if !notBuilt && b.Verdict == inspect.VerdictNotBuilt {
+		if !notBuilt && b.Verdict == release.VerdictNotBuilt {
 			continue
 		}
 		if f != "" && !matches(b, f) {
@@ -150,14 +151,14 @@ func visibleRows(r *inspect.Report, filter string, brokenOnly, notBuilt bool, mo
 		out = append(out, b)
 	}
 	if mode == sortVerdict {
-		slices.SortStableFunc(out, func(a, b *inspect.BackendReport) int {
+		slices.SortStableFunc(out, func(a, b *release.BackendReport) int {
 			return a.Verdict.Rank() - b.Verdict.Rank()
 		})
 	}
 	return out
 }
 
-func matches(b *inspect.BackendReport, f string) bool {
+func matches(b *release.BackendReport, f string) bool {
 	for _, s := range []string{b.Suffix, b.Name, string(b.Kind), string(b.Verdict)} {
 		if strings.Contains(strings.ToLower(s), f) {
 			return true
@@ -168,11 +169,11 @@ func matches(b *inspect.BackendReport, f string) bool {
 
 // shortRepo is a repo's column label: the target name for targets, "anchor"
 // for the anchor, the last path element for other sources.
-func shortRepo(rp inspect.Repo) string {
+func shortRepo(rp release.Repo) string {
 	switch {
-	case rp.Role == inspect.RoleTarget && rp.Name != "":
+	case rp.Role == release.RoleTarget && rp.Name != "":
 		return rp.Name
-	case rp.Role == inspect.RoleAnchor:
+	case rp.Role == release.RoleAnchor:
 		return "anchor"
 	default:
 		return path.Base(rp.Repo)
@@ -180,10 +181,10 @@ func shortRepo(rp inspect.Repo) string {
 }
 
 // targets lists the report's targets in column order.
-func targets(r *inspect.Report) []inspect.Repo {
-	var out []inspect.Repo
+func targets(r *release.Report) []release.Repo {
+	var out []release.Repo
 	for _, rp := range r.Repos {
-		if rp.Role == inspect.RoleTarget {
+		if rp.Role == release.RoleTarget {
 			out = append(out, rp)
 		}
 	}
@@ -193,8 +194,8 @@ func targets(r *inspect.Report) []inspect.Repo {
 // legSlots places a backend's legs in the table's two leg columns: arm64
 // legs right, every other leg left, so a single-arch arm64 backend is never
 // drawn under amd64. A slot is nil when the backend has no leg for it.
-func legSlots(b *inspect.BackendReport) [2]*inspect.Leg {
-	var s [2]*inspect.Leg
+func legSlots(b *release.BackendReport) [2]*release.Leg {
+	var s [2]*release.Leg
 	for i := range b.Legs {
 		l := &b.Legs[i]
 		want := 0
@@ -216,12 +217,12 @@ func legSlots(b *inspect.BackendReport) [2]*inspect.Leg {
 // (TagStatus.UserImpact), which leaves out a latest that already moved on
 // to a newer release, so the marker never flags a healthy latest. Until
 // the backend is judged it shows nothing.
-func userFacingBroken(b *inspect.BackendReport, name string) bool {
+func userFacingBroken(b *release.BackendReport, name string) bool {
 	if b == nil || b.Targets[name] == nil {
 		return false
 	}
 	for _, st := range b.Targets[name].Tags {
-		if (inspect.ForwardOnly(st.Role) || st.Role == inspect.RoleBranch) && st.UserImpact != "" {
+		if (release.ForwardOnly(st.Role) || st.Role == release.RoleBranch) && st.UserImpact != "" {
 			return true
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // palette is the handful of colours every style is built from. Components
@@ -117,15 +117,15 @@ var (
 var staleMark = glyphs.UserFacing.Sym
 
 // verdict is the style of a verdict.
-func (s Styles) verdict(v inspect.Verdict) lipgloss.Style {
+func (s Styles) verdict(v release.Verdict) lipgloss.Style {
 	switch v {
-	case inspect.VerdictOK:
+	case release.VerdictOK:
 		return s.Good
-	case inspect.VerdictRepairable:
+	case release.VerdictRepairable:
 		return s.Warn
-	case inspect.VerdictUnrepairable, inspect.VerdictConflict:
+	case release.VerdictUnrepairable, release.VerdictConflict:
 		return s.Bad
-	case inspect.VerdictUnknown:
+	case release.VerdictUnknown:
 		return s.Info
 	default:
 		return s.Pending
@@ -133,13 +133,13 @@ func (s Styles) verdict(v inspect.Verdict) lipgloss.Style {
 }
 
 // cell is the style of a cell state.
-func (s Styles) cell(c inspect.CellState) lipgloss.Style {
+func (s Styles) cell(c release.CellState) lipgloss.Style {
 	switch c {
-	case inspect.CellPresent:
+	case release.CellPresent:
 		return s.Good
-	case inspect.CellMissing:
+	case release.CellMissing:
 		return s.Warn
-	case inspect.CellDenied, inspect.CellError:
+	case release.CellDenied, release.CellError:
 		return s.Bad
 	default:
 		return s.Pending
@@ -147,13 +147,13 @@ func (s Styles) cell(c inspect.CellState) lipgloss.Style {
 }
 
 // tag is the style of a published state.
-func (s Styles) tag(t inspect.TagState) lipgloss.Style {
+func (s Styles) tag(t release.TagState) lipgloss.Style {
 	switch t {
-	case inspect.TagComplete:
+	case release.TagComplete:
 		return s.Good
-	case inspect.TagPartial, inspect.TagStale, inspect.TagMissing:
+	case release.TagPartial, release.TagStale, release.TagMissing:
 		return s.Warn
-	case inspect.TagDangling, inspect.TagDenied, inspect.TagError:
+	case release.TagDangling, release.TagDenied, release.TagError:
 		return s.Bad
 	default:
 		return s.Pending

@@ -8,8 +8,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -23,9 +23,9 @@ type table struct {
 
 // tableData is what one render of the table needs.
 type tableData struct {
-	Repos   []inspect.Repo
-	Targets []inspect.Repo
-	Rows    []*inspect.BackendReport
+	Repos   []release.Repo
+	Targets []release.Repo
+	Rows    []*release.BackendReport
 	Cursor  int
 	Jobs    map[string]jobState
 	// Finished: re-merges done since the last inspection, and whether
@@ -228,7 +228,7 @@ func (t *table) header(d tableData, c columns, s *Styles) []string {
 // row draws one backend. The selected row is drawn without inner styles and
 // wrapped in the selection style, so that the highlight is one unbroken bar
 // (and reverse video without colour).
-func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected bool, s *Styles) string {
+func (t *table) row(d tableData, c columns, b *release.BackendReport, selected bool, s *Styles) string {
 	st := func(style lipgloss.Style, text string) string {
 		if selected {
 			return text
@@ -255,9 +255,9 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 		if leg == nil {
 			word := "single"
 			switch {
-			case b.Kind == inspect.KindDarwin:
+			case b.Kind == release.KindDarwin:
 				word = "darwin"
-			case b.Kind == inspect.KindMultiarch:
+			case b.Kind == release.KindMultiarch:
 				word = "no leg" // a one-leg entry (amd64 only)
 			}
 			out.WriteString(st(s.Muted, pad(word, c.legWidth())) + "  ")
@@ -273,7 +273,7 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 	}
 	for ti, tg := range d.Targets {
 		ts := b.Targets[tg.Name]
-		state := inspect.TagPending
+		state := release.TagPending
 		if ts != nil && ts.State != "" {
 			state = ts.State
 		}
@@ -308,7 +308,7 @@ func (t *table) row(d tableData, c columns, b *inspect.BackendReport, selected b
 // verdictCell is the verdict column of b's row: its re-merge while one is
 // queued or running, how the last one ended until the re-inspection, else
 // the verdict.
-func verdictCell(d tableData, b *inspect.BackendReport, s *Styles) (string, lipgloss.Style) {
+func verdictCell(d tableData, b *release.BackendReport, s *Styles) (string, lipgloss.Style) {
 	job, busy := d.Jobs[b.Suffix]
 	ok, done := d.Finished[b.Suffix]
 	switch {
@@ -317,9 +317,9 @@ func verdictCell(d tableData, b *inspect.BackendReport, s *Styles) (string, lipg
 	case busy:
 		return "⧗ queued", s.Info
 	case done && ok:
-		return "✓ merged", s.verdict(inspect.VerdictOK)
+		return "✓ merged", s.verdict(release.VerdictOK)
 	case done:
-		return "✗ failed", s.verdict(inspect.VerdictUnrepairable)
+		return "✗ failed", s.verdict(release.VerdictUnrepairable)
 	}
 	vg := verdictGlyph(b.Verdict)
 	return vg.Sym + " " + vg.Word, s.verdict(b.Verdict)

@@ -9,9 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -47,9 +47,9 @@ func drain(ch <-chan tea.Msg) []tea.Msg {
 // engine's lock, and every prober with it). The inspection here has more
 // than 256 events, and the re-merge copies bytes across registries.
 func TestUnreadScreenStallsNothing(t *testing.T) {
-	backends := []scenario.Backend{{Suffix: "-cpu-moonshine", Kind: inspect.KindMultiarch, Fate: scenario.CrossOnly}}
+	backends := []scenario.Backend{{Suffix: "-cpu-moonshine", Kind: release.KindMultiarch, Fate: scenario.CrossOnly}}
 	for i := range 19 {
-		backends = append(backends, scenario.Backend{Suffix: fmt.Sprintf("-cpu-healthy%02d", i), Kind: inspect.KindMultiarch, Fate: scenario.Healthy})
+		backends = append(backends, scenario.Backend{Suffix: fmt.Sprintf("-cpu-healthy%02d", i), Kind: release.KindMultiarch, Fate: scenario.Healthy})
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
@@ -77,13 +77,13 @@ func TestUnreadScreenStallsNothing(t *testing.T) {
 		t.Fatalf("only %d events: the test needs more than the old channel's 256 to mean anything", events)
 	}
 	rep := done.Report
-	var broken *inspect.BackendReport
+	var broken *release.BackendReport
 	for _, b := range rep.Backends {
 		if b.Suffix == "-cpu-moonshine" {
 			broken = b
 		}
 	}
-	if broken == nil || broken.Verdict != inspect.VerdictRepairable {
+	if broken == nil || broken.Verdict != release.VerdictRepairable {
 		t.Fatalf("-cpu-moonshine is %+v, want repairable", broken)
 	}
 	job, unread = tui.RepairUnread(ctx, svc, rep.Release.Run, broken)
@@ -97,7 +97,7 @@ func TestUnreadScreenStallsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range rep.Backends {
-		if b.Suffix == "-cpu-moonshine" && b.Verdict != inspect.VerdictOK {
+		if b.Suffix == "-cpu-moonshine" && b.Verdict != release.VerdictOK {
 			t.Errorf("after the unread re-merge -cpu-moonshine is %s: %q", b.Verdict, b.Problems)
 		}
 	}

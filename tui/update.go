@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Update folds one message into the model. It does no I/O: registry work,
@@ -210,8 +211,8 @@ func (m Model) planForDetail() tea.Cmd {
 // probed (a plan of half a picture would be wrong). The request carries
 // the id of the inspection b comes from (reportID), which may be older
 // than one already started.
-func (m Model) requestPlan(b *inspect.BackendReport) tea.Cmd {
-	if b == nil || b.Verdict == inspect.VerdictPending || b.Verdict == "" {
+func (m Model) requestPlan(b *release.BackendReport) tea.Cmd {
+	if b == nil || b.Verdict == release.VerdictPending || b.Verdict == "" {
 		return nil
 	}
 	if _, ok := m.plans[b.Suffix]; ok {

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -69,7 +69,7 @@ func startRemerge(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 func proxiedRelease(t *testing.T) (*scenariotest.Fixture, *testreg.FaultProxy, []string) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped}}, testreg.ImageOptions{})
 	proxy := testreg.StartFaultProxy(t, f.Quay.Host)
 	cfg := filepath.Join(t.TempDir(), "remerge.yaml")
 	body := fmt.Sprintf("matrix: %s\nanchor: %s\ntargets:\n  - name: quay\n    repo: %s\n  - name: dockerhub\n    repo: %s\n",

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -19,11 +19,11 @@ import (
 func TestInspectCache(t *testing.T) {
 	r := seedRelease(t)
 	t.Setenv(cas.DirEnv, t.TempDir())
-	inspectGets := func(extra ...string) (int, *inspect.Report) {
+	inspectGets := func(extra ...string) (int, *release.Report) {
 		t.Helper()
 		r.reg.ResetStats()
 		_, stdout, stderr := runArgs(t, append([]string{"inspect"}, r.args(append([]string{"--format", "json"}, extra...)...)...)...)
-		var rep inspect.Report
+		var rep release.Report
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatalf("inspect: %v; stderr %q", err, stderr)
 		}
@@ -49,10 +49,10 @@ func TestInspectCache(t *testing.T) {
 			if l.Digest != r.arm64.Digest {
 				continue
 			}
-			if c := l.Cells[r.reg.Repo(r.quay)]; c.State != inspect.CellMissing {
+			if c := l.Cells[r.reg.Repo(r.quay)]; c.State != release.CellMissing {
 				t.Errorf("reaped child in quay with its bytes cached: %s, want missing", c.State)
 			}
-			if b.Verdict != inspect.VerdictRepairable {
+			if b.Verdict != release.VerdictRepairable {
 				t.Errorf("%s: %s, want repairable", b.Suffix, b.Verdict)
 			}
 		}

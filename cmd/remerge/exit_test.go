@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -22,11 +22,11 @@ import (
 func TestRepairAllSaysWhatItLeftAlone(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-vibevoice", Kind: inspect.KindMultiarch, Fate: scenario.Lost},
-		{Suffix: "-cpu-diffusers", Kind: inspect.KindMultiarch, Fate: scenario.Conflict},
-		{Suffix: "-cpu-outetts", Kind: inspect.KindMultiarch, Fate: scenario.Unanchored},
-		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-vibevoice", Kind: release.KindMultiarch, Fate: scenario.Lost},
+		{Suffix: "-cpu-diffusers", Kind: release.KindMultiarch, Fate: scenario.Conflict},
+		{Suffix: "-cpu-outetts", Kind: release.KindMultiarch, Fate: scenario.Unanchored},
+		{Suffix: "-cpu-whisper", Kind: release.KindMultiarch, Fate: scenario.Healthy},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
@@ -155,9 +155,9 @@ func TestRepairAllConcurrentBlocks(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	var backends []scenario.Backend
 	for i, fate := range []scenario.Fate{scenario.Reaped, scenario.HubSkipped, scenario.Reaped, scenario.CrossOnly, scenario.HubSkipped, scenario.Reaped, scenario.Healthy, scenario.Lost} {
-		kind := inspect.KindMultiarch
+		kind := release.KindMultiarch
 		if i%3 == 2 {
-			kind = inspect.KindSingle
+			kind = release.KindSingle
 		}
 		backends = append(backends, scenario.Backend{Suffix: fmt.Sprintf("-cpu-b%d", i), Kind: kind, Fate: fate})
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -65,7 +65,7 @@ func appendTo(path string, write func(io.Writer) error) error {
 
 // publishReport writes an inspection's report to the step summary
 // (markdown) and its verdict counts to the step outputs.
-func (g githubFiles) publishReport(rep *inspect.Report) error {
+func (g githubFiles) publishReport(rep *release.Report) error {
 	return errors.Join(
 		appendTo(g.summary, func(w io.Writer) error { return report.WriteMarkdown(w, rep) }),
 		appendTo(g.output, func(w io.Writer) error { return report.WriteGitHubOutputs(w, rep) }),
@@ -82,13 +82,13 @@ func gateAnnotations(findings []string) []report.Annotation {
 }
 
 // parseFailOn reads --fail-on; an unknown word is an input error naming it.
-func parseFailOn(spec string, set bool) (inspect.Gate, error) {
+func parseFailOn(spec string, set bool) (release.Gate, error) {
 	if !set {
-		return inspect.Gate{}, nil
+		return release.Gate{}, nil
 	}
-	g, err := inspect.ParseGate(spec)
+	g, err := release.ParseGate(spec)
 	if err != nil {
-		return inspect.Gate{}, usagef("--fail-on %w", err)
+		return release.Gate{}, usagef("--fail-on %w", err)
 	}
 	return g, nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -20,10 +20,10 @@ func ciRelease(t *testing.T) (*scenariotest.Fixture, []string) {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-ok", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-new", Kind: inspect.KindSingle, Fate: scenario.Reaped, NoPrevious: true},
-		{Suffix: "-cpu-lost", Kind: inspect.KindMultiarch, Fate: scenario.Lost},
+		{Suffix: "-cpu-ok", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-reaped", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-new", Kind: release.KindSingle, Fate: scenario.Reaped, NoPrevious: true},
+		{Suffix: "-cpu-lost", Kind: release.KindMultiarch, Fate: scenario.Lost},
 	}, testreg.ImageOptions{})
 	return f, []string{"--config", f.ConfigPath, "--release", f.Release.Ref, "--sha", f.Release.SHA, "--run", f.Release.Run, "--digests", f.DigestsDir}
 }
@@ -96,11 +96,11 @@ func TestInspectGitHubFormat(t *testing.T) {
 	if !strings.HasPrefix(out, "earlier=step\n") || !strings.Contains(out, "\nok=1\nrepairable=2\nunrepairable=1\nconflict=0\nunknown=0\nnot_built=0\nbroken=true\n") {
 		t.Errorf("step outputs:\n%s", out)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(readFile(t, jsonFile)), &rep); err != nil {
 		t.Fatalf("--json-file: %v", err)
 	}
-	if rep.Summary != (inspect.Summary{OK: 1, Repairable: 2, Unrepairable: 1}) {
+	if rep.Summary != (release.Summary{OK: 1, Repairable: 2, Unrepairable: 1}) {
 		t.Errorf("--json-file summary %+v", rep.Summary)
 	}
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/recipeinit"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // newInitCmd drafts the config of a project built with docker's
@@ -43,7 +43,7 @@ stdout) and says on stderr what it could not read.`,
 				fmt.Fprintf(stderr, "remerge init: %s\n", n)
 			}
 			text := d.YAML()
-			if _, err := inspect.ParseConfig(workflow, []byte(text)); err != nil {
+			if _, err := release.ParseConfig(workflow, []byte(text)); err != nil {
 				return usagef("the config read from %s is not usable (%v); write it by hand:\n%s", workflow, err, text)
 			}
 			if output == "-" {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestInitReadsDockerRecipeWorkflow: init on a workflow written like
@@ -17,14 +17,14 @@ func TestInitReadsDockerRecipeWorkflow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	cfg, err := inspect.ParseConfig("init", []byte(stdout))
+	cfg, err := release.ParseConfig("init", []byte(stdout))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
 	if want := []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}; !reflect.DeepEqual(cfg.Platforms, want) {
 		t.Errorf("platforms %v, want %v", cfg.Platforms, want)
 	}
-	want := []inspect.Target{{Name: "ghcr", Repo: "ghcr.io/acme/app"}, {Name: "dockerhub", Repo: "docker.io/acme/app"}}
+	want := []release.Target{{Name: "ghcr", Repo: "ghcr.io/acme/app"}, {Name: "dockerhub", Repo: "docker.io/acme/app"}}
 	if !reflect.DeepEqual(cfg.Targets, want) {
 		t.Errorf("targets %v, want %v", cfg.Targets, want)
 	}

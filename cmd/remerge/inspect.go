@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -36,7 +37,7 @@ counts to $GITHUB_OUTPUT).
 
 --fail-on makes it a release gate: the exit code then answers whether any
 user-facing tag (latest-<suffix>, the branch tag, a darwin release tag)
-meets one of the named conditions (` + inspect.GateVocabulary() + `), rather than
+meets one of the named conditions (` + release.GateVocabulary() + `), rather than
 whether every backend is ok. A tag the registry did not answer fails it too.
 
 Exit codes: 0 every backend ok (or the gate passes); 1 something broken (or
@@ -90,7 +91,7 @@ or input error, such as a matrix with no backend.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "table", "output format: table, json, markdown or github")
-	f.StringVar(&failOn, "fail-on", "", "release gate: exit 1 when a user-facing tag meets any of these comma-separated conditions: "+inspect.GateVocabulary())
+	f.StringVar(&failOn, "fail-on", "", "release gate: exit 1 when a user-facing tag meets any of these comma-separated conditions: "+release.GateVocabulary())
 	f.StringVar(&jsonFile, "json-file", "", "also write the JSON report to this file, whatever --format")
 	f.StringArrayVar(&backends, "backend", nil, "inspect only this tag-suffix, matched exactly (repeatable)")
 	f.IntVar(&width, "width", 0, "table width in columns (default: the terminal's, or 100)")
@@ -98,7 +99,7 @@ or input error, such as a matrix with no backend.`,
 }
 
 // reportWriter picks the renderer for --format, checked before any work.
-func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *inspect.Report) error, error) {
+func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *release.Report) error, error) {
 	if width < 0 {
 		return nil, usagef("--width %d: want a positive number of columns", width)
 	}
@@ -107,7 +108,7 @@ func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *
 		if width == 0 {
 			width = terminalWidth(stdout)
 		}
-		return func(w io.Writer, r *inspect.Report) error { return report.WriteTable(w, r, width) }, nil
+		return func(w io.Writer, r *release.Report) error { return report.WriteTable(w, r, width) }, nil
 	case "json":
 		return report.WriteJSON, nil
 	case "markdown", "md":
@@ -121,7 +122,7 @@ func reportWriter(format string, width int, stdout io.Writer) (func(io.Writer, *
 
 // inspectRelease loads every input, then runs the inspection. Input errors
 // come back as usage errors; an interrupted run as a plain error (exit 1).
-func inspectRelease(ctx context.Context, o *options, backends []string) (*inspect.Report, error) {
+func inspectRelease(ctx context.Context, o *options, backends []string) (*release.Report, error) {
 	l, err := o.load()
 	if err != nil {
 		return nil, err
@@ -174,7 +175,7 @@ func checkJSONFile(path string) error {
 }
 
 // writeJSONFile writes the JSON report to --json-file, when given.
-func writeJSONFile(path string, rep *inspect.Report) error {
+func writeJSONFile(path string, rep *release.Report) error {
 	if path == "" {
 		return nil
 	}
@@ -192,7 +193,7 @@ func writeJSONFile(path string, rep *inspect.Report) error {
 // gateVerdict is the exit of `inspect --fail-on`: one line per failing
 // user-facing tag on stderr (and as an error annotation with --format
 // github), then errBroken; nil when the gate passes.
-func gateVerdict(g inspect.Gate, rep *inspect.Report, format string, stdout, stderr io.Writer) error {
+func gateVerdict(g release.Gate, rep *release.Report, format string, stdout, stderr io.Writer) error {
 	findings := g.Check(rep)
 	for _, f := range findings {
 		fmt.Fprintf(stderr, "remerge: --fail-on: %s\n", f)

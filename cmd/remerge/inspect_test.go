@@ -11,13 +11,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
-// release is a healthy two-backend release seeded in one loopback registry
+// seededRelease is a healthy two-backend release seeded in one loopback registry
 // standing for the anchor repo and both targets.
-type release struct {
+type seededRelease struct {
 	reg                  *testreg.Registry
 	anchor, quay, hub    string // repo paths inside reg
 	config               string // config file pointing at reg
@@ -38,11 +38,11 @@ const e2eMatrix = `include:
     backend: "b"
 `
 
-func seedRelease(t *testing.T) *release {
+func seedRelease(t *testing.T) *seededRelease {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	ctx := context.Background()
-	r := &release{reg: testreg.Start(t), anchor: "go-skynet/ci-cache", quay: "go-skynet/local-ai-backends", hub: "localai/localai-backends"}
+	r := &seededRelease{reg: testreg.Start(t), anchor: "go-skynet/ci-cache", quay: "go-skynet/local-ai-backends", hub: "localai/localai-backends"}
 
 	dir := t.TempDir()
 	matrix := filepath.Join(dir, "matrix.yml")
@@ -66,7 +66,7 @@ func seedRelease(t *testing.T) *release {
 				t.Fatal(err)
 			}
 		}
-		if err := r.reg.Tag(ctx, r.anchor, inspect.KeepaliveTag("42", suffix, ptag), info.Digest); err != nil {
+		if err := r.reg.Tag(ctx, r.anchor, release.KeepaliveTag("42", suffix, ptag), info.Digest); err != nil {
 			t.Fatal(err)
 		}
 		return info
@@ -85,7 +85,7 @@ func seedRelease(t *testing.T) *release {
 	return r
 }
 
-func (r *release) args(extra ...string) []string {
+func (r *seededRelease) args(extra ...string) []string {
 	return append([]string{"--config", r.config, "--release", "v1.0.0", "--run", "42"}, extra...)
 }
 
@@ -99,7 +99,7 @@ func TestInspectAgainstRegistry(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("healthy release: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("inspect --format json is not a report: %v\n%s", err, stdout)
 	}

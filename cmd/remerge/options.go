@@ -14,6 +14,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/cas"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // defaultConfigFile is read when --config is not given, if it exists.
@@ -72,25 +73,25 @@ var (
 
 // releaseRef checks the release flags and returns the release they name.
 // needRef is false for commands such as runs that work without a release.
-func (o *options) releaseRef(needRef bool) (inspect.Release, error) {
+func (o *options) releaseRef(needRef bool) (release.Release, error) {
 	if err := o.one(); err != nil {
-		return inspect.Release{}, err
+		return release.Release{}, err
 	}
 	if needRef && o.release == "" {
-		return inspect.Release{}, usagef("--release is required (a tag such as v4.2.2, or a branch)")
+		return release.Release{}, usagef("--release is required (a tag such as v4.2.2, or a branch)")
 	}
 	if o.release != "" {
 		if why := badRefName(o.release); why != "" {
-			return inspect.Release{}, usagef("--release %q: not a git tag or branch name: %s", o.release, why)
+			return release.Release{}, usagef("--release %q: not a git tag or branch name: %s", o.release, why)
 		}
 	}
 	if o.run != "" && !runIDPattern.MatchString(o.run) {
-		return inspect.Release{}, usagef("--run %q: want a CI run id (digits only)", o.run)
+		return release.Release{}, usagef("--run %q: want a CI run id (digits only)", o.run)
 	}
 	if o.sha != "" && !shaPattern.MatchString(o.sha) {
-		return inspect.Release{}, usagef("--sha %q: want 7 to 40 lowercase hex digits", o.sha)
+		return release.Release{}, usagef("--sha %q: want 7 to 40 lowercase hex digits", o.sha)
 	}
-	return inspect.Release{Ref: o.release, Run: o.run, SHA: o.sha}, nil
+	return release.Release{Ref: o.release, Run: o.run, SHA: o.sha}, nil
 }
 
 // badRefName says why s is not a valid git ref name (the rules of git
@@ -134,38 +135,38 @@ func badRefName(s string) string {
 
 // config loads the config file (explicit, or ./remerge.yaml if present, or
 // the defaults) and applies the flags over it.
-func (o *options) config() (inspect.Config, error) {
+func (o *options) config() (release.Config, error) {
 	if o.concurrency < 1 {
-		return inspect.Config{}, usagef("--concurrency %d: want 1 or more", o.concurrency)
+		return release.Config{}, usagef("--concurrency %d: want 1 or more", o.concurrency)
 	}
 	if o.timeout <= 0 {
-		return inspect.Config{}, usagef("--timeout %s: want a positive duration", o.timeout)
+		return release.Config{}, usagef("--timeout %s: want a positive duration", o.timeout)
 	}
-	cfg := inspect.DefaultConfig()
+	cfg := release.DefaultConfig()
 	path := o.configFile
 	if path == "" {
 		if _, err := os.Stat(defaultConfigFile); err == nil {
 			path = defaultConfigFile
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return inspect.Config{}, usagef("config %s: %w", defaultConfigFile, err)
+			return release.Config{}, usagef("config %s: %w", defaultConfigFile, err)
 		}
 	}
 	if path != "" {
-		c, err := inspect.LoadConfig(path)
+		c, err := release.LoadConfig(path)
 		if err != nil {
-			return inspect.Config{}, asUsage(err)
+			return release.Config{}, asUsage(err)
 		}
 		cfg = c
 	}
 	if o.matrixFile != "" && cfg.Recipe() {
-		return inspect.Config{}, usagef("--matrix %s: the config names platforms (one image, docker's multi-runner recipe), not a backend matrix", o.matrixFile)
+		return release.Config{}, usagef("--matrix %s: the config names platforms (one image, docker's multi-runner recipe), not a backend matrix", o.matrixFile)
 	}
 	if o.matrixFile != "" {
 		cfg.Matrix = o.matrixFile
 	}
 	for _, h := range o.insecure {
 		if h == "" {
-			return inspect.Config{}, usagef("--insecure %q: want host:port", h)
+			return release.Config{}, usagef("--insecure %q: want host:port", h)
 		}
 	}
 	cfg.Insecure = append(cfg.Insecure, o.insecure...)
@@ -175,9 +176,9 @@ func (o *options) config() (inspect.Config, error) {
 // loaded is everything a release command needs, read and checked up front
 // so that input errors surface as exit 2 before any registry is contacted.
 type loaded struct {
-	rel     inspect.Release
-	cfg     inspect.Config
-	matrix  *inspect.Matrix
+	rel     release.Release
+	cfg     release.Config
+	matrix  *release.Matrix
 	digests *inspect.DigestsDir
 }
 
@@ -191,7 +192,7 @@ func (o *options) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := inspect.LoadBackends(cfg)
+	m, err := release.LoadBackends(cfg)
 	if err != nil {
 		return nil, asUsage(err)
 	}
@@ -232,7 +233,7 @@ func (l *loaded) inspectOptions(c *registry.Client, deep bool, backends []string
 
 // client builds the one registry client of the process from the flags and
 // the config's insecure list, with the disk cache unless --no-cache.
-func (o *options) client(cfg inspect.Config) *registry.Client {
+func (o *options) client(cfg release.Config) *registry.Client {
 	return registry.New(registry.Options{
 		Concurrency: o.concurrency,
 		Timeout:     o.timeout,
@@ -261,7 +262,7 @@ func (o *options) cache() *cas.Store {
 // exactly: -cpu-kokoro never matches -cpu-kokoros. A suffix may be given
 // without its leading dash (cpu-kokoro), since a leading dash reads as a
 // flag on the command line unless it follows "--".
-func resolveSuffixes(flag string, m *inspect.Matrix, suffixes []string) ([]string, error) {
+func resolveSuffixes(flag string, m *release.Matrix, suffixes []string) ([]string, error) {
 	out := make([]string, 0, len(suffixes))
 	for _, s := range suffixes {
 		if _, ok := m.Backend(s); ok {
@@ -280,7 +281,7 @@ func resolveSuffixes(flag string, m *inspect.Matrix, suffixes []string) ([]strin
 }
 
 // describeRelease is used in messages: "v4.2.2 (run 123)".
-func describeRelease(rel inspect.Release) string {
+func describeRelease(rel release.Release) string {
 	if rel.Run == "" {
 		return rel.Ref
 	}

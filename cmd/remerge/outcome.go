@@ -3,7 +3,7 @@ package main
 import (
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // This file answers, for inspect and repair alike, whether anything was
@@ -13,14 +13,14 @@ import (
 // nothingChecked reports whether no registry answered a single probe of
 // the report (every registry down, every request denied): then no verdict
 // means anything, and the reason is the report's release-wide problems.
-func nothingChecked(rep *inspect.Report) (bool, string) {
+func nothingChecked(rep *release.Report) (bool, string) {
 	if len(rep.Backends) == 0 {
 		return false, ""
 	}
 	for _, b := range rep.Backends {
 		for _, l := range b.Legs {
 			for _, c := range l.Cells {
-				if c.State == inspect.CellPresent || c.State == inspect.CellMissing {
+				if c.State == release.CellPresent || c.State == release.CellMissing {
 					return false, ""
 				}
 			}
@@ -28,7 +28,7 @@ func nothingChecked(rep *inspect.Report) (bool, string) {
 		for _, ts := range b.Targets {
 			for _, st := range ts.Tags {
 				switch st.State {
-				case inspect.TagError, inspect.TagDenied, inspect.TagPending, inspect.TagUnknown:
+				case release.TagError, release.TagDenied, release.TagPending, release.TagUnknown:
 				default:
 					return false, ""
 				}

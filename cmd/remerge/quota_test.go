@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
@@ -44,7 +44,7 @@ func TestSpentQuotaCLI(t *testing.T) {
 	if code != exitBroken || !strings.Contains(stderr, want) {
 		t.Errorf("inspect: exit %d, stderr %q; want exit %d naming %q", code, stderr, exitBroken, want)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("inspect --format json: %v\n%s", err, stdout)
 	}
@@ -55,7 +55,7 @@ func TestSpentQuotaCLI(t *testing.T) {
 	for _, be := range rep.Backends {
 		if ts := be.Targets["dockerhub"]; ts != nil {
 			for tag, st := range ts.Tags {
-				if st.State != inspect.TagUnknown {
+				if st.State != release.TagUnknown {
 					t.Errorf("%s in dockerhub: %s, want unknown", tag, st.State)
 				}
 			}

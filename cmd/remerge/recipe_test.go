@@ -14,8 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 	"github.com/go-skynet/remerge/internal/testkit/tools"
@@ -150,13 +150,13 @@ func (w *recipeWorld) args(ref string) []string {
 	return []string{"--config", w.config, "--release", ref, "--digests", w.digests[ref]}
 }
 
-func (w *recipeWorld) inspect(t *testing.T, ref string) *inspect.BackendReport {
+func (w *recipeWorld) inspect(t *testing.T, ref string) *release.BackendReport {
 	t.Helper()
 	code, stdout, stderr := runArgs(t, append([]string{"inspect", "--format", "json"}, w.args(ref)...)...)
 	if code == exitUsage {
 		t.Fatalf("inspect %s: exit %d: %s", ref, code, stderr)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("inspect %s: %v\n%s", ref, err, stdout)
 	}
@@ -202,8 +202,8 @@ func TestRecipeReplay(t *testing.T) {
 		t.Fatalf("v2.3.0 built %d platforms, want 2", len(lost))
 	}
 
-	want := map[string]inspect.Verdict{"v2.0.0": inspect.VerdictOK, "v2.1.0": inspect.VerdictRepairable,
-		"v2.2.0": inspect.VerdictRepairable, "v2.3.0": inspect.VerdictUnrepairable}
+	want := map[string]release.Verdict{"v2.0.0": release.VerdictOK, "v2.1.0": release.VerdictRepairable,
+		"v2.2.0": release.VerdictRepairable, "v2.3.0": release.VerdictUnrepairable}
 	for ref, v := range want {
 		b := w.inspect(t, ref)
 		if b.Verdict != v {
@@ -235,7 +235,7 @@ func TestRecipeReplay(t *testing.T) {
 				t.Errorf("after repair %s: %s is %v in ghcr, dockerhub; want buildx's %s in both", ref, tag, got, list)
 			}
 		}
-		if b := w.inspect(t, ref); b.Verdict != inspect.VerdictOK {
+		if b := w.inspect(t, ref); b.Verdict != release.VerdictOK {
 			t.Errorf("after repair %s: verdict %s; problems %q", ref, b.Verdict, b.Problems)
 		}
 	}
@@ -249,7 +249,7 @@ func TestRecipeReplay(t *testing.T) {
 			t.Errorf("%s is %v in ghcr, dockerhub; want v2.2.0's %s in both: repairing v2.1.0 must not move it back", tag, got, newest)
 		}
 	}
-	if b := w.inspect(t, "v2.3.0"); b.Verdict != inspect.VerdictUnrepairable {
+	if b := w.inspect(t, "v2.3.0"); b.Verdict != release.VerdictUnrepairable {
 		t.Errorf("v2.3.0 after repairs: %s", b.Verdict)
 	}
 

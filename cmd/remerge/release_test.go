@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -28,20 +28,20 @@ func TestInspectNamesEveryBrokenBackend(t *testing.T) {
 	if code != exitBroken {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitBroken, stderr)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, stdout)
 	}
-	verdicts := map[string]inspect.Verdict{}
+	verdicts := map[string]release.Verdict{}
 	for _, b := range rep.Backends {
 		verdicts[b.Suffix] = b.Verdict
-		if b.Verdict != inspect.VerdictOK && len(b.Problems) == 0 {
+		if b.Verdict != release.VerdictOK && len(b.Problems) == 0 {
 			t.Errorf("%s is %s without a problem saying why", b.Suffix, b.Verdict)
 		}
 	}
 	for _, b := range f.Backends {
 		healthy := b.Fate == scenario.Healthy
-		if got := verdicts[b.Suffix]; (got == inspect.VerdictOK) != healthy {
+		if got := verdicts[b.Suffix]; (got == release.VerdictOK) != healthy {
 			t.Errorf("%s (%s): verdict %q", b.Suffix, b.Fate, got)
 		}
 	}
@@ -99,17 +99,17 @@ func TestRepairAllHealsWhatThePipelineBroke(t *testing.T) {
 		}
 		return out
 	}
-	verdicts := func() map[string]inspect.Verdict {
+	verdicts := func() map[string]release.Verdict {
 		t.Helper()
 		code, stdout, stderr := runArgs(t, append([]string{"inspect", "--format", "json"}, args...)...)
 		if code == exitUsage {
 			t.Fatalf("inspect: exit %d: %s", code, stderr)
 		}
-		var rep inspect.Report
+		var rep release.Report
 		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 			t.Fatal(err)
 		}
-		out := map[string]inspect.Verdict{}
+		out := map[string]release.Verdict{}
 		for _, b := range rep.Backends {
 			out[b.Suffix] = b.Verdict
 		}
@@ -125,13 +125,13 @@ func TestRepairAllHealsWhatThePipelineBroke(t *testing.T) {
 
 	moved := map[string]string{} // "target tag" -> the digest it must hold now
 	for _, b := range f.Backends {
-		if before[b.Suffix] != inspect.VerdictRepairable {
+		if before[b.Suffix] != release.VerdictRepairable {
 			if after[b.Suffix] != before[b.Suffix] {
 				t.Errorf("%s (%s): %s before, %s after: --all must leave it alone", b.Suffix, b.Fate, before[b.Suffix], after[b.Suffix])
 			}
 			continue
 		}
-		if after[b.Suffix] != inspect.VerdictOK {
+		if after[b.Suffix] != release.VerdictOK {
 			t.Errorf("%s (%s): %s after repair --all, want ok", b.Suffix, b.Fate, after[b.Suffix])
 		}
 		want := f.Lists[b.Suffix]

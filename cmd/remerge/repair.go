@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // stdin is where repair reads its confirmation; a variable for tests.
@@ -106,11 +106,11 @@ func (f *repairFlags) check(l *loaded) error {
 		return err
 	}
 	f.suffixes = suffixes
-	if f.all && !slices.ContainsFunc(l.matrix.Backends, func(b inspect.BackendSpec) bool { return b.Kind != inspect.KindDarwin }) {
+	if f.all && !slices.ContainsFunc(l.matrix.Backends, func(b release.BackendSpec) bool { return b.Kind != release.KindDarwin }) {
 		return usagef("repair --all: matrix %s has only darwin backends, which are never re-merged", l.matrix.Path)
 	}
 	for _, s := range f.suffixes {
-		if b, _ := l.matrix.Backend(s); b.Kind == inspect.KindDarwin {
+		if b, _ := l.matrix.Backend(s); b.Kind == release.KindDarwin {
 			return usagef("repair %q: a darwin backend is pushed as a plain image and never re-merged", s)
 		}
 	}
@@ -125,7 +125,7 @@ func (f *repairFlags) check(l *loaded) error {
 }
 
 // targetList names the configured targets for an error message.
-func targetList(cfg inspect.Config) string {
+func targetList(cfg release.Config) string {
 	names := make([]string, 0, len(cfg.Targets))
 	for _, ct := range cfg.Targets {
 		names = append(names, ct.Name)
@@ -134,7 +134,7 @@ func targetList(cfg inspect.Config) string {
 }
 
 // targetNames is the --target selection, or every configured target.
-func (f repairFlags) targetNames(cfg inspect.Config) []string {
+func (f repairFlags) targetNames(cfg release.Config) []string {
 	if len(f.targets) > 0 {
 		return f.targets
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 )
 
@@ -13,7 +13,7 @@ import (
 // annotation per backend and target left broken (or a notice that nothing
 // is), and a section appended to $GITHUB_STEP_SUMMARY. Its error is the
 // run's exit: errBroken when anything is left broken.
-func (f repairFlags) finish(w io.Writer, rel inspect.Release, s *repairSummary) error {
+func (f repairFlags) finish(w io.Writer, rel release.Release, s *repairSummary) error {
 	left := s.left
 	result := s.close(w)
 	if f.format != formatGitHub {
@@ -41,7 +41,7 @@ func (f repairFlags) finish(w io.Writer, rel inspect.Release, s *repairSummary) 
 }
 
 // writeRepairStepSummary is the step-summary section of a repair run.
-func writeRepairStepSummary(w io.Writer, rel inspect.Release, left []string) error {
+func writeRepairStepSummary(w io.Writer, rel release.Release, left []string) error {
 	text := fmt.Sprintf("### remerge repair: %s\n\n", rel.Ref)
 	switch {
 	case len(left) > 0:

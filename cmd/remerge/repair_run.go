@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -110,7 +111,7 @@ func (r *pairRunner) phases(ctx context.Context, stdout io.Writer, pairs []*pair
 // pull quota (the cause and the way out, then note), and reports whether
 // any did. Their state was not read: what was not judged there is unknown,
 // and repair writes nothing into them (selectPairs leaves them out).
-func sayQuotas(rep *inspect.Report, stderr io.Writer, note string) bool {
+func sayQuotas(rep *release.Report, stderr io.Writer, note string) bool {
 	spent := rep.SpentQuotas()
 	for _, m := range spent {
 		fmt.Fprintf(stderr, "remerge: %s%s\n", m, note)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -63,7 +63,7 @@ func (f *signFlags) options() []repair.Option {
 // nothing needs re-merging (its complete release tag is unsigned, or a
 // child is): an ok backend --all plans only then. The plan itself says
 // which target (Plan.SignOnly).
-func (f *signFlags) wantsAny(b *inspect.BackendReport) bool {
+func (f *signFlags) wantsAny(b *release.BackendReport) bool {
 	for name := range b.Targets {
 		if f.sign && repair.NeedsSignature(b, name) {
 			return true

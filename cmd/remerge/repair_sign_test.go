@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
@@ -27,17 +27,17 @@ func cosignOnPath(t *testing.T, kit *tools.CosignKit) {
 
 // signatures reads each backend's release-tag signature per target from
 // inspect --format json.
-func signatures(t *testing.T, r *release) map[string]*inspect.Signature {
+func signatures(t *testing.T, r *seededRelease) map[string]*release.Signature {
 	t.Helper()
 	code, stdout, stderr := runArgs(t, append([]string{"inspect"}, r.args("--format", "json")...)...)
 	if code == exitUsage {
 		t.Fatalf("inspect: exit %d, %s", code, stderr)
 	}
-	var rep inspect.Report
+	var rep release.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]*inspect.Signature{}
+	out := map[string]*release.Signature{}
 	for _, b := range rep.Backends {
 		for name, ts := range b.Targets {
 			out[b.Suffix+" "+name] = ts.Tags["v1.0.0"+b.Suffix].Signature
@@ -65,11 +65,11 @@ func TestRepairSign(t *testing.T) {
 		t.Fatal(err)
 	}
 	sigs := signatures(t, r)
-	if s := sigs["-cpu-a dockerhub"]; s == nil || s.State != inspect.SigSigned || !s.Key {
+	if s := sigs["-cpu-a dockerhub"]; s == nil || s.State != release.SigSigned || !s.Key {
 		t.Errorf("-cpu-a in dockerhub before: %+v, want signed with a key", s)
 	}
 	for _, k := range []string{"-cpu-b quay", "-cpu-b dockerhub"} {
-		if s := sigs[k]; s == nil || s.State != inspect.SigUnsigned {
+		if s := sigs[k]; s == nil || s.State != release.SigUnsigned {
 			t.Errorf("%s before: %+v, want unsigned", k, s)
 		}
 	}
@@ -111,12 +111,12 @@ func TestRepairSign(t *testing.T) {
 		}
 	}
 	for k, s := range signatures(t, r) {
-		if s == nil || s.State != inspect.SigSigned || !s.Key {
+		if s == nil || s.State != release.SigSigned || !s.Key {
 			t.Errorf("%s after: %+v, want signed with the key", k, s)
 			continue
 		}
 		for d, c := range s.Children {
-			if c.State != inspect.SigSigned {
+			if c.State != release.SigSigned {
 				t.Errorf("%s child %s after: %s", k, d, c.State)
 			}
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/repair"
 )
 
@@ -18,9 +18,9 @@ import (
 // not hide it, and its emptiness is the exit code. Its lines follow the
 // report's backend order, whatever order the pairs finished in.
 type repairSummary struct {
-	rep  *inspect.Report
+	rep  *release.Report
 	f    repairFlags
-	cfg  inspect.Config
+	cfg  release.Config
 	left []string
 }
 
@@ -35,7 +35,7 @@ func (s *repairSummary) selectPairs() []*pair {
 	var pairs []*pair
 	targets := s.f.targetNames(s.cfg)
 	for _, b := range s.rep.Backends {
-		if repair.WhyNot(b, s.f.force) != "" || (b.Verdict == inspect.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
+		if repair.WhyNot(b, s.f.force) != "" || (b.Verdict == release.VerdictOK && s.f.all && !s.f.wantsAny(b)) {
 			continue
 		}
 		for _, t := range targets {
@@ -63,7 +63,7 @@ func (s *repairSummary) quotaSpent(target string) bool {
 // was left alone, or what each of its pairs left broken, and what stays
 // broken in targets not selected.
 func (s *repairSummary) collect(pairs []*pair) {
-	byBackend := map[*inspect.BackendReport][]*pair{}
+	byBackend := map[*release.BackendReport][]*pair{}
 	for _, p := range pairs {
 		byBackend[p.Backend] = append(byBackend[p.Backend], p)
 	}
@@ -80,7 +80,7 @@ func (s *repairSummary) collect(pairs []*pair) {
 }
 
 // pairs adds what the pairs of backend b left broken.
-func (s *repairSummary) pairs(b *inspect.BackendReport, ps []*pair) {
+func (s *repairSummary) pairs(b *release.BackendReport, ps []*pair) {
 	noop := true
 	for _, p := range ps {
 		switch {
@@ -101,22 +101,22 @@ func (s *repairSummary) pairs(b *inspect.BackendReport, ps []*pair) {
 		}
 		noop = false
 	}
-	if noop && b.Verdict != inspect.VerdictOK {
+	if noop && b.Verdict != release.VerdictOK {
 		s.add("%s: inspect judged it %s (%s), but no selected target needs a change", b.Suffix, b.Verdict, orNone(strings.Join(b.Problems, "; ")))
 	}
 }
 
 // otherTargets: with --target, a backend broken in a target not selected
 // stays broken there.
-func (s *repairSummary) otherTargets(b *inspect.BackendReport) {
-	if len(s.f.targets) == 0 || b.Verdict == inspect.VerdictOK {
+func (s *repairSummary) otherTargets(b *release.BackendReport) {
+	if len(s.f.targets) == 0 || b.Verdict == release.VerdictOK {
 		return
 	}
 	for _, t := range s.cfg.Targets {
 		if slices.Contains(s.f.targets, t.Name) {
 			continue
 		}
-		if ts := b.Targets[t.Name]; ts != nil && ts.State != inspect.TagComplete {
+		if ts := b.Targets[t.Name]; ts != nil && ts.State != release.TagComplete {
 			s.add("%s in %s: not selected (--target); its release tag is %s", b.Suffix, t.Name, ts.State)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestReleasesSideBySide: the TUI's service for several --release shows
@@ -24,7 +25,7 @@ func TestReleasesSideBySide(t *testing.T) {
 	w.build(ctx, t, "v2.2.0", "")
 	w.merge(ctx, t, "v2.2.0", w.ghcr, w.hub) // healthy
 
-	cfg, err := inspect.LoadConfig(w.config)
+	cfg, err := release.LoadConfig(w.config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestReleasesSideBySide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs.Each = append(rs.Each, &app.Service{Release: inspect.Release{Ref: ref}, Config: cfg, Matrix: cfg.RecipeMatrix(), Digests: d, Client: c,
+		rs.Each = append(rs.Each, &app.Service{Release: release.Release{Ref: ref}, Config: cfg, Matrix: cfg.RecipeMatrix(), Digests: d, Client: c,
 			Audit: filepath.Join(t.TempDir(), "audit.jsonl")})
 	}
 	var events []inspect.Event
@@ -44,11 +45,11 @@ func TestReleasesSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verdicts := map[string]inspect.Verdict{}
+	verdicts := map[string]release.Verdict{}
 	for _, b := range rep.Backends {
 		verdicts[b.Suffix] = b.Verdict
 	}
-	want := map[string]inspect.Verdict{"acme/app@v2.1.0": inspect.VerdictRepairable, "acme/app@v2.2.0": inspect.VerdictOK}
+	want := map[string]release.Verdict{"acme/app@v2.1.0": release.VerdictRepairable, "acme/app@v2.2.0": release.VerdictOK}
 	if len(verdicts) != 2 || verdicts["acme/app@v2.1.0"] != want["acme/app@v2.1.0"] || verdicts["acme/app@v2.2.0"] != want["acme/app@v2.2.0"] {
 		t.Fatalf("rows %v, want %v", verdicts, want)
 	}
@@ -65,7 +66,7 @@ func TestReleasesSideBySide(t *testing.T) {
 			}
 		}
 	}
-	var row *inspect.BackendReport
+	var row *release.BackendReport
 	for _, b := range rep.Backends {
 		if b.Suffix == "acme/app@v2.1.0" {
 			row = b
@@ -77,7 +78,7 @@ func TestReleasesSideBySide(t *testing.T) {
 	if o, err := rs.Repair(ctx, "", row, nil); err != nil || !o.OK {
 		t.Fatalf("repair: %+v %v", o, err)
 	}
-	if b := w.inspect(t, "v2.1.0"); b.Verdict != inspect.VerdictOK {
+	if b := w.inspect(t, "v2.1.0"); b.Verdict != release.VerdictOK {
 		t.Errorf("v2.1.0 after its row's re-merge: %s %q", b.Verdict, b.Problems)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -22,9 +22,9 @@ import (
 func TestMistypedTargetGetsNothingWritten(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	f := scenariotest.Start(t, []scenario.Backend{
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-rerankers", Kind: inspect.KindSingle, Fate: scenario.HubSkipped},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-whisper", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-rerankers", Kind: release.KindSingle, Fate: scenario.HubSkipped},
 	}, testreg.ImageOptions{})
 	sides := []struct {
 		target string

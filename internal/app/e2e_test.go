@@ -9,7 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -23,9 +23,9 @@ import (
 func TestTUIRemergesARepairableBackend(t *testing.T) {
 	ctx := context.Background()
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-kokoros", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-llama-cpp", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-kokoros", Kind: release.KindMultiarch, Fate: scenario.Reaped},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	seeded, quay := f.Seeded, f.Quay
@@ -48,11 +48,11 @@ func TestTUIRemergesARepairableBackend(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(tui.Model)
-	got := map[string]inspect.Verdict{}
+	got := map[string]release.Verdict{}
 	for _, b := range final.Report().Backends {
 		got[b.Suffix] = b.Verdict
 	}
-	want := map[string]inspect.Verdict{"-cpu-llama-cpp": inspect.VerdictOK, "-cpu-kokoro": inspect.VerdictOK, "-cpu-kokoros": inspect.VerdictRepairable}
+	want := map[string]release.Verdict{"-cpu-llama-cpp": release.VerdictOK, "-cpu-kokoro": release.VerdictOK, "-cpu-kokoros": release.VerdictRepairable}
 	for s, v := range want {
 		if got[s] != v {
 			t.Errorf("%s on screen: %s, want %s", s, got[s], v)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/tui"
 )
 
@@ -42,7 +43,7 @@ type joiner struct {
 	r           *Releases
 	fn          func(inspect.Event)
 	mu          sync.Mutex
-	starts      []*inspect.Report
+	starts      []*release.Report
 	started     int
 	done, total []int
 	pending     []inspect.Event
@@ -94,10 +95,10 @@ func sum(xs []int) int {
 }
 
 // Inspect inspects every release at once and joins the reports.
-func (r *Releases) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error) {
+func (r *Releases) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*release.Report, error) {
 	n := len(r.Each)
-	j := &joiner{r: r, fn: fn, starts: make([]*inspect.Report, n), done: make([]int, n), total: make([]int, n)}
-	reps := make([]*inspect.Report, n)
+	j := &joiner{r: r, fn: fn, starts: make([]*release.Report, n), done: make([]int, n), total: make([]int, n)}
+	reps := make([]*release.Report, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i, s := range r.Each {
@@ -113,7 +114,7 @@ func (r *Releases) Inspect(ctx context.Context, run string, fn func(inspect.Even
 			return nil, fmt.Errorf("%s: %w", r.Each[i].Release.Ref, err)
 		}
 	}
-	out := make([]*inspect.Report, n)
+	out := make([]*release.Report, n)
 	for i, rep := range reps {
 		out[i] = r.rename(i, rep)
 	}
@@ -128,7 +129,7 @@ func (r *Releases) Inspect(ctx context.Context, run string, fn func(inspect.Even
 
 // rename copies a report with its backends keyed by release, and records
 // the keys.
-func (r *Releases) rename(i int, rep *inspect.Report) *inspect.Report {
+func (r *Releases) rename(i int, rep *release.Report) *release.Report {
 	c := rep.Clone()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -147,8 +148,8 @@ func (r *Releases) rename(i int, rep *inspect.Report) *inspect.Report {
 }
 
 // join puts renamed reports side by side under one header.
-func (r *Releases) join(reps []*inspect.Report) *inspect.Report {
-	out := &inspect.Report{Repos: reps[0].Repos}
+func (r *Releases) join(reps []*release.Report) *release.Report {
+	out := &release.Report{Repos: reps[0].Repos}
 	var refs []string
 	for _, rep := range reps {
 		refs = append(refs, rep.Release.Ref)
@@ -158,7 +159,7 @@ func (r *Releases) join(reps []*inspect.Report) *inspect.Report {
 			out.Summary.Add(b.Verdict)
 		}
 	}
-	out.Release = inspect.Release{Ref: strings.Join(refs, ", ")}
+	out.Release = release.Release{Ref: strings.Join(refs, ", ")}
 	return out
 }
 
@@ -186,7 +187,7 @@ func (r *Releases) renameEvent(i int, ev inspect.Event) inspect.Event {
 
 // own returns the release a row belongs to and the backend as that
 // release's service knows it.
-func (r *Releases) own(b *inspect.BackendReport) (*Service, *inspect.BackendReport, error) {
+func (r *Releases) own(b *release.BackendReport) (*Service, *release.BackendReport, error) {
 	r.mu.Lock()
 	row, ok := r.rows[b.Suffix]
 	r.mu.Unlock()
@@ -199,12 +200,12 @@ func (r *Releases) own(b *inspect.BackendReport) (*Service, *inspect.BackendRepo
 }
 
 // Runs lists the first release's anchored runs (the anchor repo is shared).
-func (r *Releases) Runs(ctx context.Context) ([]inspect.AnchorRun, error) {
+func (r *Releases) Runs(ctx context.Context) ([]release.AnchorRun, error) {
 	return r.Each[0].Runs(ctx)
 }
 
 // Plan plans the row's backend in its own release.
-func (r *Releases) Plan(ctx context.Context, run string, b *inspect.BackendReport) (tui.Plan, error) {
+func (r *Releases) Plan(ctx context.Context, run string, b *release.BackendReport) (tui.Plan, error) {
 	s, own, err := r.own(b)
 	if err != nil {
 		return tui.Plan{Suffix: b.Suffix}, err
@@ -215,7 +216,7 @@ func (r *Releases) Plan(ctx context.Context, run string, b *inspect.BackendRepor
 }
 
 // Repair re-merges the row's backend in its own release.
-func (r *Releases) Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
+func (r *Releases) Repair(ctx context.Context, run string, b *release.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
 	s, own, err := r.own(b)
 	if err != nil {
 		return tui.Outcome{Suffix: b.Suffix}, err

@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -20,9 +20,9 @@ import (
 // picking the older one re-inspects with it.
 func TestTUIPicksAnAnchoredRun(t *testing.T) {
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-whisper", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-llama-cpp", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-whisper", Kind: release.KindMultiarch, Fate: scenario.Healthy},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	rel := scenario.DefaultRelease()
@@ -52,7 +52,7 @@ func TestTUIPicksAnAnchoredRun(t *testing.T) {
 	var anchored []string
 	for _, b := range final.Report().Backends {
 		for _, l := range b.Legs {
-			if l.DigestFrom == inspect.FromAnchor {
+			if l.DigestFrom == release.FromAnchor {
 				anchored = append(anchored, b.Suffix+" "+l.PlatformTag)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/repair"
 	"github.com/go-skynet/remerge/tui"
 )
@@ -20,9 +21,9 @@ import (
 // Service is what the TUI drives: one release, one config, one client (so
 // registry limits and Retry-After pauses are shared by probes and repairs).
 type Service struct {
-	Release inspect.Release
-	Config  inspect.Config
-	Matrix  *inspect.Matrix
+	Release release.Release
+	Config  release.Config
+	Matrix  *release.Matrix
 	Digests *inspect.DigestsDir
 	Client  *registry.Client
 	Deep    bool
@@ -51,7 +52,7 @@ var _ tui.Service = (*Service)(nil)
 // Inspect runs one inspection of the release with run's anchors; run ""
 // keeps s.Release.Run (the --run flag), which the engine resolves to the
 // newest anchored run when it too is empty.
-func (s *Service) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*inspect.Report, error) {
+func (s *Service) Inspect(ctx context.Context, run string, fn func(inspect.Event)) (*release.Report, error) {
 	return inspect.Run(ctx, s.release(run),
 		inspect.WithConfig(s.Config),
 		inspect.WithMatrix(s.Matrix),
@@ -64,13 +65,13 @@ func (s *Service) Inspect(ctx context.Context, run string, fn func(inspect.Event
 
 // Runs lists the runs anchored in the config's anchor repo, newest first,
 // through the shared client.
-func (s *Service) Runs(ctx context.Context) ([]inspect.AnchorRun, error) {
+func (s *Service) Runs(ctx context.Context) ([]release.AnchorRun, error) {
 	return inspect.Runs(ctx, s.Client, s.Config)
 }
 
 // Plan plans the re-merge of b into every target, reading only. run is the
 // run b's digests came from ("" keeps s.Release.Run).
-func (s *Service) Plan(ctx context.Context, run string, b *inspect.BackendReport) (tui.Plan, error) {
+func (s *Service) Plan(ctx context.Context, run string, b *release.BackendReport) (tui.Plan, error) {
 	plans, err := s.plans(ctx, run, b)
 	if err != nil {
 		return tui.Plan{Suffix: b.Suffix}, err
@@ -115,7 +116,7 @@ func (s *Service) reconcile(ctx context.Context) error {
 }
 
 // release is s.Release with run, when given, as its run.
-func (s *Service) release(run string) inspect.Release {
+func (s *Service) release(run string) release.Release {
 	rel := s.Release
 	if run != "" {
 		rel.Run = run
@@ -136,7 +137,7 @@ func (s *Service) batch(run string) *repair.Batch {
 }
 
 // jobs are b's (backend, target) pairs, one per target in config order.
-func (s *Service) jobs(b *inspect.BackendReport) []*repair.Job {
+func (s *Service) jobs(b *release.BackendReport) []*repair.Job {
 	jobs := make([]*repair.Job, 0, len(s.Config.Targets))
 	for _, t := range s.Config.Targets {
 		jobs = append(jobs, &repair.Job{Backend: b, Target: t.Name})
@@ -144,7 +145,7 @@ func (s *Service) jobs(b *inspect.BackendReport) []*repair.Job {
 	return jobs
 }
 
-func (s *Service) plans(ctx context.Context, run string, b *inspect.BackendReport) ([]*repair.Plan, error) {
+func (s *Service) plans(ctx context.Context, run string, b *release.BackendReport) ([]*repair.Plan, error) {
 	jobs := s.jobs(b)
 	s.batch(run).Plan(ctx, jobs)
 	var out []*repair.Plan
@@ -190,7 +191,7 @@ func summarise(suffix string, plans []*repair.Plan) tui.Plan {
 // changed, a child gone) fails at its execute-time checks and says so;
 // nothing unshown is ever run. run is as for Plan, and is what the audit
 // log records.
-func (s *Service) Repair(ctx context.Context, run string, b *inspect.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
+func (s *Service) Repair(ctx context.Context, run string, b *release.BackendReport, fn func(tui.Progress)) (tui.Outcome, error) {
 	out := tui.Outcome{Suffix: b.Suffix}
 	if err := s.reconcile(ctx); err != nil {
 		return out, err

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -77,9 +77,9 @@ func TestServiceRepairCarriesOnPastAFailedTarget(t *testing.T) {
 
 // inspectedKokoro starts a release of one multi-arch backend with fate,
 // a Service over it auditing to a temporary file, and its first report.
-func inspectedKokoro(t *testing.T, fate scenario.Fate) (*scenariotest.Fixture, *app.Service, *inspect.Report) {
+func inspectedKokoro(t *testing.T, fate scenario.Fate) (*scenariotest.Fixture, *app.Service, *release.Report) {
 	t.Helper()
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: fate}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: fate}}, testreg.ImageOptions{})
 	c := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	t.Cleanup(c.Close)
 	svc := &app.Service{Release: f.Release, Config: f.Config, Matrix: f.Matrix, Digests: f.Digests, Client: c, Audit: filepath.Join(t.TempDir(), "audit.jsonl")}

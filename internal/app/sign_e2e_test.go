@@ -8,8 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -30,8 +30,8 @@ func TestTUISignsARemerge(t *testing.T) {
 	kit := tools.NewCosignKit(t)
 	t.Setenv("COSIGN_PASSWORD", tools.CosignPassword)
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-llama-cpp", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-kokoro", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-llama-cpp", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-kokoro", Kind: release.KindMultiarch, Fate: scenario.Reaped},
 	}
 	f := scenariotest.Start(t, backends, testreg.ImageOptions{})
 	tm, waitFor := startTUI(t, f, f.Seeded.Release, func(s *app.Service) {
@@ -58,7 +58,7 @@ func TestTUISignsARemerge(t *testing.T) {
 	for _, b := range final.Report().Backends {
 		for _, name := range []string{"quay", "dockerhub"} {
 			st := b.Targets[name].Tags["v4.2.2"+b.Suffix]
-			if st.State != inspect.TagComplete || st.Signature == nil || st.Signature.State != inspect.SigSigned || !st.Signature.Key {
+			if st.State != release.TagComplete || st.Signature == nil || st.Signature.State != release.SigSigned || !st.Signature.Key {
 				t.Errorf("%s v4.2.2%s after: %s, signature %+v; want complete and signed with a key", name, b.Suffix, st.State, st.Signature)
 			}
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/charmbracelet/x/vt"
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/tui"
 )
@@ -23,7 +23,7 @@ import (
 // given text is on the screen, and every text given as "!text" is not
 // (failing the test after a minute). Each with changes the service first,
 // as the CLI's flags would.
-func startTUI(t *testing.T, f *scenariotest.Fixture, rel inspect.Release, with ...func(*app.Service)) (*teatest.TestModel, func(what ...string)) {
+func startTUI(t *testing.T, f *scenariotest.Fixture, rel release.Release, with ...func(*app.Service)) (*teatest.TestModel, func(what ...string)) {
 	t.Helper()
 	client := registry.New(registry.Options{Keychain: authn.NewMultiKeychain()})
 	svc := &app.Service{Release: rel, Config: f.Seeded.Config, Matrix: f.Matrix, Client: client, Audit: t.TempDir() + "/audit.jsonl"}

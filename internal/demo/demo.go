@@ -16,6 +16,7 @@ import (
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/loopreg"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 )
 
@@ -64,7 +65,7 @@ func Start(ctx context.Context) (*Demo, error) {
 // Service returns the TUI's service over the demo release, with its digests
 // folder and an audit log kept inside the demo dir.
 func (d *Demo) Service(c *registry.Client) (*app.Service, error) {
-	m, err := inspect.LoadMatrix(d.Seeded.MatrixPath)
+	m, err := release.LoadMatrix(d.Seeded.MatrixPath)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@
 // cannot drift from what is drawn.
 package glyphs
 
-import "github.com/go-skynet/remerge/inspect"
+import (
+	"github.com/go-skynet/remerge/internal/release"
+)
 
 // Glyph is how one state is drawn: a symbol that alone tells the state
 // apart from its neighbours without colour, and the full word for layouts
@@ -18,44 +20,44 @@ type Glyph struct {
 func (g Glyph) Legend() string { return g.Sym + " " + g.Word }
 
 var verdicts = []struct {
-	v inspect.Verdict
+	v release.Verdict
 	g Glyph
 }{
-	{inspect.VerdictOK, Glyph{"✓", "ok"}},
-	{inspect.VerdictRepairable, Glyph{"↻", "repairable"}},
-	{inspect.VerdictUnrepairable, Glyph{"✗", "unrepairable"}},
-	{inspect.VerdictConflict, Glyph{"⚠", "conflict"}},
-	{inspect.VerdictUnknown, Glyph{"?", "unknown"}},
-	{inspect.VerdictPending, Glyph{"…", "pending"}},
-	{inspect.VerdictNotBuilt, Glyph{"–", "not built"}},
+	{release.VerdictOK, Glyph{"✓", "ok"}},
+	{release.VerdictRepairable, Glyph{"↻", "repairable"}},
+	{release.VerdictUnrepairable, Glyph{"✗", "unrepairable"}},
+	{release.VerdictConflict, Glyph{"⚠", "conflict"}},
+	{release.VerdictUnknown, Glyph{"?", "unknown"}},
+	{release.VerdictPending, Glyph{"…", "pending"}},
+	{release.VerdictNotBuilt, Glyph{"–", "not built"}},
 }
 
 var cells = []struct {
-	c inspect.CellState
+	c release.CellState
 	g Glyph
 }{
-	{inspect.CellPresent, Glyph{"●", "present"}},
-	{inspect.CellMissing, Glyph{"○", "missing"}},
-	{inspect.CellDenied, Glyph{"⊘", "denied"}},
-	{inspect.CellError, Glyph{"!", "error"}},
-	{inspect.CellPending, Glyph{"·", "pending"}},
-	{inspect.CellUnknown, Glyph{"?", "unknown"}},
+	{release.CellPresent, Glyph{"●", "present"}},
+	{release.CellMissing, Glyph{"○", "missing"}},
+	{release.CellDenied, Glyph{"⊘", "denied"}},
+	{release.CellError, Glyph{"!", "error"}},
+	{release.CellPending, Glyph{"·", "pending"}},
+	{release.CellUnknown, Glyph{"?", "unknown"}},
 }
 
 var tags = []struct {
-	t inspect.TagState
+	t release.TagState
 	g Glyph
 }{
-	{inspect.TagComplete, Glyph{"✓", "complete"}},
-	{inspect.TagPartial, Glyph{"◐", "partial"}},
-	{inspect.TagStale, Glyph{"↺", "stale"}},
-	{inspect.TagDangling, Glyph{"⚯", "dangling"}},
-	{inspect.TagMissing, Glyph{"○", "missing"}},
-	{inspect.TagDenied, Glyph{"⊘", "denied"}},
-	{inspect.TagError, Glyph{"!", "error"}},
-	{inspect.TagBroken, Glyph{"✗", "broken"}},
-	{inspect.TagPending, Glyph{"·", "pending"}},
-	{inspect.TagUnknown, Glyph{"?", "unknown"}},
+	{release.TagComplete, Glyph{"✓", "complete"}},
+	{release.TagPartial, Glyph{"◐", "partial"}},
+	{release.TagStale, Glyph{"↺", "stale"}},
+	{release.TagDangling, Glyph{"⚯", "dangling"}},
+	{release.TagMissing, Glyph{"○", "missing"}},
+	{release.TagDenied, Glyph{"⊘", "denied"}},
+	{release.TagError, Glyph{"!", "error"}},
+	{release.TagBroken, Glyph{"✗", "broken"}},
+	{release.TagPending, Glyph{"·", "pending"}},
+	{release.TagUnknown, Glyph{"?", "unknown"}},
 }
 
 // BlobsMissing is a present cell whose blobs are not all linked in its repo
@@ -71,43 +73,43 @@ var NotProbed = Glyph{"-", "not probed"}
 var UserFacing = Glyph{"⚑", "latest or branch tag not on this release"}
 
 // Verdict is the glyph of a verdict; an unknown value draws as pending.
-func Verdict(v inspect.Verdict) Glyph {
+func Verdict(v release.Verdict) Glyph {
 	for _, e := range verdicts {
 		if e.v == v {
 			return e.g
 		}
 	}
-	return Verdict(inspect.VerdictPending)
+	return Verdict(release.VerdictPending)
 }
 
 // Cell is the glyph of a cell state; an unknown value draws as pending.
-func Cell(c inspect.CellState) Glyph {
+func Cell(c release.CellState) Glyph {
 	for _, e := range cells {
 		if e.c == c {
 			return e.g
 		}
 	}
-	return Cell(inspect.CellPending)
+	return Cell(release.CellPending)
 }
 
 // Tag is the glyph of a published state; an unknown value draws as pending.
-func Tag(t inspect.TagState) Glyph {
+func Tag(t release.TagState) Glyph {
 	for _, e := range tags {
 		if e.t == t {
 			return e.g
 		}
 	}
-	return Tag(inspect.TagPending)
+	return Tag(release.TagPending)
 }
 
 // ProbedCell is the glyph of a cell as the report holds it: ok is false
 // when the repo was not probed for the leg, and a present cell with
 // unlinked blobs has its own glyph.
-func ProbedCell(c inspect.Cell, ok bool) Glyph {
+func ProbedCell(c release.Cell, ok bool) Glyph {
 	switch {
 	case !ok:
 		return NotProbed
-	case c.State == inspect.CellPresent && len(c.MissingBlobs) > 0:
+	case c.State == release.CellPresent && len(c.MissingBlobs) > 0:
 		return BlobsMissing
 	}
 	return Cell(c.State)
@@ -126,7 +128,7 @@ func VerdictLegend() []string {
 // CellLegend lists every cell glyph, including the present-but-blobs-
 // missing and not-probed pictures, in the order they are explained.
 func CellLegend() []string {
-	out := []string{Cell(inspect.CellPresent).Legend(), BlobsMissing.Legend()}
+	out := []string{Cell(release.CellPresent).Legend(), BlobsMissing.Legend()}
 	for _, e := range cells[1:] {
 		out = append(out, e.g.Legend())
 	}

@@ -3,7 +3,7 @@ package glyphs
 import (
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestSymbolsTellStatesApart: within one kind of state every symbol is
@@ -36,20 +36,20 @@ func TestSymbolsTellStatesApart(t *testing.T) {
 // draw as pending, which is a lie; every named state has its own.
 func TestEveryStateHasAGlyph(t *testing.T) {
 	t.Parallel()
-	for _, v := range []inspect.Verdict{inspect.VerdictOK, inspect.VerdictRepairable, inspect.VerdictUnrepairable,
-		inspect.VerdictConflict, inspect.VerdictUnknown, inspect.VerdictNotBuilt} {
-		if Verdict(v) == Verdict(inspect.VerdictPending) {
+	for _, v := range []release.Verdict{release.VerdictOK, release.VerdictRepairable, release.VerdictUnrepairable,
+		release.VerdictConflict, release.VerdictUnknown, release.VerdictNotBuilt} {
+		if Verdict(v) == Verdict(release.VerdictPending) {
 			t.Errorf("verdict %s draws as pending", v)
 		}
 	}
-	for _, c := range []inspect.CellState{inspect.CellPresent, inspect.CellMissing, inspect.CellDenied, inspect.CellError, inspect.CellUnknown} {
-		if Cell(c) == Cell(inspect.CellPending) {
+	for _, c := range []release.CellState{release.CellPresent, release.CellMissing, release.CellDenied, release.CellError, release.CellUnknown} {
+		if Cell(c) == Cell(release.CellPending) {
 			t.Errorf("cell %s draws as pending", c)
 		}
 	}
-	for _, s := range []inspect.TagState{inspect.TagComplete, inspect.TagPartial, inspect.TagStale, inspect.TagDangling,
-		inspect.TagBroken, inspect.TagMissing, inspect.TagDenied, inspect.TagError} {
-		if Tag(s) == Tag(inspect.TagPending) {
+	for _, s := range []release.TagState{release.TagComplete, release.TagPartial, release.TagStale, release.TagDangling,
+		release.TagBroken, release.TagMissing, release.TagDenied, release.TagError} {
+		if Tag(s) == Tag(release.TagPending) {
 			t.Errorf("tag %s draws as pending", s)
 		}
 	}

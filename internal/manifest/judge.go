@@ -27,7 +27,7 @@ const (
 	// or get the wrong image.
 	Broken State = "broken"
 	// Unknown: could not tell, because a child's probe did not answer.
-	// Its word is the report's tag state "error" (inspect.TagError): a
+	// Its word is the report's tag state "error" (release.TagError): a
 	// tag has no state "unknown", which is a backend's verdict.
 	Unknown State = "error"
 )

@@ -13,13 +13,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Draft is the config read from a workflow, and what could not be read.
 type Draft struct {
 	Platforms []string
-	Targets   []inspect.Target
+	Targets   []release.Target
 	Release   string
 	Latest    string
 	SHA       string
@@ -95,7 +95,7 @@ func (d *Draft) platforms(name string, j job) {
 	}
 	for _, p := range list {
 		s, _ := p.(string)
-		n, err := inspect.NormalizePlatform(s)
+		n, err := release.NormalizePlatform(s)
 		if err != nil {
 			d.note("job %s: platform %v: %v: not read", name, p, err)
 			continue
@@ -162,7 +162,7 @@ func (d *Draft) images(in string, env map[string]string) {
 			target += fmt.Sprint(len(d.Targets) + 1)
 		}
 		seen[target] = true
-		d.Targets = append(d.Targets, inspect.Target{Name: target, Repo: repo})
+		d.Targets = append(d.Targets, release.Target{Name: target, Repo: repo})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -29,7 +30,7 @@ import (
 type proxiedRelease struct {
 	*scenariotest.Fixture
 	quay, hub *testreg.FaultProxy
-	cfg       inspect.Config // names the proxies
+	cfg       release.Config // names the proxies
 }
 
 func newProxiedRelease(t *testing.T, backends []scenario.Backend, opt testreg.ImageOptions) *proxiedRelease {
@@ -69,7 +70,7 @@ func (pr *proxiedRelease) resetStats() {
 	}
 }
 
-func (pr *proxiedRelease) inspect(t *testing.T, c *registry.Client) *inspect.Report {
+func (pr *proxiedRelease) inspect(t *testing.T, c *registry.Client) *release.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -91,7 +92,7 @@ func client(t *testing.T, opts registry.Options) *registry.Client {
 
 // facts is the report as scripts read it (the JSON of its backends), the
 // thing that must not depend on how the registries behaved.
-func facts(t *testing.T, rep *inspect.Report) string {
+func facts(t *testing.T, rep *release.Report) string {
 	t.Helper()
 	b, err := json.MarshalIndent(rep.Backends, "", " ")
 	if err != nil {
@@ -156,7 +157,7 @@ func TestLimitHoldsAtTheRegistry(t *testing.T) {
 			backends := scenario.Generated(12, 6)
 			var repaired []string
 			for i, b := range backends {
-				if b.Fate == scenario.Reaped && b.Kind == inspect.KindMultiarch {
+				if b.Fate == scenario.Reaped && b.Kind == release.KindMultiarch {
 					backends[i].Fate = scenario.CrossOnly
 					repaired = append(repaired, b.Suffix)
 				}
@@ -179,7 +180,7 @@ func TestLimitHoldsAtTheRegistry(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, len(rep.Backends))
 			for _, b := range rep.Backends {
-				if b.Verdict != inspect.VerdictRepairable {
+				if b.Verdict != release.VerdictRepairable {
 					continue
 				}
 				wg.Go(func() {
@@ -208,7 +209,7 @@ func TestLimitHoldsAtTheRegistry(t *testing.T) {
 			}
 			after := pr.inspect(t, c)
 			for _, b := range after.Backends {
-				if slices.Contains(repaired, b.Suffix) && b.Targets["quay"].State != inspect.TagComplete {
+				if slices.Contains(repaired, b.Suffix) && b.Targets["quay"].State != release.TagComplete {
 					t.Errorf("%s in quay after repair: %s", b.Suffix, b.Targets["quay"].State)
 				}
 			}

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // WriteJSON writes the report as one indented JSON document: the contract of
 // DESIGN.md section 9 that scripts rely on. Nil lists and maps are written as
 // [] and {} so that a consumer can iterate without null checks.
-func WriteJSON(w io.Writer, r *inspect.Report) error {
+func WriteJSON(w io.Writer, r *release.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -27,31 +27,31 @@ func WriteJSON(w io.Writer, r *inspect.Report) error {
 
 // normalized returns a copy of r whose contract lists and maps are non-nil.
 // The caller's report is not modified.
-func normalized(r *inspect.Report) *inspect.Report {
+func normalized(r *release.Report) *release.Report {
 	out := *r
 	if out.Repos == nil {
-		out.Repos = []inspect.Repo{}
+		out.Repos = []release.Repo{}
 	}
-	out.Backends = make([]*inspect.BackendReport, 0, len(r.Backends))
+	out.Backends = make([]*release.BackendReport, 0, len(r.Backends))
 	for _, b := range r.Backends {
 		nb := *b
 		if nb.Problems == nil {
 			nb.Problems = []string{}
 		}
 		if nb.Targets == nil {
-			nb.Targets = map[string]*inspect.TargetStatus{}
+			nb.Targets = map[string]*release.TargetStatus{}
 		}
-		nb.Legs = make([]inspect.Leg, 0, len(b.Legs))
+		nb.Legs = make([]release.Leg, 0, len(b.Legs))
 		for _, l := range b.Legs {
 			if l.Cells == nil {
-				l.Cells = map[string]inspect.Cell{}
+				l.Cells = map[string]release.Cell{}
 			}
 			nb.Legs = append(nb.Legs, l)
 		}
 		for name, t := range nb.Targets {
 			if t != nil && t.Tags == nil {
 				nt := *t
-				nt.Tags = map[string]inspect.TagStatus{}
+				nt.Tags = map[string]release.TagStatus{}
 				nb.Targets[name] = &nt
 			}
 		}
@@ -62,16 +62,16 @@ func normalized(r *inspect.Report) *inspect.Report {
 
 // cellGlyph is the one-character picture of a cell used by the table and
 // markdown renderers, from the glyph set the TUI draws too.
-func cellGlyph(c inspect.Cell, ok bool) string { return glyphs.ProbedCell(c, ok).Sym }
+func cellGlyph(c release.Cell, ok bool) string { return glyphs.ProbedCell(c, ok).Sym }
 
 // reportLayout holds what every text renderer derives from a report: the
 // repo column order and the target names in config order.
 type reportLayout struct {
-	repos   []inspect.Repo
+	repos   []release.Repo
 	targets []string
 }
 
-func newReportLayout(r *inspect.Report) reportLayout {
+func newReportLayout(r *release.Report) reportLayout {
 	var l reportLayout
 	l.repos = r.Repos
 	if len(l.repos) == 0 {
@@ -90,11 +90,11 @@ func newReportLayout(r *inspect.Report) reportLayout {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			l.repos = append(l.repos, inspect.Repo{Repo: k})
+			l.repos = append(l.repos, release.Repo{Repo: k})
 		}
 	}
 	for _, rp := range l.repos {
-		if rp.Role == inspect.RoleTarget && rp.Name != "" {
+		if rp.Role == release.RoleTarget && rp.Name != "" {
 			l.targets = append(l.targets, rp.Name)
 		}
 	}
@@ -115,7 +115,7 @@ func newReportLayout(r *inspect.Report) reportLayout {
 
 // legs renders every leg of b as "amd64 ●○● arm64 ●●●", one glyph per repo
 // in column order.
-func (l reportLayout) legs(b *inspect.BackendReport) string {
+func (l reportLayout) legs(b *release.BackendReport) string {
 	parts := make([]string, 0, len(b.Legs))
 	for _, leg := range b.Legs {
 		var sb strings.Builder
@@ -135,20 +135,20 @@ func (l reportLayout) legs(b *inspect.BackendReport) string {
 // already on a newer one, " L!" when inspect found it lets users down
 // (TagStatus.UserImpact: stale, missing, broken, unreadable); then the
 // signature mark of a complete release tag.
-func (l reportLayout) target(b *inspect.BackendReport, name string) string {
+func (l reportLayout) target(b *release.BackendReport, name string) string {
 	t := b.Targets[name]
 	if t == nil {
 		return "-"
 	}
 	s := string(t.State)
 	for _, ts := range t.Tags {
-		if ts.Role != inspect.RoleLatest {
+		if ts.Role != release.RoleLatest {
 			continue
 		}
 		switch {
 		case ts.UserImpact != "":
 			s += " L!"
-		case ts.State == inspect.TagComplete || ts.Newer != "":
+		case ts.State == release.TagComplete || ts.Newer != "":
 			s += " L"
 		}
 		break
@@ -165,7 +165,7 @@ func (l reportLayout) repoLegend() []string {
 	for i, rp := range l.repos {
 		label := rp.Repo
 		switch {
-		case rp.Role == inspect.RoleTarget && rp.Name != "":
+		case rp.Role == release.RoleTarget && rp.Name != "":
 			label += " (" + rp.Name + ")"
 		case rp.Role != "":
 			label += " (" + string(rp.Role) + ")"
@@ -176,7 +176,7 @@ func (l reportLayout) repoLegend() []string {
 }
 
 // summaryLine is the one-line verdict count shared by every renderer.
-func summaryLine(r *inspect.Report) string {
+func summaryLine(r *release.Report) string {
 	s := r.Summary
 	noun := "backends"
 	if len(r.Backends) == 1 {
@@ -191,7 +191,7 @@ func summaryLine(r *inspect.Report) string {
 }
 
 // releaseLine names the release as "v4.2.2 (run 123, sha abc1234)".
-func releaseLine(rel inspect.Release) string {
+func releaseLine(rel release.Release) string {
 	var extra []string
 	if rel.Run != "" {
 		extra = append(extra, "run "+rel.Run)
@@ -206,8 +206,8 @@ func releaseLine(rel inspect.Release) string {
 }
 
 // kindShort keeps the kind column narrow in the table.
-func kindShort(k inspect.Kind) string {
-	if k == inspect.KindMultiarch {
+func kindShort(k release.Kind) string {
+	if k == release.KindMultiarch {
 		return "multi"
 	}
 	return string(k)
@@ -219,7 +219,7 @@ func kindShort(k inspect.Kind) string {
 // with a latest marker), the problems of every broken backend, the
 // release-wide problems and a summary line. A suffix is never cut (see
 // rows).
-func WriteTable(w io.Writer, r *inspect.Report, width int) error {
+func WriteTable(w io.Writer, r *release.Report, width int) error {
 	if width <= 0 {
 		width = 100
 	}
@@ -272,7 +272,7 @@ func WriteTable(w io.Writer, r *inspect.Report, width int) error {
 
 // tableRows are the header and one row per backend: suffix, kind,
 // verdict, legs, then one release-tag state per target.
-func tableRows(r *inspect.Report, l reportLayout) [][]string {
+func tableRows(r *release.Report, l reportLayout) [][]string {
 	header := []string{"SUFFIX", "KIND", "VERDICT", "LEGS"}
 	for _, t := range l.targets {
 		header = append(header, strings.ToUpper(t))

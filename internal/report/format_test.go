@@ -13,7 +13,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // -update-format rewrites the golden files of the report renderers. The flag
@@ -29,17 +29,17 @@ const (
 	fmtOld    = "sha256:9999999999999999999999999999999999999999999999999999999999999999"
 )
 
-func fmtCells(anchor, quay, hub inspect.Cell) map[string]inspect.Cell {
-	return map[string]inspect.Cell{fmtAnchor: anchor, fmtQuay: quay, fmtHub: hub}
+func fmtCells(anchor, quay, hub release.Cell) map[string]release.Cell {
+	return map[string]release.Cell{fmtAnchor: anchor, fmtQuay: quay, fmtHub: hub}
 }
 
-func fmtTarget(repo string, release inspect.TagState, latest inspect.TagState) *inspect.TargetStatus {
-	t := &inspect.TargetStatus{Repo: repo, State: release, Tags: map[string]inspect.TagStatus{
-		"v4.2.2-x": {State: release, Role: inspect.RoleRelease},
+func fmtTarget(repo string, rel release.TagState, latest release.TagState) *release.TargetStatus {
+	t := &release.TargetStatus{Repo: repo, State: rel, Tags: map[string]release.TagStatus{
+		"v4.2.2-x": {State: rel, Role: release.RoleRelease},
 	}}
 	if latest != "" {
-		st := inspect.TagStatus{State: latest, Role: inspect.RoleLatest, Digest: fmtOld}
-		if latest != inspect.TagComplete {
+		st := release.TagStatus{State: latest, Role: release.RoleLatest, Digest: fmtOld}
+		if latest != release.TagComplete {
 			st.UserImpact = string(latest) // as inspect's judge gives it
 		}
 		t.Tags["latest-x"] = st
@@ -50,96 +50,96 @@ func fmtTarget(repo string, release inspect.TagState, latest inspect.TagState) *
 // fmtReport is a hand-built report using every cell state, tag state,
 // verdict and kind, a suffix longer than any table column, and problem text
 // with characters markdown must escape.
-func fmtReport() *inspect.Report {
-	present := inspect.Cell{State: inspect.CellPresent}
-	missing := inspect.Cell{State: inspect.CellMissing}
-	r := &inspect.Report{
-		Release: inspect.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "abc1234"},
-		Repos: []inspect.Repo{
-			{Repo: fmtAnchor, Role: inspect.RoleAnchor},
-			{Repo: fmtQuay, Role: inspect.RoleTarget, Name: "quay"},
-			{Repo: fmtHub, Role: inspect.RoleTarget, Name: "dockerhub"},
+func fmtReport() *release.Report {
+	present := release.Cell{State: release.CellPresent}
+	missing := release.Cell{State: release.CellMissing}
+	r := &release.Report{
+		Release: release.Release{Ref: "v4.2.2", Run: "25745181433", SHA: "abc1234"},
+		Repos: []release.Repo{
+			{Repo: fmtAnchor, Role: release.RoleAnchor},
+			{Repo: fmtQuay, Role: release.RoleTarget, Name: "quay"},
+			{Repo: fmtHub, Role: release.RoleTarget, Name: "dockerhub"},
 		},
-		Backends: []*inspect.BackendReport{
+		Backends: []*release.BackendReport{
 			{
-				Suffix: "-cpu-kokoro", Name: "kokoro", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictRepairable,
-				Legs: []inspect.Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: inspect.FromAnchor,
+				Suffix: "-cpu-kokoro", Name: "kokoro", Kind: release.KindMultiarch, Verdict: release.VerdictRepairable,
+				Legs: []release.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: release.FromAnchor,
 						Size: 1234, MediaType: "application/vnd.docker.distribution.manifest.v2+json",
 						Cells: fmtCells(present, missing, present)},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: inspect.FromDigests,
-						Cells: fmtCells(present, inspect.Cell{State: inspect.CellPresent, MissingBlobs: []string{fmtOld}}, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: release.FromDigests,
+						Cells: fmtCells(present, release.Cell{State: release.CellPresent, MissingBlobs: []string{fmtOld}}, present)},
 				},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagMissing, inspect.TagStale),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, inspect.TagComplete),
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagMissing, release.TagStale),
+					"dockerhub": fmtTarget(fmtHub, release.TagComplete, release.TagComplete),
 				},
 				Problems: []string{"amd64 manifest reaped from quay.io/go-skynet/local-ai-backends; still in ci-cache"},
 				Impact:   []string{"latest-cpu-kokoro in quay: stale"},
 			},
 			{
-				Suffix: "-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", Kind: inspect.KindSingle, Verdict: inspect.VerdictUnrepairable,
-				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "linux/arm64", Digest: fmtD1, DigestFrom: inspect.FromPublished,
-					Cells: fmtCells(missing, inspect.Cell{State: inspect.CellDenied, Error: "401 UNAUTHORIZED"}, inspect.Cell{State: inspect.CellError, Error: "dial tcp: i/o timeout"})}},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagDangling, inspect.TagDenied),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagError, ""),
+				Suffix: "-nvidia-l4t-cuda-13-arm64-stablediffusion-ggml", Kind: release.KindSingle, Verdict: release.VerdictUnrepairable,
+				Legs: []release.Leg{{PlatformTag: "single", Platform: "linux/arm64", Digest: fmtD1, DigestFrom: release.FromPublished,
+					Cells: fmtCells(missing, release.Cell{State: release.CellDenied, Error: "401 UNAUTHORIZED"}, release.Cell{State: release.CellError, Error: "dial tcp: i/o timeout"})}},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagDangling, release.TagDenied),
+					"dockerhub": fmtTarget(fmtHub, release.TagError, ""),
 				},
 				Problems: []string{"single manifest present nowhere: rebuild it | <needs CI>"},
 			},
 			{
-				Suffix: "-gpu-vulkan-whisper", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictConflict,
-				Legs: []inspect.Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: inspect.FromAnchor, Cells: fmtCells(present, present, present)},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: inspect.FromAnchor, Cells: fmtCells(present, present, inspect.Cell{State: inspect.CellPending})},
+				Suffix: "-gpu-vulkan-whisper", Kind: release.KindMultiarch, Verdict: release.VerdictConflict,
+				Legs: []release.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Digest: fmtD1, DigestFrom: release.FromAnchor, Cells: fmtCells(present, present, present)},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Digest: fmtD2, DigestFrom: release.FromAnchor, Cells: fmtCells(present, present, release.Cell{State: release.CellPending})},
 				},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagStale, inspect.TagPartial),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagPending, inspect.TagPending),
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagStale, release.TagPartial),
+					"dockerhub": fmtTarget(fmtHub, release.TagPending, release.TagPending),
 				},
 				Problems: []string{"v4.2.2-gpu-vulkan-whisper in quay points to a complete list of other digests"},
 			},
 			{
-				Suffix: "-cpu-llama", Kind: inspect.KindMultiarch, Verdict: inspect.VerdictUnknown,
-				Legs: []inspect.Leg{
-					{PlatformTag: "amd64", Platform: "linux/amd64", Cells: fmtCells(inspect.Cell{State: inspect.CellUnknown}, inspect.Cell{State: inspect.CellUnknown}, inspect.Cell{State: inspect.CellUnknown})},
-					{PlatformTag: "arm64", Platform: "linux/arm64", Cells: map[string]inspect.Cell{fmtAnchor: {State: inspect.CellUnknown}}},
+				Suffix: "-cpu-llama", Kind: release.KindMultiarch, Verdict: release.VerdictUnknown,
+				Legs: []release.Leg{
+					{PlatformTag: "amd64", Platform: "linux/amd64", Cells: fmtCells(release.Cell{State: release.CellUnknown}, release.Cell{State: release.CellUnknown}, release.Cell{State: release.CellUnknown})},
+					{PlatformTag: "arm64", Platform: "linux/arm64", Cells: map[string]release.Cell{fmtAnchor: {State: release.CellUnknown}}},
 				},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagPartial, inspect.TagMissing),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagMissing, inspect.TagMissing),
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagPartial, release.TagMissing),
+					"dockerhub": fmtTarget(fmtHub, release.TagMissing, release.TagMissing),
 				},
 				Problems: []string{"no digest found for amd64 or arm64"},
 			},
 			{
-				Suffix: "-cpu-kokoros", Kind: inspect.KindSingle, Verdict: inspect.VerdictOK,
-				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "linux/amd64", Digest: fmtD2, DigestFrom: inspect.FromAnchor,
+				Suffix: "-cpu-kokoros", Kind: release.KindSingle, Verdict: release.VerdictOK,
+				Legs: []release.Leg{{PlatformTag: "single", Platform: "linux/amd64", Digest: fmtD2, DigestFrom: release.FromAnchor,
 					Cells: fmtCells(present, present, present)}},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagComplete, inspect.TagComplete),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, inspect.TagComplete),
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagComplete, release.TagComplete),
+					"dockerhub": fmtTarget(fmtHub, release.TagComplete, release.TagComplete),
 				},
 			},
 			{
-				Suffix: "-metal-darwin-arm64-whisper", Kind: inspect.KindDarwin, Verdict: inspect.VerdictOK,
-				Legs: []inspect.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: fmtD1, DigestFrom: inspect.FromPublished,
-					Cells: fmtCells(inspect.Cell{State: inspect.CellMissing}, present, present)}},
-				Targets: map[string]*inspect.TargetStatus{
-					"quay":      fmtTarget(fmtQuay, inspect.TagComplete, ""),
-					"dockerhub": fmtTarget(fmtHub, inspect.TagComplete, ""),
+				Suffix: "-metal-darwin-arm64-whisper", Kind: release.KindDarwin, Verdict: release.VerdictOK,
+				Legs: []release.Leg{{PlatformTag: "single", Platform: "darwin/arm64", Digest: fmtD1, DigestFrom: release.FromPublished,
+					Cells: fmtCells(release.Cell{State: release.CellMissing}, present, present)}},
+				Targets: map[string]*release.TargetStatus{
+					"quay":      fmtTarget(fmtQuay, release.TagComplete, ""),
+					"dockerhub": fmtTarget(fmtHub, release.TagComplete, ""),
 				},
 			},
 		},
 		Problems: []string{"matrix: -cpu-foo has platform-tag amd64 but no arm64 leg"},
 	}
 	yes := true
-	signed := &inspect.Signature{State: inspect.SigSigned, Storage: "referrers", IdentityOK: &yes,
+	signed := &release.Signature{State: release.SigSigned, Storage: "referrers", IdentityOK: &yes,
 		Identities: []string{"https://github.com/mudler/LocalAI/.github/workflows/backend_merge.yml@refs/tags/v4.2.2"},
-		Children:   map[string]inspect.ChildSignature{fmtD1: {State: inspect.SigSigned}, fmtD2: {State: inspect.SigSigned}}}
+		Children:   map[string]release.ChildSignature{fmtD1: {State: release.SigSigned}, fmtD2: {State: release.SigSigned}}}
 	setSig(r.Backends[0].Targets["dockerhub"], signed)
 	kokoros := r.Backends[4]
-	setSig(kokoros.Targets["quay"], &inspect.Signature{State: inspect.SigUnsigned, Children: map[string]inspect.ChildSignature{fmtD2: {State: inspect.SigUnsigned}}})
-	setSig(kokoros.Targets["dockerhub"], &inspect.Signature{State: inspect.SigSigned, Storage: "sig-tag", Key: true, Children: map[string]inspect.ChildSignature{fmtD2: {State: inspect.SigSigned}}})
+	setSig(kokoros.Targets["quay"], &release.Signature{State: release.SigUnsigned, Children: map[string]release.ChildSignature{fmtD2: {State: release.SigUnsigned}}})
+	setSig(kokoros.Targets["dockerhub"], &release.Signature{State: release.SigSigned, Storage: "sig-tag", Key: true, Children: map[string]release.ChildSignature{fmtD2: {State: release.SigSigned}}})
 	kokoros.Problems = []string{"v4.2.2-x in quay: published but unsigned (sha256:2222222222)", "signed in dockerhub but not in quay"}
 	kokoros.Impact = []string{"v4.2.2-x in dockerhub: signed with a key (no identity), not by the expected identity"}
 	for _, b := range r.Backends {
@@ -149,7 +149,7 @@ func fmtReport() *inspect.Report {
 }
 
 // setSig gives a target's release tag a signature.
-func setSig(t *inspect.TargetStatus, sig *inspect.Signature) {
+func setSig(t *release.TargetStatus, sig *release.Signature) {
 	ts := t.Tags["v4.2.2-x"]
 	ts.Signature = sig
 	t.Tags["v4.2.2-x"] = ts
@@ -160,29 +160,29 @@ func setSig(t *inspect.TargetStatus, sig *inspect.Signature) {
 func TestSignatureMark(t *testing.T) {
 	t.Parallel()
 	yes, no := true, false
-	kids := func(st inspect.SignatureState) map[string]inspect.ChildSignature {
-		return map[string]inspect.ChildSignature{fmtD1: {State: inspect.SigSigned}, fmtD2: {State: st}}
+	kids := func(st release.SignatureState) map[string]release.ChildSignature {
+		return map[string]release.ChildSignature{fmtD1: {State: release.SigSigned}, fmtD2: {State: st}}
 	}
 	for _, tt := range []struct {
-		sig  *inspect.Signature
+		sig  *release.Signature
 		want Mark
 	}{
-		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigSigned)}, MarkSigned},
-		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &no, Children: kids(inspect.SigSigned)}, MarkOther},
-		{&inspect.Signature{State: inspect.SigSigned, Key: true}, MarkOther},
-		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigUnsigned)}, MarkPartly},
-		{&inspect.Signature{State: inspect.SigSigned, IdentityOK: &yes, Children: kids(inspect.SigError)}, MarkSigError},
-		{&inspect.Signature{State: inspect.SigSigned, Error: "could not read the signature"}, MarkSigError},
-		{&inspect.Signature{State: inspect.SigUnsigned}, MarkUnsigned},
-		{&inspect.Signature{State: inspect.SigError, Error: "503"}, MarkSigError},
+		{&release.Signature{State: release.SigSigned, IdentityOK: &yes, Children: kids(release.SigSigned)}, MarkSigned},
+		{&release.Signature{State: release.SigSigned, IdentityOK: &no, Children: kids(release.SigSigned)}, MarkOther},
+		{&release.Signature{State: release.SigSigned, Key: true}, MarkOther},
+		{&release.Signature{State: release.SigSigned, IdentityOK: &yes, Children: kids(release.SigUnsigned)}, MarkPartly},
+		{&release.Signature{State: release.SigSigned, IdentityOK: &yes, Children: kids(release.SigError)}, MarkSigError},
+		{&release.Signature{State: release.SigSigned, Error: "could not read the signature"}, MarkSigError},
+		{&release.Signature{State: release.SigUnsigned}, MarkUnsigned},
+		{&release.Signature{State: release.SigError, Error: "503"}, MarkSigError},
 	} {
-		tgt := fmtTarget(fmtQuay, inspect.TagComplete, "")
+		tgt := fmtTarget(fmtQuay, release.TagComplete, "")
 		setSig(tgt, tt.sig)
 		if got, ok := SignatureMark(tgt); !ok || got != tt.want {
 			t.Errorf("%+v: mark %v, want %v", *tt.sig, got, tt.want)
 		}
 	}
-	if _, ok := SignatureMark(fmtTarget(fmtQuay, inspect.TagMissing, "")); ok {
+	if _, ok := SignatureMark(fmtTarget(fmtQuay, release.TagMissing, "")); ok {
 		t.Error("a tag with no signature looked up has a mark")
 	}
 }
@@ -211,19 +211,19 @@ func checkGolden(t *testing.T, name string, got []byte) {
 func TestFormatGolden(t *testing.T) {
 	tests := []struct {
 		name  string
-		write func(*bytes.Buffer, *inspect.Report) error
+		write func(*bytes.Buffer, *release.Report) error
 	}{
-		{"report.json", func(b *bytes.Buffer, r *inspect.Report) error { return WriteJSON(b, r) }},
-		{"report.md", func(b *bytes.Buffer, r *inspect.Report) error { return WriteMarkdown(b, r) }},
-		{"report.github", func(b *bytes.Buffer, r *inspect.Report) error { return WriteGitHub(b, r) }},
-		{"report-100.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 100) }},
-		{"report-80.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 80) }},
-		{"report-160.txt", func(b *bytes.Buffer, r *inspect.Report) error { return WriteTable(b, r, 160) }},
-		{"empty.txt", func(b *bytes.Buffer, _ *inspect.Report) error {
-			return WriteTable(b, &inspect.Report{Release: inspect.Release{Ref: "master"}}, 100)
+		{"report.json", func(b *bytes.Buffer, r *release.Report) error { return WriteJSON(b, r) }},
+		{"report.md", func(b *bytes.Buffer, r *release.Report) error { return WriteMarkdown(b, r) }},
+		{"report.github", func(b *bytes.Buffer, r *release.Report) error { return WriteGitHub(b, r) }},
+		{"report-100.txt", func(b *bytes.Buffer, r *release.Report) error { return WriteTable(b, r, 100) }},
+		{"report-80.txt", func(b *bytes.Buffer, r *release.Report) error { return WriteTable(b, r, 80) }},
+		{"report-160.txt", func(b *bytes.Buffer, r *release.Report) error { return WriteTable(b, r, 160) }},
+		{"empty.txt", func(b *bytes.Buffer, _ *release.Report) error {
+			return WriteTable(b, &release.Report{Release: release.Release{Ref: "master"}}, 100)
 		}},
-		{"empty.json", func(b *bytes.Buffer, _ *inspect.Report) error {
-			return WriteJSON(b, &inspect.Report{Release: inspect.Release{Ref: "master"}})
+		{"empty.json", func(b *bytes.Buffer, _ *release.Report) error {
+			return WriteJSON(b, &release.Report{Release: release.Release{Ref: "master"}})
 		}},
 	}
 	for _, tt := range tests {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Annotation is one GitHub Actions workflow command that annotates a run
@@ -48,10 +48,10 @@ func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
 // warning per user-facing tag that is stale, missing, otherwise not
 // complete or signed by someone unexpected (its Impact lines), a warning
 // per release-wide problem, and a closing notice with the verdict counts.
-func Annotations(r *inspect.Report) []Annotation {
+func Annotations(r *release.Report) []Annotation {
 	var out []Annotation
 	for _, b := range r.Backends {
-		if b.Verdict == inspect.VerdictOK || b.Verdict == inspect.VerdictNotBuilt {
+		if b.Verdict == release.VerdictOK || b.Verdict == release.VerdictNotBuilt {
 			continue
 		}
 		msg := strings.Join(b.Problems, "\n")
@@ -62,7 +62,7 @@ func Annotations(r *inspect.Report) []Annotation {
 	}
 	for _, b := range r.Backends {
 		// An ok backend's findings (a list published unsigned) warn.
-		if b.Verdict == inspect.VerdictOK && len(b.Problems) > 0 {
+		if b.Verdict == release.VerdictOK && len(b.Problems) > 0 {
 			out = append(out, Annotation{Level: LevelWarning, Title: b.Suffix + " (ok)", Message: strings.Join(b.Problems, "\n")})
 		}
 		for _, p := range b.Impact {
@@ -88,7 +88,7 @@ func WriteAnnotations(w io.Writer, as []Annotation) error {
 // WriteGitHub writes the report as GitHub workflow commands (see
 // Annotations), for `--format github`. The step summary (markdown) and the
 // step outputs (WriteGitHubOutputs) are separate files the caller opens.
-func WriteGitHub(w io.Writer, r *inspect.Report) error {
+func WriteGitHub(w io.Writer, r *release.Report) error {
 	if err := WriteAnnotations(w, Annotations(r)); err != nil {
 		return fmt.Errorf("writing github annotations: %w", err)
 	}
@@ -99,7 +99,7 @@ func WriteGitHub(w io.Writer, r *inspect.Report) error {
 // name=value lines of the file named by $GITHUB_OUTPUT: ok, repairable,
 // unrepairable, conflict, unknown (the JSON summary's names), and broken,
 // true when any backend is not ok.
-func WriteGitHubOutputs(w io.Writer, r *inspect.Report) error {
+func WriteGitHubOutputs(w io.Writer, r *release.Report) error {
 	s := r.Summary
 	_, err := fmt.Fprintf(w, "ok=%d\nrepairable=%d\nunrepairable=%d\nconflict=%d\nunknown=%d\nnot_built=%d\nbroken=%t\n",
 		s.OK, s.Repairable, s.Unrepairable, s.Conflict, s.Unknown, s.NotBuilt, s.Broken())

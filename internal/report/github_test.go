@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // TestAnnotationEscaping checks the escapes against the table of the
@@ -58,7 +58,7 @@ func TestGitHubAnnotationsCover(t *testing.T) {
 	}
 	notOK, impact, okFindings := 0, 0, 0
 	for _, b := range r.Backends {
-		if b.Verdict != inspect.VerdictOK {
+		if b.Verdict != release.VerdictOK {
 			notOK++
 			if !strings.Contains(buf.String(), "::error title="+escapeProperty(b.Suffix+" ("+string(b.Verdict)+")")+"::") {
 				t.Errorf("no error annotation for %s", b.Suffix)
@@ -88,7 +88,7 @@ func TestGitHubOutputs(t *testing.T) {
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 	buf.Reset()
-	if err := WriteGitHubOutputs(&buf, &inspect.Report{Summary: inspect.Summary{OK: 3}}); err != nil {
+	if err := WriteGitHubOutputs(&buf, &release.Report{Summary: release.Summary{OK: 3}}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(buf.String(), "broken=false\n") {

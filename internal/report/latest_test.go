@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -23,7 +24,7 @@ import (
 func TestLatestOnANewerReleaseIsNotFlagged(t *testing.T) {
 	t.Parallel()
 	const suffix = "-cpu-ahead"
-	f := scenariotest.Start(t, []scenario.Backend{{Suffix: suffix, Kind: inspect.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
+	f := scenariotest.Start(t, []scenario.Backend{{Suffix: suffix, Kind: release.KindMultiarch, Fate: scenario.Healthy}}, testreg.ImageOptions{})
 	ctx := context.Background()
 	var imgs []testreg.Image
 	for i, arch := range []string{"amd64", "arm64"} {
@@ -49,7 +50,7 @@ func TestLatestOnANewerReleaseIsNotFlagged(t *testing.T) {
 	if st.Newer == "" || st.UserImpact != "" {
 		t.Fatalf("latest in quay: %s, newer %q, impact %q; want on a newer release, fine for users", st.State, st.Newer, st.UserImpact)
 	}
-	g, err := inspect.ParseGate("stale-latest")
+	g, err := release.ParseGate("stale-latest")
 	if err != nil {
 		t.Fatal(err)
 	}

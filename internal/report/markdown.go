@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // WriteMarkdown writes the report for a GitHub step summary: a heading with
@@ -15,7 +15,7 @@ import (
 // have findings (worst first) with their legs, per-target state, signature
 // and problems, the other ok backends folded in a <details> block, and the
 // release-wide problems.
-func WriteMarkdown(w io.Writer, r *inspect.Report) error {
+func WriteMarkdown(w io.Writer, r *release.Report) error {
 	l := newReportLayout(r)
 	tw := &textWriter{w: w}
 	tw.line("### remerge: " + mdEscape(releaseLine(r.Release)))
@@ -23,10 +23,10 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 	tw.line("**" + summaryLine(r) + "**")
 	tw.line("")
 
-	var broken, ok []*inspect.BackendReport
+	var broken, ok []*release.BackendReport
 	for _, b := range r.Backends {
 		// An ok backend with findings (an unsigned list) goes in the table.
-		if b.Verdict == inspect.VerdictOK && len(b.Problems) == 0 && len(b.Impact) == 0 {
+		if b.Verdict == release.VerdictOK && len(b.Problems) == 0 && len(b.Impact) == 0 {
 			ok = append(ok, b)
 		} else {
 			broken = append(broken, b)
@@ -76,11 +76,11 @@ func WriteMarkdown(w io.Writer, r *inspect.Report) error {
 }
 
 // mdLegs renders the legs of b one per line inside a table cell.
-func mdLegs(l reportLayout, b *inspect.BackendReport) string {
+func mdLegs(l reportLayout, b *release.BackendReport) string {
 	parts := make([]string, 0, len(b.Legs))
 	for _, leg := range b.Legs {
 		one := reportLayout{repos: l.repos}
-		parts = append(parts, mdEscape(one.legs(&inspect.BackendReport{Legs: []inspect.Leg{leg}})))
+		parts = append(parts, mdEscape(one.legs(&release.BackendReport{Legs: []release.Leg{leg}})))
 	}
 	return strings.Join(parts, "<br>")
 }
@@ -94,7 +94,7 @@ func MarkdownText(s string) string { return mdEscape(s) }
 
 // mdBrokenTable writes the table of the backends that are not ok or have
 // findings, with their problems and impact.
-func mdBrokenTable(tw *textWriter, l reportLayout, broken []*inspect.BackendReport) {
+func mdBrokenTable(tw *textWriter, l reportLayout, broken []*release.BackendReport) {
 	head := "| backend | verdict | legs |"
 	sep := "|---|---|---|"
 	for _, t := range l.targets {

@@ -1,8 +1,8 @@
 package report
 
 import (
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/glyphs"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Mark is how a target's signature state is drawn, the same in every
@@ -25,7 +25,7 @@ var SignatureLegend = []string{MarkSigned.Legend(), MarkOther.Legend(), MarkPart
 // SignatureMark is the mark of the signature of a target's release tag,
 // and false when none was looked up (the tag is not complete, or a darwin
 // image, which is never signed).
-func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
+func SignatureMark(t *release.TargetStatus) (Mark, bool) {
 	sig := t.ReleaseSignature()
 	if sig == nil {
 		return Mark{}, false
@@ -34,13 +34,13 @@ func SignatureMark(t *inspect.TargetStatus) (Mark, bool) {
 }
 
 // SigMark is the mark of one signature.
-func SigMark(sig *inspect.Signature) Mark {
+func SigMark(sig *release.Signature) Mark {
 	switch sig.Gap() {
-	case inspect.GapUnsigned:
+	case release.GapUnsigned:
 		return MarkUnsigned
-	case inspect.GapUnsignedChild:
+	case release.GapUnsignedChild:
 		return MarkPartly
-	case inspect.GapCouldNotTell:
+	case release.GapCouldNotTell:
 		return MarkSigError
 	}
 	switch {

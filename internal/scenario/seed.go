@@ -14,10 +14,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/loopreg"
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/pipeline"
+	"github.com/go-skynet/remerge/internal/release"
 )
 
 // Repos of the seeded release: quay's target and anchor share a registry,
@@ -53,8 +53,8 @@ type Steps struct {
 // Seeded is what Seed made: the config and files to point remerge at, and
 // the truth to assert against.
 type Seeded struct {
-	Release    inspect.Release
-	Config     inspect.Config
+	Release    release.Release
+	Config     release.Config
 	Dir        string // holds matrix, config and digests folder
 	MatrixPath string
 	ConfigPath string
@@ -72,15 +72,15 @@ type Seeded struct {
 // matrix, config and digests folder under dir.
 func Seed(ctx context.Context, dir string, quay, hub *loopreg.Registry, rel Release, backends []Backend, opt loopreg.ImageOptions, steps Steps) (*Seeded, error) {
 	s := &Seeded{
-		Release:  inspect.Release{Ref: rel.Ref, Run: rel.Run, SHA: rel.SHA},
+		Release:  release.Release{Ref: rel.Ref, Run: rel.Run, SHA: rel.SHA},
 		Dir:      dir,
 		Backends: backends,
 		Images:   map[string]map[string]loopreg.Image{},
 		Lists:    map[string]string{},
 	}
-	s.Config = inspect.DefaultConfig()
+	s.Config = release.DefaultConfig()
 	s.Config.Anchor = quay.Repo(Anchor)
-	s.Config.Targets = []inspect.Target{{Name: "quay", Repo: quay.Repo(QuayTarget)}, {Name: "dockerhub", Repo: hub.Repo(HubTarget)}}
+	s.Config.Targets = []release.Target{{Name: "quay", Repo: quay.Repo(QuayTarget)}, {Name: "dockerhub", Repo: hub.Repo(HubTarget)}}
 	s.MatrixPath = filepath.Join(dir, "backend-matrix.yml")
 	s.ConfigPath = filepath.Join(dir, "remerge.yaml")
 	s.DigestsDir = filepath.Join(dir, "digests")
@@ -193,7 +193,7 @@ func (sd *seeder) tags(reg *loopreg.Registry, repo, ref, sha, suffix string, wit
 // merge is backend_merge.yml's step for one target: imagetools create
 // with the release's tags over the children in src.
 func (sd *seeder) merge(ctx context.Context, b Backend, reg *loopreg.Registry, target string, src string, imgs []image, ref, sha string) error {
-	return sd.stepsFor(b).Create(ctx, sd.tags(reg, target, ref, sha, b.Suffix, inspect.IsSemver(ref)), sources(src, imgs))
+	return sd.stepsFor(b).Create(ctx, sd.tags(reg, target, ref, sha, b.Suffix, release.IsSemver(ref)), sources(src, imgs))
 }
 
 // stepsFor is the merge a backend's CI ran: an older buildx for one
@@ -217,13 +217,13 @@ func (sd *seeder) hubMerge(ctx context.Context, b Backend, imgs []image) error {
 // anchor is anchor-digest-in-cache.sh: imagetools create -t
 // ci-cache:keepalive-... local-ai-backends@DIGEST.
 func (sd *seeder) anchor(ctx context.Context, run string, b Backend, im image) error {
-	tag := sd.quay.Repo(Anchor) + ":" + inspect.KeepaliveTag(run, b.Suffix, im.leg.Tag)
+	tag := sd.quay.Repo(Anchor) + ":" + release.KeepaliveTag(run, b.Suffix, im.leg.Tag)
 	return sd.steps.Current.Create(ctx, []string{tag}, []string{sd.quay.Repo(QuayTarget) + "@" + im.info.Digest})
 }
 
 // unanchor deletes a keepalive tag, as the merge job does after a good merge.
 func (sd *seeder) unanchor(ctx context.Context, run string, b Backend, im image) error {
-	d, err := sd.quay.Resolve(ctx, Anchor, inspect.KeepaliveTag(run, b.Suffix, im.leg.Tag))
+	d, err := sd.quay.Resolve(ctx, Anchor, release.KeepaliveTag(run, b.Suffix, im.leg.Tag))
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (sd *seeder) backend(ctx context.Context, i int, b Backend) error {
 	if err != nil {
 		return err
 	}
-	if b.Kind == inspect.KindDarwin {
+	if b.Kind == release.KindDarwin {
 		return sd.darwin(ctx, b, cur)
 	}
 	if !b.NoPrevious {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/scenariotest"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -21,12 +21,12 @@ func brokenRelease(t *testing.T, healable bool) *scenariotest.Fixture {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	backends := []scenario.Backend{
-		{Suffix: "-cpu-ok", Kind: inspect.KindMultiarch, Fate: scenario.Healthy},
-		{Suffix: "-cpu-reaped", Kind: inspect.KindMultiarch, Fate: scenario.Reaped},
-		{Suffix: "-cpu-new", Kind: inspect.KindSingle, Fate: scenario.Reaped, NoPrevious: true},
+		{Suffix: "-cpu-ok", Kind: release.KindMultiarch, Fate: scenario.Healthy},
+		{Suffix: "-cpu-reaped", Kind: release.KindMultiarch, Fate: scenario.Reaped},
+		{Suffix: "-cpu-new", Kind: release.KindSingle, Fate: scenario.Reaped, NoPrevious: true},
 	}
 	if !healable {
-		backends = append(backends, scenario.Backend{Suffix: "-cpu-lost", Kind: inspect.KindMultiarch, Fate: scenario.Lost})
+		backends = append(backends, scenario.Backend{Suffix: "-cpu-lost", Kind: release.KindMultiarch, Fate: scenario.Lost})
 	}
 	return scenariotest.Start(t, backends, testreg.ImageOptions{})
 }
@@ -94,7 +94,7 @@ func TestActionHealsRelease(t *testing.T) {
 			t.Errorf("exit %d, want 1", res.code)
 		}
 		wantOutputs(t, res.outputs, map[string]string{"ok": "1", "repairable": "2", "unrepairable": "1", "conflict": "0", "unknown": "0", "broken": "true", "audit": ""})
-		var rep inspect.Report
+		var rep release.Report
 		if err := json.Unmarshal([]byte(fileText(t, res.outputs["report"])), &rep); err != nil {
 			t.Fatalf("report output %q: %v", res.outputs["report"], err)
 		}

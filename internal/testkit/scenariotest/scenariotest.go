@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/scenario"
 	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
@@ -20,7 +21,7 @@ import (
 type Fixture struct {
 	*scenario.Seeded
 	Quay, Hub *testreg.Registry
-	Matrix    *inspect.Matrix
+	Matrix    *release.Matrix
 	Digests   *inspect.DigestsDir
 }
 
@@ -56,7 +57,7 @@ func StartRelease(tb testing.TB, rel scenario.Release, backends []scenario.Backe
 	if f.Seeded, err = scenario.Seed(context.Background(), tb.TempDir(), f.Quay.Registry, f.Hub.Registry, rel, backends, opt, BuildxSteps(tb)); err != nil {
 		tb.Fatal(err)
 	}
-	if f.Matrix, err = inspect.LoadMatrix(f.MatrixPath); err != nil {
+	if f.Matrix, err = release.LoadMatrix(f.MatrixPath); err != nil {
 		tb.Fatal(err)
 	}
 	if f.Digests, err = inspect.ReadDigestsDir(f.DigestsDir); err != nil {

@@ -1,22 +1,21 @@
-package inspect
+// Package published answers what inspect and repair both ask of a published
+// image beyond its manifest: what release it was built as (its labels), and,
+// when the labels cannot tell, the target's tag listing, fetched at most once
+// per repo and run. Both decide with it whether a forward-only tag (latest, a
+// series tag) may move to a release.
+package published
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"golang.org/x/mod/semver"
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
 )
-
-// This file holds what inspect and repair both ask of a published image
-// beyond its manifest: what release it was built as (its labels), and, when
-// the labels cannot tell, the target's tag listing, fetched at most once
-// per repo and run.
 
 // ReadProvenance reads the metadata-action labels of the image m names in
 // repo: its own config, or for a list its first child's config. Costs at
@@ -26,7 +25,7 @@ import (
 func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repository, m manifest.Manifest) (manifest.Provenance, error) {
 	if m.IsList() {
 		if len(m.Entries) == 0 {
-			return manifest.Provenance{}, fmt.Errorf("list %s names no child: no image to read labels from", short(m.Digest))
+			return manifest.Provenance{}, fmt.Errorf("list %s names no child: no image to read labels from", manifest.Short(m.Digest))
 		}
 		child := m.Entries[0].Digest
 		raw, err := c.ManifestBytes(ctx, repo.Digest(child))
@@ -37,7 +36,7 @@ func ReadProvenance(ctx context.Context, c *registry.Client, repo name.Repositor
 			return manifest.Provenance{}, err
 		}
 		if m.IsList() {
-			return manifest.Provenance{}, fmt.Errorf("child %s is itself a list", short(child))
+			return manifest.Provenance{}, fmt.Errorf("child %s is itself a list", manifest.Short(child))
 		}
 	}
 	cfg, err := ReadConfig(ctx, c, repo, m.Config.Digest)
@@ -55,33 +54,6 @@ func ReadConfig(ctx context.Context, c *registry.Client, repo name.Repository, d
 		return nil, fmt.Errorf("fetching config %s from %s: %w", dgst, repo, err)
 	}
 	return b, nil
-}
-
-// LabelOrder compares the release an image's labels name with rel: +1 when
-// the image is of a newer release, 0 the same, -1 older. ok is false when
-// the labels cannot tell (absent, not a semver release of this backend).
-func (c Config) LabelOrder(rel Release, suffix string, p manifest.Provenance) (cmp int, ok bool) {
-	suffix = c.tagSuffix(suffix)
-	cur := canonicalVersion(rel.Ref)
-	if p.Version == "" || !semver.IsValid(cur) {
-		return 0, false
-	}
-	v := p.Version
-	if suffix != "" {
-		if !strings.HasSuffix(v, suffix) {
-			// metadata-action writes the tag it pushes, suffix included;
-			// a bare version is accepted, another suffix is not ours.
-			if strings.Contains(v, "-") {
-				return 0, false
-			}
-		} else {
-			v = strings.TrimSuffix(v, suffix)
-		}
-	}
-	if !semver.IsValid(canonicalVersion(v)) || semver.Prerelease(canonicalVersion(v)) != "" {
-		return 0, false
-	}
-	return semver.Compare(canonicalVersion(v), cur), true
 }
 
 // TagLister lists a repo's tags at most once and shares the answer: the
@@ -122,19 +94,15 @@ func (l *TagLister) Tags(ctx context.Context, c *registry.Client, repo name.Repo
 	return e.tags, e.err
 }
 
-// Newer says whether the image under a backend's latest tag in repo belongs
-// to a release newer than rel, so latest must not move back: by its labels
+// NewerFor says whether the image under a forward-only tag of a backend
+// (latest, or a series tag such as 2.1; "" for latest) in repo belongs to a
+// release newer than rel, so the tag must not move back: by its labels p
 // when they tell, else by the newest release tag of the backend in repo's
-// listing (listed at most once per lister). what names the newer release.
-func (c Config) Newer(ctx context.Context, cl *registry.Client, l *TagLister, repo name.Repository, rel Release, suffix string, p manifest.Provenance) (newer bool, what string, err error) {
-	return c.NewerFor(ctx, cl, l, repo, rel, suffix, "", p)
-}
-
-// NewerFor is Newer for one forward-only tag (latest, or a series tag such
-// as 2.1): from the listing, only a newer release in the tag's own series
-// keeps it (v2.2.0 keeps 2 but not 2.1 from moving to v2.1.x). tag "" is
-// latest's rule: any newer release.
-func (c Config) NewerFor(ctx context.Context, cl *registry.Client, l *TagLister, repo name.Repository, rel Release, suffix, tag string, p manifest.Provenance) (newer bool, what string, err error) {
+// listing (listed at most once per lister). From the listing only a newer
+// release in the tag's own series keeps it (v2.2.0 keeps 2 but not 2.1 from
+// moving to v2.1.x); latest is kept by any newer release. what names the
+// newer release.
+func (l *TagLister) NewerFor(ctx context.Context, cl *registry.Client, c release.Config, repo name.Repository, rel release.Release, suffix, tag string, p manifest.Provenance) (newer bool, what string, err error) {
 	if cmp, ok := c.LabelOrder(rel, suffix, p); ok {
 		if cmp > 0 {
 			return true, p.String(), nil
@@ -145,7 +113,7 @@ func (c Config) NewerFor(ctx context.Context, cl *registry.Client, l *TagLister,
 	if err != nil {
 		return false, "", err
 	}
-	if n := c.newerRelease(rel, suffix, tags, c.inSeries(rel, suffix, tag)); n != "" {
+	if n := c.NewerInSeries(rel, suffix, tag, tags); n != "" {
 		return true, n, nil
 	}
 	return false, "", nil

@@ -1,4 +1,4 @@
-package inspect
+package release
 
 import (
 	"fmt"
@@ -181,11 +181,11 @@ func (c GateCondition) matches(s TagState) bool {
 }
 
 func unreadable(s TagState) bool {
-	return notRead(s) || s == TagPending
+	return s.NotRead() || s == TagPending
 }
 
-// notRead reports whether a tag was asked for and not read: denied, an
+// NotRead reports whether a tag was asked for and not read: denied, an
 // error, or not asked because its registry's quota is spent.
-func notRead(s TagState) bool {
+func (s TagState) NotRead() bool {
 	return s == TagDenied || s == TagError || s == TagUnknown
 }

@@ -1,4 +1,10 @@
-package inspect
+package release
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // This file answers "what does this signature lack?" (Gap, for what the
 // views and the gate show) and "does a signing run have something to sign
@@ -66,4 +72,73 @@ func (ts *TargetStatus) ReleaseSignature() *Signature {
 		return ts.Tags[rt].Signature
 	}
 	return nil
+}
+
+// Describe says in a few words who signed: "CI's identity", "a key (no
+// identity)", "<identity>", for prose and the detail pane.
+func (s *Signature) Describe() string {
+	switch s.State {
+	case SigUnsigned:
+		return "unsigned"
+	case SigError:
+		return "could not tell whether signed: " + s.Error
+	}
+	var b strings.Builder
+	b.WriteString("signed")
+	switch {
+	case s.Key:
+		b.WriteString(" with a key (no identity)")
+	case len(s.Identities) > 0:
+		b.WriteString(" by " + strings.Join(s.Identities, ", "))
+		if s.IdentityOK != nil && !*s.IdentityOK {
+			b.WriteString(" (not the expected identity)")
+		}
+	case s.Error != "":
+		b.WriteString(" (" + s.Error + ")")
+	}
+	if s.Storage != "" {
+		b.WriteString(" [" + s.Storage + "]")
+	}
+	if n, bad := s.ChildrenNotSigned(); len(bad) > 0 {
+		fmt.Fprintf(&b, "; %d of %d children not signed", len(bad), n)
+	}
+	return b.String()
+}
+
+// Expected: signed by the configured identity.
+func (s *Signature) Expected() bool {
+	return s.State == SigSigned && s.IdentityOK != nil && *s.IdentityOK
+}
+
+// ChildrenNotSigned returns the number of children and those not known to
+// be signed, sorted.
+func (s *Signature) ChildrenNotSigned() (int, []string) {
+	var bad []string
+	for d, c := range s.Children {
+		if c.State != SigSigned {
+			bad = append(bad, d)
+		}
+	}
+	sort.Strings(bad)
+	return len(s.Children), bad
+}
+
+// Clone returns a deep copy of the signature.
+func (s *Signature) Clone() *Signature {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Identities = append([]string(nil), s.Identities...)
+	if s.IdentityOK != nil {
+		ok := *s.IdentityOK
+		c.IdentityOK = &ok
+	}
+	if s.Children != nil {
+		c.Children = make(map[string]ChildSignature, len(s.Children))
+		for k, v := range s.Children {
+			c.Children[k] = v
+		}
+	}
+	return &c
 }

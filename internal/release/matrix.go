@@ -1,4 +1,4 @@
-package inspect
+package release
 
 import (
 	"errors"
@@ -94,7 +94,7 @@ var (
 // yamlPositionedError rewrites a YAML error as one line in the
 // compiler's "what file:line: message" form, which editors jump to. The
 // library's own form spans several lines for unmarshal errors and names Go
-// types ("field x not found in type inspect.Config"), which mean nothing to
+// types ("field x not found in type release.Config"), which mean nothing to
 // the person editing the file.
 func yamlPositionedError(what, name string, err error) error {
 	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}

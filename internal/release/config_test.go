@@ -1,4 +1,4 @@
-package inspect
+package release
 
 import (
 	"errors"
@@ -78,7 +78,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown nested key", "targets:\n  - name: q\n    repo: quay.io/a/b\n    rpeo: x\n", "config c.yml:4: unknown key rpeo"},
 		{"two unknown keys", "a: 1\nb: 2\n", "config c.yml:1: unknown key a; line 2: unknown key b"},
 		{"malformed yaml", "matrix: a\n\tanchor: b\n", "config c.yml:2: found a tab character that violates indentation"},
-		{"wrong type", "targets: 3\n", "config c.yml:1: cannot unmarshal !!int `3` into []inspect.Target"},
+		{"wrong type", "targets: 3\n", "config c.yml:1: cannot unmarshal !!int `3` into []release.Target"},
 		{"repo with tag", "anchor: quay.io/a/b:tag\n", `config c.yml: anchor: repo "quay.io/a/b:tag" must not name a tag or digest`},
 		{"repo with digest", "targets:\n - name: a\n   repo: quay.io/a/b@sha256:aa\n", `config c.yml: targets[0] (a): repo "quay.io/a/b@sha256:aa" must not name a tag or digest`},
 		{"bad repo", "sources: ['Quay.io/UPPER/Case']\n", `config c.yml: sources[0]: repo "Quay.io/UPPER/Case"`},

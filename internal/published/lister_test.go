@@ -1,4 +1,4 @@
-package inspect_test
+package published_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/published"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
@@ -58,7 +58,7 @@ func TestSharedListingIsNotQueuedBehindBackends(t *testing.T) {
 			t.Fatal("the holder never reached the registry")
 		}
 	}
-	var l inspect.TagLister
+	var l published.TagLister
 	wg.Go(func() { head(registry.WithPriority(ctx, 1), "backend-1") })
 	wg.Go(func() {
 		tags, err := l.Tags(registry.WithPriority(ctx, 9), c, repo)

@@ -1,4 +1,4 @@
-package inspect
+package release
 
 import (
 	"fmt"
@@ -45,7 +45,7 @@ func NormalizePlatform(s string) (string, error) {
 // shown by its path in the first target (acme/app); its tags carry no
 // suffix (tagSuffix).
 func (c Config) RecipeMatrix() *Matrix {
-	b := BackendSpec{Suffix: c.recipeImage(), Name: c.recipeImage(), Kind: KindMultiarch}
+	b := BackendSpec{Suffix: c.RecipeImage(), Name: c.RecipeImage(), Kind: KindMultiarch}
 	for _, p := range c.Platforms {
 		b.Legs = append(b.Legs, LegSpec{PlatformTag: PlatformTag(p), Platform: p})
 	}
@@ -134,38 +134,9 @@ func recipeDefaults(c Config) Config {
 	return c
 }
 
-// recipeLost turns legs of a recipe image with no digest anywhere into
-// findings that make it unrepairable: the build jobs of the other
-// platforms answered (or the digests folder was read), every lookup
-// answered, and this platform left no digest: its build failed, or its
-// artifact expired (retention-days: 1) and nothing published names it.
-// Outside the recipe, or with nothing to go on at all, it returns nil and
-// the legs stay unknown.
-func recipeLost(b *BackendReport, in judgeInput, legs []string) []string {
-	if !in.cfg.Recipe() || len(legs) == 0 {
-		return nil
-	}
-	known := in.hadDigests
-	for _, l := range b.Legs {
-		known = known || l.Digest != ""
-	}
-	if !known {
-		return nil
-	}
-	var out []string
-	for _, tag := range legs {
-		for _, l := range b.Legs {
-			if l.PlatformTag == tag {
-				out = append(out, fmt.Sprintf("no digest for %s anywhere (not in the digests folder, not in a published list): its build failed or its digest expired; rebuild %s", l.Platform, l.Platform))
-			}
-		}
-	}
-	return out
-}
-
-// recipeImage names the recipe's image where a LocalAI backend shows its
+// RecipeImage names the recipe's image where a LocalAI backend shows its
 // suffix: the first target's repo path without the registry (acme/app).
-func (c Config) recipeImage() string {
+func (c Config) RecipeImage() string {
 	if len(c.Targets) == 0 {
 		return "image"
 	}

@@ -1,4 +1,4 @@
-package inspect
+package release
 
 import (
 	"fmt"
@@ -47,13 +47,13 @@ func JudgeOther(role string, m manifest.Manifest, child func(digest string) mani
 				if why == "" {
 					why = "not probed"
 				}
-				unknown = append(unknown, fmt.Sprintf("%s (%s)", short(c), why))
+				unknown = append(unknown, fmt.Sprintf("%s (%s)", manifest.Short(c), why))
 			}
 		}
 	}
 	switch {
 	case len(unknown) > 0:
-		return OtherUnknown, fmt.Errorf("could not tell whether %s is a complete image of other digests: could not check child %s", short(m.Digest), strings.Join(unknown, ", "))
+		return OtherUnknown, fmt.Errorf("could not tell whether %s is a complete image of other digests: could not check child %s", manifest.Short(m.Digest), strings.Join(unknown, ", "))
 	case role == RoleBranch:
 		return OtherBranchBuild, nil
 	}

@@ -1,9 +1,10 @@
-package inspect
+package release
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/mod/semver"
 )
@@ -120,4 +121,31 @@ func validRepo(s string) error {
 		return fmt.Errorf("repo %q: %w", s, err)
 	}
 	return nil
+}
+
+// LabelOrder compares the release an image's labels name with rel: +1 when
+// the image is of a newer release, 0 the same, -1 older. ok is false when
+// the labels cannot tell (absent, not a semver release of this backend).
+func (c Config) LabelOrder(rel Release, suffix string, p manifest.Provenance) (cmp int, ok bool) {
+	suffix = c.tagSuffix(suffix)
+	cur := canonicalVersion(rel.Ref)
+	if p.Version == "" || !semver.IsValid(cur) {
+		return 0, false
+	}
+	v := p.Version
+	if suffix != "" {
+		if !strings.HasSuffix(v, suffix) {
+			// metadata-action writes the tag it pushes, suffix included;
+			// a bare version is accepted, another suffix is not ours.
+			if strings.Contains(v, "-") {
+				return 0, false
+			}
+		} else {
+			v = strings.TrimSuffix(v, suffix)
+		}
+	}
+	if !semver.IsValid(canonicalVersion(v)) || semver.Prerelease(canonicalVersion(v)) != "" {
+		return 0, false
+	}
+	return semver.Compare(canonicalVersion(v), cur), true
 }

@@ -1,4 +1,4 @@
-package inspect
+package release
 
 // The matrix's YAML, read node by node (so every problem names its line),
 // and the grouping of its entries into backends.
