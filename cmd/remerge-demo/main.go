@@ -22,7 +22,6 @@ import (
 	"github.com/go-skynet/remerge/internal/app"
 	"github.com/go-skynet/remerge/internal/demo"
 	"github.com/go-skynet/remerge/internal/registry"
-	"github.com/go-skynet/remerge/internal/report"
 )
 
 // Exit codes, as remerge's (DESIGN.md section 9).
@@ -33,7 +32,7 @@ const (
 )
 
 // errBroken: the table printed is the answer, and something is broken.
-var errBroken = errors.New("something is broken")
+var errBroken = app.ErrBroken
 
 // usageError is a flag mistake: exit 2.
 type usageError struct{ error }
@@ -140,13 +139,7 @@ func runDemo(ctx context.Context, f flags, stdout io.Writer, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		if err := report.WriteTable(stdout, rep, 0); err != nil {
-			return err
-		}
-		if rep.Summary.Broken() {
-			return errBroken
-		}
-		return nil
+		return app.PrintTable(stdout, rep)
 	default:
 		return app.OpenTUI(ctx, svc)
 	}

@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/go-skynet/remerge/internal/app"
 )
 
 func main() {
@@ -53,8 +55,8 @@ func asUsage(err error) error {
 }
 
 // errBroken says the command ran and what it printed is the answer: some
-// backend is not ok. It carries no message of its own.
-var errBroken = errors.New("something is broken")
+// backend is not ok (exit 1); app.ErrBroken, which the demo returns too.
+var errBroken = app.ErrBroken
 
 // run is main without the process: it parses args, runs the command and
 // returns the exit code, so tests can call it in-process. The context is

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/internal/app"
-	"github.com/go-skynet/remerge/internal/report"
 )
 
 // runTUI opens the terminal UI on the release the flags name. Without a
@@ -39,13 +38,7 @@ func printTable(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := report.WriteTable(stdout, rep, 0); err != nil {
-		return err
-	}
-	if rep.Summary.Broken() {
-		return errBroken
-	}
-	return nil
+	return app.PrintTable(stdout, rep)
 }
 
 func newTUICmd(o *options, stdout io.Writer) *cobra.Command {

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/go-skynet/remerge/internal/release"
 	"github.com/go-skynet/remerge/internal/report"
 	"github.com/go-skynet/remerge/tui"
 )
@@ -17,6 +20,24 @@ func OpenTUI(ctx context.Context, svc tui.Service) error {
 	m := tui.New(svc, tui.WithContext(ctx), tui.WithMarkdown(report.WriteMarkdown))
 	if _, err := tea.NewProgram(m, tea.WithContext(ctx)).Run(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}
+
+// ErrBroken says the command ran and what it printed is the answer: some
+// backend is not ok (exit 1). It carries no message of its own. Both
+// binaries return it, so both exit alike.
+var ErrBroken = errors.New("something is broken")
+
+// PrintTable is what both binaries do instead of opening the TUI when stdout
+// is not a terminal: the plain table of rep, and ErrBroken when anything is
+// broken, the same answer and exit code as `remerge inspect`.
+func PrintTable(w io.Writer, rep *release.Report) error {
+	if err := report.WriteTable(w, rep, 0); err != nil {
+		return err
+	}
+	if rep.Summary.Broken() {
+		return ErrBroken
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -306,11 +307,7 @@ func (c *Client) Pulls() map[string]int {
 	q := &c.transport.quota
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := make(map[string]int, len(q.pulls))
-	for h, n := range q.pulls {
-		out[h] = n
-	}
-	return out
+	return maps.Clone(q.pulls)
 }
 
 // BudgetOf is the latest Budget of the registry holding repo ("host/repo"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -226,11 +227,7 @@ func (bs *budgets) stopped(host string, now time.Time) (Budget, bool) {
 func (bs *budgets) snapshot() map[string]Budget {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
-	out := make(map[string]Budget, len(bs.m))
-	for h, b := range bs.m {
-		out[h] = b
-	}
-	return out
+	return maps.Clone(bs.m)
 }
 
 func quotaWindow(b Budget) time.Duration {

@@ -2,8 +2,8 @@ package release
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -90,22 +90,12 @@ func (g Gate) Empty() bool { return len(g.conds) == 0 }
 func (g Gate) Check(r *Report) []string {
 	var out []string
 	for _, b := range r.Backends {
-		names := make([]string, 0, len(b.Targets))
-		for name := range b.Targets {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(b.Targets)) {
 			ts := b.Targets[name]
 			if ts == nil {
 				continue
 			}
-			tags := make([]string, 0, len(ts.Tags))
-			for tag := range ts.Tags {
-				tags = append(tags, tag)
-			}
-			sort.Strings(tags)
-			for _, tag := range tags {
+			for _, tag := range ts.SortedTags() {
 				st := ts.Tags[tag]
 				if st.State == TagComplete {
 					if why := g.unsigned(st); why != "" {
