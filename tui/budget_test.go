@@ -23,8 +23,8 @@ func TestPullsLeft(t *testing.T) {
 	}
 	old := m.inspectID
 	m, _ = press(t, m, "ctrl+r")
-	if m.inspectID != old || !strings.Contains(m.status, "docker.io: the last inspection spent 10 pulls, 3 are left") {
-		t.Fatalf("first ctrl+r: inspect id %d (was %d), status %q; want a warning and no inspection", m.inspectID, old, m.status)
+	if m.inspectID != old || !strings.Contains(m.statusBar.text, "docker.io: the last inspection spent 10 pulls, 3 are left") {
+		t.Fatalf("first ctrl+r: inspect id %d (was %d), status %q; want a warning and no inspection", m.inspectID, old, m.statusBar.text)
 	}
 	m, _ = press(t, m, "ctrl+r")
 	if m.inspectID != old+1 {
@@ -34,8 +34,8 @@ func TestPullsLeft(t *testing.T) {
 		"docker.io": {PullsLeft: 0, PullsLimit: 100, QuotaSpent: true, Message: "Docker Hub pull limit reached (0 of 100 per 6 h left): log in with `docker login`, or wait"},
 	}
 	m, _ = press(t, m, "R")
-	if !strings.Contains(m.status, "re-merging everything would spend more pulls than are left: Docker Hub pull limit reached") {
-		t.Errorf("R: status %q, want the quota named", m.status)
+	if !strings.Contains(m.statusBar.text, "re-merging everything would spend more pulls than are left: Docker Hub pull limit reached") {
+		t.Errorf("R: status %q, want the quota named", m.statusBar.text)
 	}
 	if h := m.header(); !strings.Contains(h, "docker.io pull limit reached") {
 		t.Errorf("header does not say the limit is reached:\n%s", h)

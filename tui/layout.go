@@ -227,40 +227,12 @@ func (m Model) viewState(limit, notBuilt int) string {
 	return out
 }
 
-// statusLine is the filter input while typing, else the message: the
-// selected row's own (a copy, a refusal), or the last general one. A long
-// message wraps to a second line and is cut after it.
+// statusLine is the filter's input while filtering, else the status bar.
 func (m Model) statusLine() string {
 	if m.filtering {
 		return m.filter.View()
 	}
-	text, isErr := m.currentStatus()
-	style := m.styles.Status
-	if isErr {
-		style = m.styles.StatusErr
-	}
-	lines := wrapLine(text, m.width, cutWord)
-	if len(lines) > 2 {
-		rest := lines[1]
-		for _, l := range lines[2:] {
-			rest += " " + strings.TrimSpace(l)
-		}
-		lines = []string{lines[0], cutLine(rest, m.width)}
-	}
-	for i, l := range lines {
-		lines[i] = style.Render(l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// currentStatus is the message the status line shows. A message about one
-// row (rowStatus) is shown only while that row is selected, so it never
-// sits under another row as if it were about it.
-func (m Model) currentStatus() (string, bool) {
-	if rs := m.rowStatus; rs.text != "" && rs.suffix == m.selected {
-		return rs.text, rs.err
-	}
-	return m.status, m.statusErr
+	return m.statusBar.render(m.selected, m.width, &m.styles)
 }
 
 // statusLines is how many lines the status line needs (one or two).
@@ -268,8 +240,7 @@ func (m Model) statusLines() int {
 	if m.filtering {
 		return 1
 	}
-	text, _ := m.currentStatus()
-	return min(2, len(wrapLine(text, m.width, cutWord)))
+	return m.statusBar.lines(m.selected, m.width)
 }
 
 // joinEnds puts left and right on one line of width w, right-aligned when

@@ -71,12 +71,7 @@ type Model struct {
 	// remerges schedules the confirmed re-merges and keeps their ends.
 	remerges remerges
 
-	status    string
-	statusErr bool
-	rowStatus rowStatus
-	// repairNote summarises the re-merges since the last inspection, kept
-	// in the status line once the re-inspection that follows them ends.
-	repairNote string
+	statusBar statusBar
 	// quitArmed: q was pressed once while a re-merge runs.
 	quitArmed bool
 
@@ -137,7 +132,7 @@ func New(svc Service, opts ...Option) Model {
 	m.inspectID = 1
 	m.inspecting = true
 	m.startCtx, m.cancelInspect = context.WithCancel(m.ctx)
-	m.status = "inspecting…"
+	m.statusBar.text = "inspecting…"
 	m.layout()
 	return m
 }
@@ -228,20 +223,13 @@ func (m *Model) fixSelection() {
 // setStatus sets the general message of the status line; it replaces any
 // row's message.
 func (m *Model) setStatus(s string, isErr bool) {
-	m.status, m.statusErr = s, isErr
-	m.rowStatus = rowStatus{}
+	m.statusBar.set(s, isErr)
 	m.layout() // a long message takes a second line
 }
 
 // setRowStatus sets a message about backend suffix: shown while that row
 // is selected, gone once another is.
 func (m *Model) setRowStatus(suffix, s string, isErr bool) {
-	m.rowStatus = rowStatus{suffix: suffix, text: s, err: isErr}
+	m.statusBar.setRow(suffix, s, isErr)
 	m.layout()
-}
-
-// rowStatus is a status message about one backend.
-type rowStatus struct {
-	suffix, text string
-	err          bool
 }

@@ -61,8 +61,8 @@ func TestFirstInspection(t *testing.T) {
 	if m.probesDone != 47 || m.probesTotal != 47 { // every cell of the fixture; darwin has no anchor cell
 		t.Errorf("probes = %d/%d", m.probesDone, m.probesTotal)
 	}
-	if !strings.Contains(m.status, "inspected 7 backends") {
-		t.Errorf("status = %q", m.status)
+	if !strings.Contains(m.statusBar.text, "inspected 7 backends") {
+		t.Errorf("status = %q", m.statusBar.text)
 	}
 }
 
@@ -265,18 +265,18 @@ func TestCopy(t *testing.T) {
 	if !ok || got != dg('3') {
 		t.Errorf("clipboard = %q, want the broken amd64 digest", got)
 	}
-	if st, _ := m.currentStatus(); !strings.Contains(st, "copied the amd64 digest of -cpu-whisper") || !strings.Contains(st, "set-clipboard on") {
+	if st, _ := m.statusBar.current(m.selected); !strings.Contains(st, "copied the amd64 digest of -cpu-whisper") || !strings.Contains(st, "set-clipboard on") {
 		t.Errorf("status = %q", st)
 	}
 	m, _ = press(t, m, "down")
-	if st, _ := m.currentStatus(); strings.Contains(st, "copied") {
+	if st, _ := m.statusBar.current(m.selected); strings.Contains(st, "copied") {
 		t.Errorf("status about -cpu-whisper stays under another row: %q", st)
 	}
 	if strings.Contains(stripped(m.View().Content), "copied") {
 		t.Error("the screen still shows the copy status of another row")
 	}
 	m, _ = press(t, m, "up")
-	if st, _ := m.currentStatus(); !strings.Contains(st, "copied the amd64 digest") {
+	if st, _ := m.statusBar.current(m.selected); !strings.Contains(st, "copied the amd64 digest") {
 		t.Errorf("back on the row, status = %q", st)
 	}
 	m, _ = press(t, m, "r", "y")
@@ -287,7 +287,7 @@ func TestCopy(t *testing.T) {
 	if got != want {
 		t.Errorf("clipboard after a repair = %q, want both targets' commands", got)
 	}
-	if st, _ := m.currentStatus(); !strings.Contains(st, "2 cosign commands") || !strings.Contains(st, "OSC 52") {
+	if st, _ := m.statusBar.current(m.selected); !strings.Contains(st, "2 cosign commands") || !strings.Contains(st, "OSC 52") {
 		t.Errorf("status = %q", st)
 	}
 }
@@ -319,8 +319,8 @@ func TestExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "remerge-v4.2.2-20250512-073000.json")); err != nil {
 		t.Error(err)
 	}
-	if want := "exported remerge-v4.2.2-20250512-073000.md, remerge-v4.2.2-20250512-073000.json to " + dir; m.status != want {
-		t.Errorf("status = %q, want %q", m.status, want)
+	if want := "exported remerge-v4.2.2-20250512-073000.md, remerge-v4.2.2-20250512-073000.json to " + dir; m.statusBar.text != want {
+		t.Errorf("status = %q, want %q", m.statusBar.text, want)
 	}
 }
 
@@ -339,11 +339,11 @@ func TestExportRelativeDirAndSignFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(m.status, " to "+abs) && !strings.HasSuffix(m.status, " to "+dir) {
-		t.Errorf("status = %q, want it to end in the absolute folder %s", m.status, dir)
+	if !strings.HasSuffix(m.statusBar.text, " to "+abs) && !strings.HasSuffix(m.statusBar.text, " to "+dir) {
+		t.Errorf("status = %q, want it to end in the absolute folder %s", m.statusBar.text, dir)
 	}
-	if !strings.Contains(m.status, "-sign.sh") {
-		t.Errorf("status = %q does not name the sign file", m.status)
+	if !strings.Contains(m.statusBar.text, "-sign.sh") {
+		t.Errorf("status = %q does not name the sign file", m.statusBar.text)
 	}
 	sh, err := os.ReadFile(filepath.Join(dir, "remerge-v4.2.2-20250512-073000-sign.sh"))
 	if err != nil {

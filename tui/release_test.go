@@ -10,8 +10,8 @@ import (
 func TestReleasePane(t *testing.T) {
 	t.Parallel()
 	m := started(t, newFake(), 160, 48)
-	if !strings.Contains(m.status, "2 release-wide problem(s): i shows them") {
-		t.Errorf("status %q does not announce the release-wide problems", m.status)
+	if !strings.Contains(m.statusBar.text, "2 release-wide problem(s): i shows them") {
+		t.Errorf("status %q does not announce the release-wide problems", m.statusBar.text)
 	}
 	for _, close := range []string{"esc", "i"} {
 		m, _ = press(t, m, "i")

@@ -118,8 +118,8 @@ func TestRunPickerErrorsAndEmpty(t *testing.T) {
 			if (m.picker() != nil) != tt.open {
 				t.Fatalf("picker open = %v, want %v", m.picker() != nil, tt.open)
 			}
-			if !strings.Contains(m.status, tt.status) || m.statusErr != (tt.err != nil) {
-				t.Errorf("status = %q (err %v), want %q", m.status, m.statusErr, tt.status)
+			if !strings.Contains(m.statusBar.text, tt.status) || m.statusBar.err != (tt.err != nil) {
+				t.Errorf("status = %q (err %v), want %q", m.statusBar.text, m.statusBar.err, tt.status)
 			}
 			if tt.showing != "" && !strings.Contains(m.render(), tt.showing) {
 				t.Errorf("view lacks %q", tt.showing)
@@ -184,8 +184,8 @@ func TestRunPickerWaitsForRepair(t *testing.T) {
 	m := started(t, newFake(), 80, 24)
 	m.remerges.running = 1
 	m, _ = press(t, m, "u")
-	if m.picker() != nil || !m.statusErr || !strings.Contains(m.status, "re-merge is running") {
-		t.Errorf("picker = %+v status = %q: a running re-merge must keep its release on screen", m.picker(), m.status)
+	if m.picker() != nil || !m.statusBar.err || !strings.Contains(m.statusBar.text, "re-merge is running") {
+		t.Errorf("picker = %+v status = %q: a running re-merge must keep its release on screen", m.picker(), m.statusBar.text)
 	}
 }
 

@@ -106,9 +106,9 @@ func (m Model) handleInspectDone(msg InspectDoneMsg) (Model, tea.Cmd) {
 	default:
 		s, _ := summarize(m.report)
 		status := fmt.Sprintf("inspected %d backends: %d need attention", len(m.report.Backends), s.NeedAttention())
-		if m.repairNote != "" {
-			status = m.repairNote + " · " + status
-			m.repairNote = ""
+		if m.statusBar.repairNote != "" {
+			status = m.statusBar.repairNote + " · " + status
+			m.statusBar.repairNote = ""
 		}
 		if n := len(m.report.Problems); n > 0 {
 			status += fmt.Sprintf(" · %d release-wide problem(s): i shows them", n)
@@ -167,8 +167,8 @@ func (m Model) handleRepairDone(msg RepairDoneMsg) (Model, tea.Cmd) {
 	if cmd := m.startRemerges(); cmd != nil || m.remerges.running > 0 {
 		return m, cmd
 	}
-	m.repairNote = m.remerges.note()
-	m.status += " · re-inspecting"
+	m.statusBar.repairNote = m.remerges.note()
+	m.statusBar.text += " · re-inspecting"
 	return m, m.startInspect()
 }
 
