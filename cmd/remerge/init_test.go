@@ -57,3 +57,36 @@ func fileBytes(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestInitKeepsLatestOff: a workflow whose metadata-action says
+// flavor latest=false pushes no latest tag, so the config init writes must
+// keep latest off; read back, the release's tags hold no latest, and
+// repair would write none.
+func TestInitKeepsLatestOff(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "wf.yml")
+	body := fileBytes(t, filepath.Join("testdata", "docker-multi-runner.yml"))
+	if !strings.Contains(body, "          tags: |\n") {
+		t.Fatal("the workflow fixture changed: no metadata-action tags input to add a flavor beside")
+	}
+	body = strings.Replace(body, "          tags: |\n", "          flavor: |\n            latest=false\n          tags: |\n", 1)
+	if err := os.WriteFile(wf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runArgs(t, "init", "--workflow", wf, "-o", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cfg, err := release.ParseConfig("init", []byte(stdout))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if cfg.Tags.Latest != "" {
+		t.Fatalf("latest %q, want none: the workflow writes no latest\n%s", cfg.Tags.Latest, stdout)
+	}
+	for _, tr := range cfg.ReleaseTags(release.Release{Ref: "v2.1.0"}, "") {
+		if tr.Role == release.RoleLatest {
+			t.Errorf("release tags %v hold a latest tag", cfg.ReleaseTags(release.Release{Ref: "v2.1.0"}, ""))
+		}
+	}
+}

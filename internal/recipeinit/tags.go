@@ -105,6 +105,8 @@ func (d *Draft) YAML() string {
 	fmt.Fprintf(&b, "  release: %q\n", d.Release)
 	if d.Latest != "" {
 		fmt.Fprintf(&b, "  latest: %q\n", d.Latest)
+	} else {
+		b.WriteString("  latest: \"\"   # flavor latest=false: the pipeline writes no latest\n")
 	}
 	if d.SHA != "" {
 		fmt.Fprintf(&b, "  sha: %q\n", d.SHA)

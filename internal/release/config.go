@@ -159,10 +159,13 @@ func ParseConfig(name string, b []byte) (Config, error) {
 	if file.Tags.Release != "" {
 		cfg.Tags.Release = file.Tags.Release
 	}
-	if file.Tags.SHA != "" {
+	// An empty sha or latest given on purpose turns that tag off (a
+	// pipeline with metadata-action's flavor latest=false writes none);
+	// left out, the default stands.
+	if file.Tags.SHA != "" || givenEmpty(&top, "tags", "sha") {
 		cfg.Tags.SHA = file.Tags.SHA
 	}
-	if file.Tags.Latest != "" {
+	if file.Tags.Latest != "" || givenEmpty(&top, "tags", "latest") {
 		cfg.Tags.Latest = file.Tags.Latest
 	}
 	cfg.Tags.Also = file.Tags.Also
@@ -222,8 +225,8 @@ func (c Config) Validate() error {
 		keys, tpls = append(keys, fmt.Sprintf("tags.also[%d]", i)), append(tpls, tpl)
 	}
 	for i, tpl := range tpls {
-		if tpl == "" && c.Recipe() && (keys[i] == "tags.sha" || keys[i] == "tags.latest") {
-			continue // the recipe writes no sha tag unless asked
+		if tpl == "" && (keys[i] == "tags.sha" || keys[i] == "tags.latest") {
+			continue // off: the pipeline writes no such tag
 		}
 		if err := c.validateTemplate(keys[i], tpl); err != nil {
 			return err
@@ -262,4 +265,29 @@ func (c Config) Target(name string) (Target, bool) {
 		}
 	}
 	return Target{}, false
+}
+
+// givenEmpty reports whether the YAML document doc sets the key path to an
+// empty value ("" or null), as opposed to leaving it out.
+func givenEmpty(doc *yaml.Node, path ...string) bool {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || (n.Tag == "!!str" && n.Value == ""))
 }

@@ -147,3 +147,29 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("missing file error = %v", err)
 	}
 }
+
+// TestParseConfigTagOff: sha or latest given empty turns that tag off;
+// left out, the default stands.
+func TestParseConfigTagOff(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml  string
+		sha, latest string
+	}{
+		{"left out", "tags: {release: \"{ref}{suffix}\"}\n", "sha-{sha7}{suffix}", "latest{suffix}"},
+		{"latest empty", "tags:\n  latest: \"\"\n", "sha-{sha7}{suffix}", ""},
+		{"latest null", "tags:\n  latest:\n", "sha-{sha7}{suffix}", ""},
+		{"sha empty", "tags:\n  sha: ''\n", "", "latest{suffix}"},
+		{"recipe latest off", "platforms: [linux/amd64]\ntargets: [{name: a, repo: ghcr.io/acme/app}]\ntags:\n  latest: \"\"\n", "", ""},
+		{"recipe default", "platforms: [linux/amd64]\ntargets: [{name: a, repo: ghcr.io/acme/app}]\n", "", "latest"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig("c.yml", []byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Tags.SHA != tt.sha || cfg.Tags.Latest != tt.latest {
+				t.Errorf("sha %q latest %q, want %q %q", cfg.Tags.SHA, cfg.Tags.Latest, tt.sha, tt.latest)
+			}
+		})
+	}
+}
