@@ -46,6 +46,11 @@ func (p *prober) probeCell(ctx context.Context, repo, digest string) release.Cel
 	}
 	p.recordHead(repo, digest, desc.Size, string(desc.MediaType))
 	c := release.Cell{State: release.CellPresent}
+	if manifest.IsList(string(desc.MediaType)) {
+		if c = p.attestedCell(ctx, repo, digest, string(desc.MediaType)); c.State != release.CellPresent {
+			return c
+		}
+	}
 	if p.e.s.deep {
 		missing, err := p.missingBlobs(ctx, repo, digest)
 		if err != nil {

@@ -31,7 +31,7 @@ import (
 func planTags(ctx context.Context, c *registry.Client, cfg release.Config, rel release.Release, p *Plan, dst name.Repository, seen *release.TargetStatus, o options) error {
 	want := make([]manifest.Expected, 0, len(p.Legs))
 	for _, l := range p.Legs {
-		want = append(want, manifest.Expected{Digest: l.Digest, Platform: l.Platform})
+		want = append(want, l.expected()...)
 	}
 	for _, r := range cfg.ReleaseTags(rel, p.Suffix) {
 		tm := TagMove{Tag: r.Tag, Role: r.Role, To: p.ListDigest}

@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"fmt"
+
+	"github.com/containerd/platforms"
 )
 
 // The annotations buildkit puts on an attestation manifest's entry in a
@@ -59,4 +61,16 @@ func ExpectedOf(digest, platform string, index *Manifest) []Expected {
 		out = append(out, Expected{Digest: e.Digest, Platform: e.Platform})
 	}
 	return out
+}
+
+// NormalPlatform normalises os/arch[/variant] as containerd does (arm64
+// v8 becomes arm64), to match a list entry's platform with a leg's;
+// what does not parse is returned as it is.
+func NormalPlatform(s string) string {
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return s
+	}
+	n := platforms.Normalize(p)
+	return PlatformString(n)
 }
