@@ -150,4 +150,3 @@ func TestRecipeReplayAttested(t *testing.T) {
 		t.Errorf("2.2.0 in GHCR is %s; buildx over GHCR's sources writes %s", got[0], manifest.DigestOf(raw))
 	}
 }
-
