@@ -99,7 +99,15 @@ func TestRecipeReplayAttested(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := map[string]release.Verdict{"v2.0.0": release.VerdictOK, "v2.1.0": release.VerdictRepairable, "v2.2.0": release.VerdictRepairable}
+	gone := w.buildAttested(ctx, t, "v2.3.0")[1] // arm64's attestation lost everywhere
+	for _, reg := range []*testreg.Registry{w.ghcr, w.hub} {
+		if err := reg.Reap(ctx, recipeRepo, gone.Attestation.Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	want := map[string]release.Verdict{"v2.0.0": release.VerdictOK, "v2.1.0": release.VerdictRepairable,
+		"v2.2.0": release.VerdictRepairable, "v2.3.0": release.VerdictUnrepairable}
 	for ref, v := range want {
 		b := w.inspect(t, ref)
 		if b.Verdict != v {
@@ -116,6 +124,20 @@ func TestRecipeReplayAttested(t *testing.T) {
 	}
 	if c := b.Legs[1].Cells[hub]; c.State != release.CellPresent {
 		t.Errorf("v2.2.0 arm64 in Docker Hub: %+v; want present", c)
+	}
+
+	// Without the digests folder the healthy release's list names each
+	// image with its attestation, but not the index the merge was given:
+	// could not tell, never a list to rewrite without the attestations.
+	code, stdout, stderr := runArgs(t, "inspect", "--format", "json", "--config", w.config, "--release", "v2.0.0")
+	if code == exitUsage || !strings.Contains(stdout, `"verdict": "unknown"`) || !strings.Contains(stdout, "--digests") {
+		t.Errorf("v2.0.0 without --digests: exit %d, stderr %q; want verdict unknown asking for --digests:\n%s", code, stderr, stdout)
+	}
+	// Nothing half-written: a leg whose attestation manifest is gone
+	// everywhere is not merged.
+	runArgs(t, append([]string{"repair", "--all", "--yes", "--audit", filepath.Join(t.TempDir(), "audit.jsonl")}, w.args("v2.3.0")...)...)
+	if got := w.resolve(ctx, t, "2.3.0"); got != [2]string{} {
+		t.Errorf("2.3.0 is %v after repairing a release whose arm64 attestation is lost everywhere; want missing", got)
 	}
 
 	for _, ref := range []string{"v2.2.0", "v2.1.0"} {
