@@ -1,0 +1,105 @@
+package inspect_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/go-skynet/remerge/inspect"
+	"github.com/go-skynet/remerge/internal/manifest"
+	"github.com/go-skynet/remerge/internal/registry"
+	"github.com/go-skynet/remerge/internal/release"
+	"github.com/go-skynet/remerge/internal/testkit/testreg"
+)
+
+// TestAttestedLegs: each digest of the folder names an attested build (an
+// index over the image and its attestation manifest). A release published
+// as buildx merges them is ok; a probe of an attestation manifest that
+// does not answer makes the leg and the tags could-not-tell (unknown),
+// while an attestation manifest gone from the only repo makes the leg
+// present nowhere (unrepairable) and the tags dangling.
+func TestAttestedLegs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := testreg.Start(t)
+	proxy := testreg.StartFaultProxy(t, reg.Host)
+	cfg, err := release.ParseConfig("r.yml", []byte("platforms: [linux/amd64, linux/arm64]\ntargets: [{name: a, repo: "+proxy.Repo("acme/app")+"}]\ntags: {release: \"{version}\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var builds []testreg.Attested
+	var children []manifest.Child
+	for _, p := range []ocispec.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}} {
+		img, err := testreg.NewImage(v1.Platform{OS: p.OS, Architecture: p.Architecture}, testreg.ImageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := reg.PushAttested(ctx, "acme/app", img, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds = append(builds, a)
+		children = append(children, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
+		if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What buildx publishes over them (proven in internal/pipeline).
+	raw, mt, _, err := manifest.Merge(children, manifest.DefaultMergeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"1.0.0", "latest"} {
+		if err := reg.PutManifest(ctx, "acme/app", tag, raw, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inspectOnce := func() *release.BackendReport {
+		t.Helper()
+		d, err := inspect.ReadRecipeDigestsDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := registry.New(registry.Options{Retries: -1})
+		defer c.Close()
+		rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Backends[0]
+	}
+	repo := proxy.Repo("acme/app")
+
+	b := inspectOnce()
+	if b.Verdict != release.VerdictOK || b.Legs[0].Digest != builds[0].Index.Digest || b.Legs[1].Digest != builds[1].Index.Digest {
+		t.Fatalf("healthy: verdict %s, legs %+v; problems %q", b.Verdict, b.Legs, b.Problems)
+	}
+
+	// The amd64 attestation manifest's HEAD fails: could not tell.
+	att := strings.TrimPrefix(builds[0].Attestation.Digest, "sha256:")
+	proxy.Add(testreg.Fault{Match: testreg.Match{Methods: []string{"HEAD"}, PathContains: att}, Effect: testreg.EffectStatus, Status: 500})
+	b = inspectOnce()
+	if c := b.Legs[0].Cells[repo]; b.Verdict != release.VerdictUnknown || c.State != release.CellError || b.Targets["a"].Tags["1.0.0"].State != release.TagError {
+		t.Errorf("attestation probe failing: verdict %s, amd64 cell %+v, tag %s; want unknown, error, error; problems %q",
+			b.Verdict, c, b.Targets["a"].Tags["1.0.0"].State, b.Problems)
+	}
+	proxy.Clear()
+
+	// The arm64 attestation manifest is gone: missing, not could-not-tell.
+	if err := reg.Reap(ctx, "acme/app", builds[1].Attestation.Digest); err != nil {
+		t.Fatal(err)
+	}
+	b = inspectOnce()
+	c := b.Legs[1].Cells[repo]
+	if b.Verdict != release.VerdictUnrepairable || c.State != release.CellMissing || !strings.Contains(c.Error, manifest.Short(builds[1].Attestation.Digest)) ||
+		b.Targets["a"].Tags["1.0.0"].State != release.TagDangling {
+		t.Errorf("attestation gone: verdict %s, arm64 cell %+v, tag %s; want unrepairable, missing naming it, dangling; problems %q",
+			b.Verdict, c, b.Targets["a"].Tags["1.0.0"].State, b.Problems)
+	}
+}
