@@ -103,3 +103,73 @@ func TestAttestedLegs(t *testing.T) {
 			b.Verdict, c, b.Targets["a"].Tags["1.0.0"].State, b.Problems)
 	}
 }
+
+// TestAttestedAnchors: a LocalAI-style pipeline whose build jobs attach
+// attestations anchors each leg with `imagetools create` over the leg's
+// index, which buildx publishes as it is (internal/pipeline): the
+// keepalive tag names the index, and that index is the leg's digest. The
+// release whose merge failed is repairable; once merged as buildx does,
+// ok.
+func TestAttestedAnchors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := testreg.Start(t)
+	cfg, err := release.ParseConfig("r.yml", []byte("anchor: "+reg.Repo("ci-cache")+"\ntargets: [{name: quay, repo: "+reg.Repo("backends")+"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := release.ParseMatrix("m.yml", []byte("include:\n"+
+		"  - {platforms: 'linux/amd64', platform-tag: 'amd64', tag-suffix: '-cpu-a', backend: a}\n"+
+		"  - {platforms: 'linux/arm64', platform-tag: 'arm64', tag-suffix: '-cpu-a', backend: a}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var children []manifest.Child
+	var indexes []string
+	for _, leg := range []struct {
+		tag string
+		p   ocispec.Platform
+	}{{"amd64", ocispec.Platform{OS: "linux", Architecture: "amd64"}}, {"arm64", ocispec.Platform{OS: "linux", Architecture: "arm64"}}} {
+		img, err := testreg.NewImage(v1.Platform{OS: leg.p.OS, Architecture: leg.p.Architecture}, testreg.ImageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a testreg.Attested
+		for _, repo := range []string{"ci-cache", "backends"} {
+			if a, err = reg.PushAttested(ctx, repo, img, leg.p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := reg.PutManifest(ctx, "ci-cache", release.KeepaliveTag("7", "-cpu-a", leg.tag), a.Index.Raw, a.Index.MediaType); err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
+		indexes = append(indexes, a.Index.Digest)
+	}
+	run := func() *release.BackendReport {
+		t.Helper()
+		c := registry.New(registry.Options{})
+		defer c.Close()
+		rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0", Run: "7"}, inspect.WithConfig(cfg), inspect.WithMatrix(m), inspect.WithClient(c), inspect.WithSignatures(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Backends[0]
+	}
+	b := run()
+	if b.Verdict != release.VerdictRepairable || b.Legs[0].Digest != indexes[0] || b.Legs[1].Digest != indexes[1] || b.Legs[0].DigestFrom != release.FromAnchor {
+		t.Fatalf("merge failed: verdict %s, legs %+v; want repairable with each leg's index from its anchor; problems %q", b.Verdict, b.Legs, b.Problems)
+	}
+	raw, mt, _, err := manifest.Merge(children, manifest.DefaultMergeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"v1.0.0-cpu-a", "latest-cpu-a"} {
+		if err := reg.PutManifest(ctx, "backends", tag, raw, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := run(); b.Verdict != release.VerdictOK {
+		t.Errorf("merged as buildx does: verdict %s; problems %q", b.Verdict, b.Problems)
+	}
+}

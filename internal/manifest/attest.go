@@ -41,6 +41,11 @@ func Attested(m Manifest) (Descriptor, error) {
 	case IsList(image.MediaType) || image.Platform == "" || image.Platform == "unknown/unknown":
 		return Descriptor{}, fmt.Errorf("%s names no image of one platform", Short(m.Digest))
 	}
+	if len(m.Entries) == 1 {
+		// A one-entry list (an anchor, or a merge over one image) is no
+		// build's index.
+		return Descriptor{}, fmt.Errorf("%s is a one-entry list naming no attestation", Short(m.Digest))
+	}
 	for _, e := range m.Entries {
 		if e.AttestationOf != "" && e.AttestationOf != image.Digest {
 			return Descriptor{}, fmt.Errorf("%s names an attestation of %s, which is not its image %s", Short(m.Digest), Short(e.AttestationOf), Short(image.Digest))

@@ -41,6 +41,9 @@ func TestAttested(t *testing.T) {
 	if _, err := Attested(two); err == nil || !strings.Contains(err.Error(), "two images") {
 		t.Errorf("a list of two images: %v", err)
 	}
+	if _, err := Attested(Manifest{Digest: d('f'), MediaType: OCIIndex, Entries: []Descriptor{entry('a', 1, "linux/amd64")}}); err == nil {
+		t.Error("a one-entry list read as an attested build")
+	}
 	other := attestedIndex('a', 'b', "linux/amd64")
 	other.Entries[1].AttestationOf = d('c')
 	if _, err := Attested(other); err == nil || !strings.Contains(err.Error(), "not its image") {
