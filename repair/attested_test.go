@@ -88,6 +88,9 @@ func TestRepairAttestedNothingHalfWritten(t *testing.T) {
 		if l := p.Legs[1]; l.Kind != SourceCopy || len(l.Parts) != 2 || l.Parts[1].Digest != lost {
 			t.Fatalf("arm64 leg plan %+v: want its index, image and attestation copied from Docker Hub", l)
 		}
+		if !strings.Contains(p.String(), "copy index and its 2 manifests from "+hub.Repo("acme/app")) {
+			t.Errorf("the plan does not say the arm64 index and its manifests are copied:\n%s", p)
+		}
 		return p
 	}
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
