@@ -60,7 +60,7 @@ func TestAttestedLegs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inspectOnce := func() *release.BackendReport {
+	inspectOnce := func(opts ...inspect.Option) *release.BackendReport {
 		t.Helper()
 		d, err := inspect.ReadRecipeDigestsDir(dir)
 		if err != nil {
@@ -68,7 +68,7 @@ func TestAttestedLegs(t *testing.T) {
 		}
 		c := registry.New(registry.Options{Retries: -1})
 		defer c.Close()
-		rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false))
+		rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, append([]inspect.Option{inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false)}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,6 +79,15 @@ func TestAttestedLegs(t *testing.T) {
 	b := inspectOnce()
 	if b.Verdict != release.VerdictOK || b.Legs[0].Digest != builds[0].Index.Digest || b.Legs[1].Digest != builds[1].Index.Digest {
 		t.Fatalf("healthy: verdict %s, legs %+v; problems %q", b.Verdict, b.Legs, b.Problems)
+	}
+
+	// --deep checks the blobs of every manifest an index names.
+	statement := builds[0].Attestation.Layers[0]
+	if err := reg.DropBlob(ctx, "acme/app", statement); err != nil {
+		t.Fatal(err)
+	}
+	if c := inspectOnce(inspect.WithDeep(true)).Legs[0].Cells[repo]; len(c.MissingBlobs) != 1 || c.MissingBlobs[0] != statement {
+		t.Errorf("deep, the amd64 attestation's statement unlinked: cell %+v, want it missing %s", c, statement)
 	}
 
 	// The amd64 attestation manifest's HEAD fails: could not tell.
