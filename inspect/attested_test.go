@@ -14,7 +14,9 @@ import (
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/release"
+	"github.com/go-skynet/remerge/internal/testkit/imagetools"
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
+	"github.com/go-skynet/remerge/internal/testkit/tools"
 )
 
 // TestAttestedLegs: each digest of the folder names an attested build (an
@@ -180,5 +182,50 @@ func TestAttestedAnchors(t *testing.T) {
 	}
 	if b := run(); b.Verdict != release.VerdictOK {
 		t.Errorf("merged as buildx does: verdict %s; problems %q", b.Verdict, b.Problems)
+	}
+}
+
+// TestAttestedSinglePlatform: over one attested build the real buildx
+// publishes the build's index itself; inspect calls that release ok.
+func TestAttestedSinglePlatform(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := testreg.Start(t)
+	bx := imagetools.Buildx{Path: tools.Buildx.Require(t), DockerConfig: t.TempDir()}
+	cfg, err := release.ParseConfig("r.yml", []byte("platforms: [linux/amd64]\ntargets: [{name: a, repo: "+reg.Repo("acme/app")+"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := testreg.NewImage(v1.Platform{OS: "linux", Architecture: "amd64"}, testreg.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := reg.PushAttested(ctx, "acme/app", img, ocispec.Platform{OS: "linux", Architecture: "amd64"}, testreg.PredicateProvenance, testreg.PredicateSPDX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := reg.Repo("acme/app") + "@" + a.Index.Digest
+	if err := bx.Create(ctx, []string{reg.Repo("acme/app") + ":1.0.0", reg.Repo("acme/app") + ":latest"}, []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := reg.Resolve(ctx, "acme/app", "1.0.0"); err != nil || d != a.Index.Digest {
+		t.Fatalf("buildx published %s (%v) over one attested build; expected the index %s itself", d, err, a.Index.Digest)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := inspect.ReadRecipeDigestsDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := registry.New(registry.Options{})
+	defer c.Close()
+	rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(c), inspect.WithDigests(d), inspect.WithSignatures(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rep.Backends[0]; b.Verdict != release.VerdictOK {
+		t.Errorf("verdict %s, want ok; problems %q", b.Verdict, b.Problems)
 	}
 }
