@@ -151,6 +151,17 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg release.Le
 		a.digest = m.Digest
 		return a
 	}
+	if img, err := manifest.Attested(m); err == nil {
+		// An attested build's anchor: buildx publishes a single source
+		// index as it is, so the tag names the leg's own index.
+		if leg.Platform != "" && !manifest.SamePlatform(manifest.NormalPlatform(img.Platform), leg.Platform) {
+			a.err = fmt.Errorf("keepalive anchor %s is a build for %s, not %s", a.tag, img.Platform, leg.Platform)
+			return a
+		}
+		a.digest = m.Digest
+		p.e.c.Holds(ref.Context(), a.digest)
+		return a
+	}
 	var match []manifest.Descriptor
 	for _, e := range m.Entries {
 		if leg.Platform == "" || e.Platform == "" || manifest.SamePlatform(e.Platform, leg.Platform) {

@@ -46,6 +46,11 @@ func (p *prober) probeCell(ctx context.Context, repo, digest string) release.Cel
 	}
 	p.recordHead(repo, digest, desc.Size, string(desc.MediaType))
 	c := release.Cell{State: release.CellPresent}
+	if manifest.IsList(string(desc.MediaType)) {
+		if c = p.attestedCell(ctx, repo, digest, string(desc.MediaType)); c.State != release.CellPresent {
+			return c
+		}
+	}
 	if p.e.s.deep {
 		missing, err := p.missingBlobs(ctx, repo, digest)
 		if err != nil {
@@ -94,8 +99,21 @@ func (p *prober) missingBlobs(ctx context.Context, repo, digest string) ([]strin
 	if err != nil {
 		return nil, err
 	}
+	blobs := m.Blobs()
+	for _, e := range m.Entries {
+		// An attested build: the blobs of every manifest it names.
+		raw, err := p.e.c.ManifestBytes(ctx, r.Digest(e.Digest))
+		if err != nil {
+			return nil, err
+		}
+		pm, err := manifest.Parse(raw, e.MediaType, e.Digest)
+		if err != nil {
+			return nil, err
+		}
+		blobs = append(blobs, pm.Blobs()...)
+	}
 	var missing []string
-	for _, b := range m.Blobs() {
+	for _, b := range blobs {
 		ok, err := p.e.c.BlobExists(ctx, r, b.Digest)
 		if err != nil {
 			return nil, fmt.Errorf("blob %s: %s", b.Digest, classText(err))

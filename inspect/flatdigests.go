@@ -150,7 +150,13 @@ func flatPlatform(ctx context.Context, c *registry.Client, cfg release.Config, d
 			return flatAnswer{err: err}
 		}
 		if m.IsList() {
-			return flatAnswer{err: fmt.Errorf("%s in %s is a list, not one platform's image (built with attestations?)", manifest.Short(digest), r.Repo)}
+			// An attested build: the index states its image's platform,
+			// and the merge lists it as stated.
+			img, err := manifest.Attested(m)
+			if err != nil {
+				return flatAnswer{err: fmt.Errorf("%s in %s is a list, not one platform's image or attested build: %w", manifest.Short(digest), r.Repo, err)}
+			}
+			return flatAnswer{platform: manifest.NormalPlatform(img.Platform)}
 		}
 		b, err := published.ReadConfig(ctx, c, repo, m.Config.Digest)
 		if err != nil {

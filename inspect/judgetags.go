@@ -26,10 +26,19 @@ type tagVerdicts struct {
 func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.BackendSpec, digests []string, tags []pubTag) {
 	want := make([]manifest.Expected, 0, len(spec.Legs))
 	legOf := map[string]int{}
+	known := 0
+	var unread []string
 	for i, l := range spec.Legs {
-		if digests[i] != "" {
-			want = append(want, manifest.Expected{Digest: digests[i], Platform: l.Platform})
+		switch {
+		case digests[i] == "":
+		case p.unreadIndex(digests[i]) != "":
+			// An attested build whose index could not be read: what it
+			// puts in the list is not known.
+			unread = append(unread, p.unreadIndex(digests[i]))
+		default:
+			want = append(want, manifest.ExpectedOf(digests[i], l.Platform, p.indexOf(digests[i]))...)
 			legOf[digests[i]] = i
+			known++
 		}
 	}
 	cells := p.e.cellsOf(suffix)
@@ -54,12 +63,15 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.Back
 			case release.KindDarwin:
 				st.State = release.TagComplete
 			default:
-				st = p.judgeTag(ctx, suffix, spec, pub, want, func(d string) manifest.ChildState {
+				st = p.judgeTag(ctx, suffix, spec, pub, legsWanted{want, known}, func(d string) manifest.ChildState {
 					if i, ok := legOf[d]; ok {
 						return p.childState(pub.repo, d, cells[i][pub.repo])
 					}
 					return p.headChild(ctx, pub.repo, d)
 				}, &tv)
+				if len(unread) > 0 && st.State != release.TagComplete && !st.State.NotRead() {
+					st.State, st.Reason = release.TagError, "could not tell: "+unread[0]
+				}
 				if st.State == release.TagComplete && !p.e.s.noSigs {
 					st.Signature = p.signatureOf(ctx, pub.repo, *pub.m)
 				}
@@ -70,10 +82,18 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.Back
 	p.e.setConflicts(suffix, tv.conflict)
 }
 
+// legsWanted is what a release's list must name (want: each leg's
+// digest, or every manifest of its attested build) and of how many legs
+// that is known.
+type legsWanted struct {
+	want []manifest.Expected
+	legs int
+}
+
 // judgeTag judges one resolved tag of a linux backend.
-func (p *prober) judgeTag(ctx context.Context, suffix string, spec release.BackendSpec, pub pubTag, want []manifest.Expected, child func(string) manifest.ChildState, tv *tagVerdicts) release.TagStatus {
+func (p *prober) judgeTag(ctx context.Context, suffix string, spec release.BackendSpec, pub pubTag, lw legsWanted, child func(string) manifest.ChildState, tv *tagVerdicts) release.TagStatus {
 	st := pub.status
-	j := manifest.Judge(*pub.m, want, child)
+	j := manifest.Judge(*pub.m, lw.want, child)
 	st.State, st.Reason, st.Form = release.TagState(j.State), j.Reason, j.Form
 	if st.State == release.TagError && p.quotaSpent(pub.repo) {
 		// Could not tell because the registry stopped answering for its
@@ -91,7 +111,7 @@ func (p *prober) judgeTag(ctx context.Context, suffix string, spec release.Backe
 	}
 	switch pub.role {
 	case release.RoleRelease, release.RoleBranch:
-		if j.State != manifest.Stale || len(want) < len(spec.Legs) {
+		if j.State != manifest.Stale || lw.legs < len(spec.Legs) {
 			// Not knowing every expected digest, "other digests" is no
 			// finding: never a conflict.
 			return st

@@ -44,6 +44,11 @@ type prober struct {
 	runErr       error
 	// heads: "repo@digest" -> what a successful manifest HEAD answered.
 	heads map[string]manifest.ChildState
+	// indexes: a leg digest naming an attested build -> its index.
+	indexes map[string]*manifest.Manifest
+	// unread: a leg digest named as a list whose index could not be
+	// read as an attested build -> why.
+	unread map[string]string
 	// sigs: "repo@digest" -> signature of a complete tag's image, once.
 	sigs map[string]*sigLookup
 	// seen: repos that answered 200 for something they hold (they exist).
@@ -54,7 +59,7 @@ type prober struct {
 }
 
 func newProber(e *engine, cancel context.CancelFunc) *prober {
-	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{},
+	return &prober{e: e, cancel: cancel, run: e.rep.Release.Run, heads: map[string]manifest.ChildState{}, indexes: map[string]*manifest.Manifest{}, unread: map[string]string{},
 		identity: e.s.cfg.Signing.Identity()}
 }
 

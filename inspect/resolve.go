@@ -53,9 +53,16 @@ func publishedDigest(kind release.Kind, leg release.LegSpec, tags []pubTag, semv
 				return pub.m.Entries[0].Digest, nil
 			}
 			for _, e := range pub.m.Entries {
-				if manifest.SamePlatform(e.Platform, leg.Platform) {
-					return e.Digest, nil
+				if !manifest.SamePlatform(e.Platform, leg.Platform) {
+					continue
 				}
+				if attested(*pub.m, e.Digest) {
+					// The list names what the build's index named; the
+					// index itself, which the merge was given, is in
+					// no list.
+					return "", fmt.Errorf("%s in %s lists %s with its attestations: the digest of its build's index is needed (--digests) to merge it as buildx does", pub.tag, pub.target, manifest.Short(e.Digest))
+				}
+				return e.Digest, nil
 			}
 		}
 	}
@@ -64,6 +71,16 @@ func publishedDigest(kind release.Kind, leg release.LegSpec, tags []pubTag, semv
 		return "", fmt.Errorf("could not read the published tags to find it: %s", unread[0])
 	}
 	return "", nil
+}
+
+// attested says whether list m names an attestation manifest of image.
+func attested(m manifest.Manifest, image string) bool {
+	for _, e := range m.Entries {
+		if e.AttestationOf == image {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveTags resolves every tag of the backend in every target. Every tag

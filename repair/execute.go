@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +117,10 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 	// A single leg is a one-entry list too (buildx --prefer-index); only
 	// with prefer_index: false is the child itself published.
 	list := manifest.IsList(p.ListMediaType)
-	st := &steps{o: o, max: 2*len(p.Legs) + 2}
+	st := &steps{o: o, max: 2}
+	for _, l := range p.Legs {
+		st.max += 2 * (1 + len(l.Parts))
+	}
 	if list {
 		st.max++
 	}
@@ -141,12 +145,14 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 		return err
 	}
 	for _, l := range p.Legs {
-		d, err := headManifest(ctx, c, dst.Digest(l.Digest))
-		if err != nil {
-			return err
-		}
-		if d == nil {
-			return fmt.Errorf("%s child %s is absent from %s after copying; the list was not written", l.PlatformTag, l.Digest, p.Repo)
+		for _, m := range append(slices.Clone(l.Parts), l) {
+			d, err := headManifest(ctx, c, dst.Digest(m.Digest))
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("%s child %s is absent from %s after copying; the list was not written", l.PlatformTag, m.Digest, p.Repo)
+			}
 		}
 	}
 	if list {
@@ -186,10 +192,16 @@ func execute(ctx context.Context, c *registry.Client, p *Plan, o options, r *Res
 // link lost anyway makes the child's PUT fail, never a list over it.
 const blobCheckFresh = 30 * time.Second
 
-// copyLeg makes the target hold one child: its blobs, then its manifest.
+// copyLeg makes the target hold one child: its blobs, then its manifest;
+// for an attested build's index, first every manifest it names.
 // With fresh the blobs the plan found missing are the ones copied and the
 // manifest is put without asking first; otherwise each is checked again.
 func copyLeg(ctx context.Context, c *registry.Client, w *writer, dst name.Repository, l LegPlan, fresh bool, st *steps, r *Result) error {
+	for _, part := range l.Parts {
+		if err := copyLeg(ctx, c, w, dst, part, fresh, st, r); err != nil {
+			return err
+		}
+	}
 	if err := st.next(ctx, "%s: check %d blobs in the target", l.PlatformTag, len(l.Blobs)); err != nil {
 		return err
 	}

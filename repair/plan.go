@@ -61,10 +61,15 @@ type LegPlan struct {
 	// Skipped are sources that hold the child but failed to give it, and
 	// why: the plan went on to the next one.
 	Skipped []string
+	// Parts, for a child that is an attested build's index, are the
+	// manifests it names (the image, its attestation manifests), each
+	// with its blobs, read from the same source: they reach the target
+	// before the index, and the list names them.
+	Parts []LegPlan
 }
 
 // MissingBlobs counts the blobs the target lacked at plan time and their
-// bytes.
+// bytes, an attested build's parts included.
 func (l LegPlan) MissingBlobs() (n int, size int64) {
 	for _, b := range l.Blobs {
 		if b.Missing {
@@ -72,7 +77,20 @@ func (l LegPlan) MissingBlobs() (n int, size int64) {
 			size += b.Size
 		}
 	}
+	for _, p := range l.Parts {
+		pn, ps := p.MissingBlobs()
+		n, size = n+pn, size+ps
+	}
 	return n, size
+}
+
+// allBlobs counts the blobs the child needs, its parts' included.
+func (l LegPlan) allBlobs() int {
+	n := len(l.Blobs)
+	for _, p := range l.Parts {
+		n += p.allBlobs()
+	}
+	return n
 }
 
 // TagMove is one tag of the release in the target.
@@ -300,8 +318,10 @@ func readSource(ctx context.Context, c *registry.Client, dst name.Repository, sr
 	if err != nil {
 		return lp, manifest.Child{}, nil, fmt.Errorf("child %s: %w", short(leg.Digest), err)
 	}
+	lp.Source, lp.Raw, lp.MediaType, lp.Size = src, raw, mt, int64(len(raw))
+	lp.Kind = sourceKind(src, repo, dst)
 	if m.IsList() {
-		return lp, manifest.Child{}, nil, fmt.Errorf("child %s is itself a list (%s); expected a single-platform manifest", short(leg.Digest), mt)
+		return readAttested(ctx, c, dst, repo, lp, m)
 	}
 	config, err := published.ReadConfig(ctx, c, repo, m.Config.Digest)
 	if err != nil {
@@ -312,26 +332,10 @@ func readSource(ctx context.Context, c *registry.Client, dst name.Repository, sr
 		return lp, manifest.Child{}, nil, fmt.Errorf("child %s: %w", short(leg.Digest), err)
 	}
 	var lost []string
-	for _, d := range m.Blobs() {
-		found, err := c.BlobExists(ctx, dst, d.Digest)
-		if err != nil {
-			return lp, manifest.Child{}, nil, err
-		}
-		lp.Blobs = append(lp.Blobs, Blob{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType, Missing: !found})
-		if !found {
-			lost = append(lost, short(d.Digest))
-		}
+	if lp.Blobs, lost, err = targetBlobs(ctx, c, dst, m); err != nil {
+		return lp, manifest.Child{}, nil, err
 	}
-	lp.Source, lp.Raw, lp.MediaType, lp.Size = src, raw, mt, int64(len(raw))
 	lp.Platform = manifest.PlatformString(plat)
-	switch {
-	case src == dst.String() || repo.String() == dst.String():
-		lp.Kind = SourceTarget
-	case repo.RegistryStr() == dst.RegistryStr():
-		lp.Kind = SourceMount
-	default:
-		lp.Kind = SourceCopy
-	}
 	return lp, manifest.Child{PlatformTag: leg.PlatformTag, Digest: leg.Digest, MediaType: mt, Raw: raw, Platform: plat}, lost, nil
 }
 

@@ -31,7 +31,7 @@ import (
 func planTags(ctx context.Context, c *registry.Client, cfg release.Config, rel release.Release, p *Plan, dst name.Repository, seen *release.TargetStatus, o options) error {
 	want := make([]manifest.Expected, 0, len(p.Legs))
 	for _, l := range p.Legs {
-		want = append(want, manifest.Expected{Digest: l.Digest, Platform: l.Platform})
+		want = append(want, l.expected()...)
 	}
 	for _, r := range cfg.ReleaseTags(rel, p.Suffix) {
 		tm := TagMove{Tag: r.Tag, Role: r.Role, To: p.ListDigest}
@@ -187,15 +187,19 @@ func (p *Plan) String() string {
 
 func legAction(l LegPlan) string {
 	n, size := l.MissingBlobs()
+	what := "manifest"
+	if len(l.Parts) > 0 {
+		what = fmt.Sprintf("index and its %d manifests", len(l.Parts))
+	}
 	switch {
 	case l.Kind == SourceTarget:
 		return "already in the target"
 	case n == 0:
-		return "copy manifest from " + l.Source + "; blobs already there"
+		return "copy " + what + " from " + l.Source + "; blobs already there"
 	case l.Kind == SourceMount:
-		return fmt.Sprintf("copy manifest from %s; mount %d of %d blobs (%s, no bytes move)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))
+		return fmt.Sprintf("copy %s from %s; mount %d of %d blobs (%s, no bytes move)", what, l.Source, n, l.allBlobs(), humanize.IBytes(uint64(size)))
 	default:
-		return fmt.Sprintf("copy manifest from %s; copy %d of %d blobs (%s)", l.Source, n, len(l.Blobs), humanize.IBytes(uint64(size)))
+		return fmt.Sprintf("copy %s from %s; copy %d of %d blobs (%s)", what, l.Source, n, l.allBlobs(), humanize.IBytes(uint64(size)))
 	}
 }
 

@@ -128,7 +128,13 @@ func TestMergeRefuses(t *testing.T) {
 	}{
 		{"bytes not the digest", func(c *Child) { c.Raw = []byte("x") }, "hash to"},
 		{"schema1", func(c *Child) { c.MediaType = DockerSchema1 }, "schema1"},
-		{"nested list", func(c *Child) { c.MediaType = DockerList }, "itself a list"},
+		{"nested list", func(c *Child) { c.MediaType = DockerList }, "names no child"},
+		{"a list of two images, not an attested build", func(c *Child) {
+			c.Raw = []byte(`{"schemaVersion":2,"manifests":[` +
+				`{"mediaType":"` + OCIManifest + `","digest":"sha256:` + strings.Repeat("a", 64) + `","size":1,"platform":{"os":"linux","architecture":"amd64"}},` +
+				`{"mediaType":"` + OCIManifest + `","digest":"sha256:` + strings.Repeat("b", 64) + `","size":1,"platform":{"os":"linux","architecture":"arm64"}}]}`)
+			c.Digest, c.MediaType = DigestOf(c.Raw), OCIIndex
+		}, "names two images"},
 		{"no platform", func(c *Child) { c.Platform = ocispec.Platform{} }, "no platform"},
 	} {
 		c := good

@@ -45,6 +45,9 @@ type Descriptor struct {
 	Size      int64
 	// Platform is os/arch[/variant] of a list entry, "" when it has none.
 	Platform string
+	// AttestationOf, for an attestation manifest's entry in an attested
+	// build's index, is the digest of the image it is about.
+	AttestationOf string
 }
 
 // Manifest is a parsed manifest: a list (Entries) or an image (Config and
@@ -122,6 +125,7 @@ type wireDescriptor struct {
 		Architecture string `json:"architecture"`
 		Variant      string `json:"variant"`
 	} `json:"platform"`
+	Annotations map[string]string `json:"annotations"`
 }
 
 func (w wireDescriptor) desc() Descriptor {
@@ -131,6 +135,9 @@ func (w wireDescriptor) desc() Descriptor {
 	}
 	if w.Platform != nil {
 		d.Platform = PlatformString(ocispec.Platform{OS: w.Platform.OS, Architecture: w.Platform.Architecture, Variant: w.Platform.Variant})
+	}
+	if w.Annotations[annotationRefType] == refTypeAttestation {
+		d.AttestationOf = w.Annotations[annotationRefDigest]
 	}
 	return d
 }

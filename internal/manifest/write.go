@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -95,7 +96,9 @@ func Merge(children []Child, o MergeOptions) (raw []byte, mediaType, dgst string
 			return nil, "", "", err
 		}
 	}
-	if len(children) == 1 && !o.PreferIndex {
+	if len(children) == 1 && (!o.PreferIndex || IsList(children[0].MediaType)) {
+		// buildx publishes a single source index as it is, whatever
+		// --prefer-index says.
 		c := children[0]
 		return bytes.Clone(c.Raw), c.MediaType, c.Digest, nil
 	}
@@ -106,6 +109,18 @@ func Merge(children []Child, o MergeOptions) (raw []byte, mediaType, dgst string
 	descs := make([]ocispec.Descriptor, 0, len(ordered))
 	seen := map[string]int{}
 	for _, c := range ordered {
+		if IsList(c.MediaType) {
+			// An attested build's index: buildx lists every manifest it
+			// names, each as the index states it.
+			idx, err := indexOf(c)
+			if err != nil {
+				return nil, "", "", err
+			}
+			for _, d := range idx.Manifests {
+				descs = addEntry(descs, seen, d)
+			}
+			continue
+		}
 		p := c.Platform
 		d := ocispec.Descriptor{
 			MediaType: c.MediaType,
@@ -139,7 +154,9 @@ func writeList(descs []ocispec.Descriptor) (raw []byte, mediaType, dgst string, 
 }
 
 // check refuses what buildx refuses and what would make a list lie: bytes
-// that do not hash to the digest, schema 1, nested lists, no platform.
+// that do not hash to the digest, schema 1, no platform. A list child is
+// an attested build's index (see Attested), whose entries state their
+// own platforms.
 func (c Child) check() error {
 	if got := DigestOf(c.Raw); got != c.Digest {
 		return fmt.Errorf("%s child: manifest bytes hash to %s, not %s", c.PlatformTag, got, c.Digest)
@@ -150,19 +167,52 @@ func (c Child) check() error {
 	case c.MediaType == DockerSchema1 || c.MediaType == dockerSchema1Signed:
 		return fmt.Errorf("%s child %s: schema1 manifests are not allowed in manifest lists", c.PlatformTag, c.Digest)
 	case IsList(c.MediaType):
-		return fmt.Errorf("%s child %s is itself a list (%s); expected a single-platform manifest", c.PlatformTag, c.Digest, c.MediaType)
+		_, err := indexOf(c)
+		return err
 	case c.Platform.OS == "" || c.Platform.Architecture == "":
 		return fmt.Errorf("%s child %s: no platform", c.PlatformTag, c.Digest)
 	}
 	return nil
 }
 
+// indexOf reads a list child's entries as buildx does (image-spec's
+// Index), refusing one that is not an attested build.
+func indexOf(c Child) (ocispec.Index, error) {
+	var idx ocispec.Index
+	if err := json.Unmarshal(c.Raw, &idx); err != nil {
+		return idx, fmt.Errorf("%s child %s: %w", c.PlatformTag, c.Digest, err)
+	}
+	m, err := Parse(c.Raw, c.MediaType, c.Digest)
+	if err == nil {
+		_, err = Attested(m)
+	}
+	if err != nil {
+		return idx, fmt.Errorf("%s child: %w", c.PlatformTag, err)
+	}
+	return idx, nil
+}
+
 // addEntry appends d to a list's entries; a digest already named (one image
-// given twice) keeps its first place and takes d's platform. Merge and
+// given twice) keeps its first place and takes what d states, as buildx
+// does: its platform when it names one, its annotations added. Merge and
 // ListOf both build their entries this way, so their bytes agree.
 func addEntry(descs []ocispec.Descriptor, seen map[string]int, d ocispec.Descriptor) []ocispec.Descriptor {
 	if i, ok := seen[d.Digest.String()]; ok {
-		descs[i].Platform = d.Platform
+		old := descs[i]
+		if old.MediaType == "" {
+			old.MediaType = d.MediaType
+		}
+		if d.Platform != nil {
+			old.Platform = d.Platform
+		}
+		if len(d.Annotations) > 0 {
+			old.Annotations = maps.Clone(old.Annotations)
+			if old.Annotations == nil {
+				old.Annotations = map[string]string{}
+			}
+			maps.Copy(old.Annotations, d.Annotations)
+		}
+		descs[i] = old
 		return descs
 	}
 	seen[d.Digest.String()] = len(descs)
