@@ -65,9 +65,9 @@ func (pc *pullCounting) counts(host string) bool {
 
 // learn records what an answer says of its host. Rate-limit headers
 // (Docker Hub puts them on every manifest answer, HEADs included) mark it
-// as counting, for good. A manifest answered 2xx without them, by a host
-// that is not Docker Hub, marks it free until it says otherwise. Other
-// answers (pings, tokens, 404s) tell nothing.
+// as counting, for good. A manifest HEAD or GET answered 2xx without them,
+// by a host that is not Docker Hub, marks it free until it says otherwise.
+// Other answers (pings, tokens, pushes, 404s) tell nothing.
 func (pc *pullCounting) learn(req *http.Request, resp *http.Response) {
 	host := strings.ToLower(req.URL.Host)
 	_, limited := readBudget(host, resp.Header, time.Time{})
@@ -76,7 +76,7 @@ func (pc *pullCounting) learn(req *http.Request, resp *http.Response) {
 	switch {
 	case limited:
 		pc.state[host] = countPulls
-	case pc.of(host) == countUnknown && resp.StatusCode/100 == 2 && pathClass(req.URL.Path) == "manifests":
+	case pc.of(host) == countUnknown && resp.StatusCode/100 == 2 && reads(req) && pathClass(req.URL.Path) == "manifests":
 		pc.state[host] = countFree
 	default:
 		return
@@ -85,6 +85,12 @@ func (pc *pullCounting) learn(req *http.Request, resp *http.Response) {
 		close(ch)
 		delete(pc.learning, host)
 	}
+}
+
+// reads reports whether req reads (HEAD or GET): the answers a pull
+// quota is stated on.
+func reads(req *http.Request) bool {
+	return req.Method == http.MethodHead || req.Method == http.MethodGet
 }
 
 // watch wraps the transport so that every answer teaches learn.
