@@ -43,6 +43,10 @@ func BenchmarkInspect(b *testing.B) {
 			b.ReportMetric(float64(last.requests("GET", testreg.KindManifest)), "manifest_GETs")
 			b.ReportMetric(float64(last.requests("", testreg.KindTags)), "tag_lists")
 			b.ReportMetric(float64(last.requests("", testreg.KindPing)+last.requests("", testreg.KindToken)), "pings+tokens")
+			b.ReportMetric(float64(last.quay.Requests("HEAD", testreg.KindManifest)), "quay_manifest_HEADs")
+			b.ReportMetric(float64(last.quay.Requests("GET", testreg.KindManifest)), "quay_manifest_GETs")
+			b.ReportMetric(float64(last.hub.Requests("HEAD", testreg.KindManifest)), "dockerio_manifest_HEADs")
+			b.ReportMetric(float64(last.pulls()), "dockerio_pulls")
 			b.ReportMetric(float64(bg.total()), "budget")
 			b.ReportMetric(float64(last.bound().Milliseconds()), "bound_ms")
 			if d > 0 {
@@ -111,6 +115,54 @@ func TestDigestRepoPairs(t *testing.T) {
 			rep := &release.Report{Repos: repos, Backends: tt.backends}
 			if got := len(digestRepoPairs(rep)); got != tt.want {
 				t.Errorf("digestRepoPairs = %d pairs, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBudgetTerms checks the terms that depend on whether a registry counts
+// pulls: a tag naming other bytes than its release tag costs a read where
+// it was HEADed (a counting registry, or a release tag that was read), and
+// nothing more where it was read with its one GET (a free registry whose
+// release tag is absent); a keepalive costs a HEAD more only on a counting
+// registry; each free registry costs one HEAD learning so.
+func TestBudgetTerms(t *testing.T) {
+	t.Parallel()
+	const hub, quay = "hub.example/t", "quay.example/t"
+	tags := func(relDigest string) map[string]release.TagStatus {
+		return map[string]release.TagStatus{
+			"v1":     {Role: release.RoleRelease, Digest: relDigest},
+			"latest": {Role: release.RoleLatest, Digest: "sha256:old"},
+		}
+	}
+	report := func(anchor string) *release.Report {
+		return &release.Report{
+			Repos:      []release.Repo{{Repo: anchor, Role: release.RoleAnchor}, {Repo: quay}, {Repo: hub}},
+			Registries: map[string]release.RegistryBudget{"hub.example": {}},
+			Backends: []*release.BackendReport{{
+				Legs: []release.Leg{{Digest: "sha256:a", DigestFrom: release.FromAnchor}},
+				Targets: map[string]*release.TargetStatus{
+					"quay-absent": {Repo: quay, Tags: tags("")},
+					"quay-read":   {Repo: quay, Tags: tags("sha256:new")},
+					"hub-absent":  {Repo: hub, Tags: tags("")},
+				},
+			}},
+		}
+	}
+	tests := []struct {
+		name                        string
+		anchor                      string
+		elsewhere, anchors, learned int
+	}{
+		{"anchor on the free registry", "quay.example/ci", 2, 0, 1},
+		{"anchor on the counting registry", "hub.example/ci", 2, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := budgetOf(&inspectRun{report: report(tt.anchor)})
+			if b.elsewhere != tt.elsewhere || b.anchors != tt.anchors || b.learning != tt.learned {
+				t.Errorf("elsewhere %d, anchors %d, learning %d; want %d, %d, %d", b.elsewhere, b.anchors, b.learning, tt.elsewhere, tt.anchors, tt.learned)
 			}
 		})
 	}

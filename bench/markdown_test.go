@@ -86,9 +86,9 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 	w("| peak RSS | %.1f MB |\n", mib(ir.rssKiB))
 	w("| CPU time of remerge (user + system) | %s |\n", secs(ir.cpu))
 	w("| CPU time of the registries and proxies (the bench process) meanwhile | %s |\n", secs(ir.serverCPU))
-	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d anchors HEADed + %d provenance + %d signatures = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.anchors, bg.provenance, bg.signatures, bg.total())
+	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d anchors HEADed + %d learning + %d provenance + %d signatures = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.anchors, bg.learning, bg.provenance, bg.signatures, bg.total())
 	w("| sent | **%d** (%d%% of budget) |\n", ir.total(), percent(ir.total(), bg.total()))
-	w("| manifest HEADs + GETs vs (digest, repo) + (target, tag) pairs | %d + %d = %d vs %d + %d = %d (tags absent from a listing are not fetched; only release tags are GET, the sha and latest tags are HEAD, since Docker Hub counts GETs against its pull limit) |\n",
+	w("| manifest HEADs + GETs vs (digest, repo) + (target, tag) pairs | %d + %d = %d vs %d + %d = %d (on the docker.io side, which counts pulls as Docker Hub does, every tag is HEADed and bytes are read on quay; on quay, which counts none, a release tag is one GET and the sha and latest tags, which most often name the same list, are HEADed) |\n",
 		heads, gets, heads+gets, bg.digestRepo, bg.targetTag, bg.digestRepo+bg.targetTag)
 	if ir.latency > 0 {
 		w("| bound | max(ceil(%d / %d), ceil(%d / %d)) x %s = %s |\n", ir.quay.Total(), ir.concurrency, ir.hub.Total(), ir.concurrency, ms(ir.latency), secs(ir.bound()))
@@ -183,10 +183,18 @@ func (m *measurement) writeMisses(b *strings.Builder) {
 		w("\nWhy the crane target is missed at %s: the loop costs %.1f ms per pair (%.1f requests, one process each) over %d pairs, %s; "+
 			"inspect's own %d requests at --concurrency %d cannot finish before their bound of %s, so even at ratio 1.0 the speed-up is at most %.1fx. "+
 			"50x needs a bound of %s or less, that is a per-registry limit of at least %d for the busier registry's %d requests "+
-			"(see the Sensitivity section), or fewer requests than the budget allows. The request count is not the problem: it is within budget.\n",
+			"(see the Sensitivity section), or fewer requests than the budget allows. %s\n",
 			ms(ir.latency), float64(cr.perCall().Microseconds())/1000, cr.requestsPerCall(), cr.items, secs(cr.extrapolated()),
-			ir.total(), ir.concurrency, secs(ir.bound()), ceiling, secs(need), limit, max(ir.quay.Total(), ir.hub.Total()))
+			ir.total(), ir.concurrency, secs(ir.bound()), ceiling, secs(need), limit, max(ir.quay.Total(), ir.hub.Total()), withinText(ir))
 	}
+}
+
+// withinText says how the run's requests stand against their budget.
+func withinText(ir *inspectRun) string {
+	if bg := budgetOf(ir); ir.total() > bg.total() {
+		return fmt.Sprintf("The request count is %d over its budget of %d (see the full inspect's table below).", ir.total()-bg.total(), bg.total())
+	}
+	return "The request count is not the problem: it is within budget."
 }
 
 // writeSensitivity shows what a higher per-registry limit buys at the same

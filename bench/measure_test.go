@@ -211,30 +211,36 @@ func (r *inspectRun) ratio() float64 {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// budget is what a full inspect needs to send: one manifest request per
-// (digest, repo), one per (target, tag) (a GET for the release tag, a HEAD
-// for the others: targets are never listed), plus token fetches; and the
-// lookups the later issues ask for: per distinct image of other digests
-// under a tag, reading its labels once, whichever targets hold it (a child
-// manifest GET and a config blob GET; provenance), and per distinct (target, digest) of a complete tag's
-// list and children, its signature (on a registry without the referrers
-// API: the referrers tag and the .sig tag, once the first probe of the API
-// per registry has learnt it is absent). Pings and the
-// anchor listing are not in the formula; they count against the total.
+// budget is what a full inspect needs to send, from what the run
+// reported. Where a registry counts pulls (its answers state a pull
+// budget: the report's registries), a tag is
+// HEADed first and its bytes read where reading is free; where it counts
+// none, a tag whose bytes are wanted anyway (a release tag; any tag when
+// the release tag is absent; a keepalive tag) is read with one GET, which
+// answers what a HEAD would. Targets are never listed. Pings and the
+// listings (anchor repo, one tag per repo) are not in the formula; they
+// count against the total.
 type budget struct {
-	digestRepo int // distinct (digest, repo) pairs
-	targetTag  int // (target, tag) pairs probed
+	digestRepo int // one HEAD per distinct (digest, repo) pair
+	targetTag  int // one request per (target, tag) probed: its HEAD, or its one GET
 	tokens     int // token fetches seen
-	elsewhere  int // a GET by digest per tag pointing elsewhere than its release tag
-	// anchors is one more request per anchored leg: its keepalive tag is
-	// HEADed for its digest before its bytes are read.
-	anchors    int
-	provenance int // 2 per distinct image of other digests
+	// elsewhere is one read of bytes per HEADed tag naming other bytes
+	// than its release tag (a tag is HEADed on a registry that counts
+	// pulls, or when its release tag was read).
+	elsewhere int
+	// anchors is one more request per anchored leg whose anchor repo
+	// counts pulls: its keepalive tag is HEADed before its bytes are read.
+	anchors int
+	// learning is one per registry that counts no pulls: until it has
+	// answered a manifest nothing says so, and its first tag read HEADs
+	// first (then GETs by digest).
+	learning   int
+	provenance int // 2 per distinct image of other digests: its child manifest and config
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
 }
 
 func (b budget) total() int {
-	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.provenance + b.signatures
+	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.learning + b.provenance + b.signatures
 }
 
 // budgetOf derives the budget from what the run reported: every leg digest
@@ -243,13 +249,19 @@ func (b budget) total() int {
 func budgetOf(r *inspectRun) budget {
 	pairs := digestRepoPairs(r.report)
 	b := budget{digestRepo: len(pairs), tokens: r.requests("", testreg.KindToken)}
+	counts := func(repo string) bool { return countsPulls(r.report, repo) }
+	hosts := map[string]bool{}
+	for _, repo := range r.report.Repos {
+		if !counts(repo.Repo) {
+			hosts[hostOf(repo.Repo)] = true
+		}
+		if repo.Role == release.RoleAnchor && counts(repo.Repo) {
+			b.anchors = anchoredLegs(r.report)
+		}
+	}
+	b.learning = len(hosts)
 	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
-		for _, l := range be.Legs {
-			if l.DigestFrom == release.FromAnchor {
-				b.anchors++
-			}
-		}
 		for _, t := range be.Targets {
 			b.targetTag += len(t.Tags)
 			relDigest := ""
@@ -258,8 +270,9 @@ func budgetOf(r *inspectRun) budget {
 					relDigest = st.Digest
 				}
 			}
+			headed := counts(t.Repo) || relDigest != ""
 			for _, st := range t.Tags {
-				if st.Role != release.RoleRelease && st.Role != release.RoleBranch && st.Digest != "" && st.Digest != relDigest {
+				if headed && st.Role != release.RoleRelease && st.Role != release.RoleBranch && st.Digest != "" && st.Digest != relDigest {
 					b.elsewhere++
 				}
 				if st.Provenance != nil {
@@ -279,6 +292,33 @@ func budgetOf(r *inspectRun) budget {
 		b.signatures += 2 // one referrers API probe per registry, remembered
 	}
 	return b
+}
+
+// countsPulls says whether repo's registry counts pulls: it stated a pull
+// budget (the report's registries), as Docker Hub does on every manifest
+// answer and the docker.io side does here.
+func countsPulls(rep *release.Report, repo string) bool {
+	_, ok := rep.Registries[hostOf(repo)]
+	return ok
+}
+
+// hostOf is the registry host of a repo as a config writes it.
+func hostOf(repo string) string {
+	host, _, _ := strings.Cut(repo, "/")
+	return host
+}
+
+// anchoredLegs counts the legs whose digest came from a keepalive anchor.
+func anchoredLegs(rep *release.Report) int {
+	n := 0
+	for _, be := range rep.Backends {
+		for _, l := range be.Legs {
+			if l.DigestFrom == release.FromAnchor {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // pair is one (repo, digest) a HEAD answers.

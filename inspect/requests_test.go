@@ -19,11 +19,12 @@ import (
 
 // TestInspectRequestBudget counts, at the registries, what a full
 // inspection of a healthy release asks, with its digests folder (a healthy
-// run's anchors are deleted after its merge): every tag is HEADed (Docker
-// Hub counts GETs against its pull limit, not HEADs), one HEAD per
-// (digest, repo), and each list's bytes are read once, from quay: the
-// docker.io side is counted as Docker Hub is, so it waits for them and
-// reads none itself. Targets are never listed.
+// run's anchors are deleted after its merge): one request per tag (on the
+// docker.io side, counted as Docker Hub is, a HEAD, since Docker Hub
+// counts GETs against its pull limit and not HEADs; on quay, which counts
+// nothing, the release tag's one GET), one HEAD per (digest, repo), and
+// each list's bytes read once, from quay: the docker.io side waits for
+// them and reads none itself. Targets are never listed.
 func TestInspectRequestBudget(t *testing.T) {
 	ctx := context.Background()
 	backends := []scenario.Backend{
@@ -69,38 +70,47 @@ func TestInspectRequestBudget(t *testing.T) {
 	// up once per target. distribution has no referrers API: the first
 	// lookup on each registry learns that from the API's 404 (and
 	// go-containerregistry then GETs the referrers tag itself), and every
-	// other lookup of this unsigned release is a HEAD of the sha256-<hex>
+	// other lookup of this unsigned release is a read of the sha256-<hex>
 	// referrers tag and a HEAD of the sha256-<hex>.sig tag.
 	sigs := (len(backends) + legs) * targets
 	hosts := 2 // quay and docker.io
 	if api := q.Requests("", testreg.KindOther) + h.Requests("", testreg.KindOther); api != hosts {
 		t.Errorf("%d referrers API requests, want %d (one per registry, to learn it has no API)", api, hosts)
 	}
-	// GETs: each list once (both targets hold the same bytes), each
-	// keepalive once, and the probe's referrers tag once per registry.
-	if want := len(backends) + keepalives + hosts; gets != want {
-		t.Errorf("manifest GETs: %d, want one per list, keepalive and registry = %d", gets, want)
-	}
+	// GETs: quay does not count pulls, so every read of bytes wanted
+	// whatever they are is one GET there: each release tag (docker.io's
+	// lists, the same bytes, are then known), each keepalive (the anchor
+	// repo is on quay), and each referrers tag but the probe's, which
+	// go-containerregistry GETs itself, on each registry. docker.io,
+	// counted as Docker Hub is, gets no other GET.
+	quayRefTags := len(backends) + legs - 1
+	wantGets := len(backends) + keepalives + hosts + quayRefTags
 	if hubGets := h.Requests(http.MethodGet, testreg.KindManifest); hubGets != 1 {
 		t.Errorf("docker.io manifest GETs (pulls): %d, want 1 (the referrers probe's)", hubGets)
 	}
-	// Cells: every (leg, repo); tags: every (backend, target, tag);
-	// keepalives: their tags; signatures: two tags per lookup, but for
-	// the probe's referrers tag that was a GET.
-	wantHeads := legs*repos + len(backends)*targets*tags + keepalives + 2*sigs - hosts
-	if heads != wantHeads {
-		t.Errorf("manifest HEADs: %d, want %d", heads, wantHeads)
+	// HEADs: every (leg, repo); every (backend, target, tag) but quay's
+	// release tags; two tags per signature lookup but quay's referrers
+	// tags and the probes'.
+	wantHeads := legs*repos + len(backends)*(targets*tags-1) + 2*sigs - hosts - quayRefTags
+	// Until quay has answered a manifest nothing says it does not count
+	// pulls, so the first tag read there may HEAD first: one HEAD more
+	// (then a GET by digest), or a HEAD in place of a referrers tag's GET.
+	// A cell's HEAD answered first teaches it, and then neither happens.
+	learnt := gets == wantGets && heads == wantHeads
+	learning := (gets == wantGets && heads == wantHeads+1) || (gets == wantGets-1 && heads == wantHeads+1)
+	if !learnt && !learning {
+		t.Errorf("manifest GETs %d, HEADs %d; want %d and %d (one HEAD more, maybe in place of a GET, while quay is not known)", gets, heads, wantGets, wantHeads)
 	}
 	lists := q.Requests("", testreg.KindTags) + h.Requests("", testreg.KindTags)
 	if lists != 1+repos {
 		t.Errorf("%d tag listings, want %d: the anchor repo's, and one page of one tag per repo to learn it exists (targets hold every tag ever written: never listed whole)", lists, 1+repos)
 	}
 	pings := q.Requests("", testreg.KindPing) + h.Requests("", testreg.KindPing)
-	budget := legs*repos + len(backends)*targets*tags + len(backends) + lists + pings + 2*keepalives + 2*sigs + hosts
+	budget := legs*repos + len(backends)*targets*tags + lists + pings + keepalives + 2*sigs + hosts + 1
 	total := q.Total() + h.Total()
 	if total > budget {
-		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d lists + %d listings + %d pings + 2 per %d keepalives + 2 per %d signature lookups + 1 per registry)\nquay:\n%s\ndocker.io:\n%s",
-			total, budget, legs*repos, len(backends)*targets*tags, len(backends), lists, pings, keepalives, sigs, q, h)
+		t.Errorf("%d requests, budget %d (%d (digest, repo) + %d (target, tag) + %d listings + %d pings + %d keepalives + 2 per %d signature lookups + 1 per registry + 1 learning quay)\nquay:\n%s\ndocker.io:\n%s",
+			total, budget, legs*repos, len(backends)*targets*tags, lists, pings, keepalives, sigs, q, h)
 	}
 	t.Logf("%d requests, %d signature lookups", total, sigs)
 }

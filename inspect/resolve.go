@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/registry"
 	"github.com/go-skynet/remerge/internal/release"
@@ -83,16 +85,18 @@ func attested(m manifest.Manifest, image string) bool {
 	return false
 }
 
-// resolveTags resolves every tag of the backend in every target. Every tag
-// is HEADed; per target the release tag is read first (its children are
-// needed), and each other tag is read by digest only if it points
-// elsewhere. Bytes already known (from another target, the list computed
-// from the anchors, or the disk cache) are not read again. A target on a
-// registry that counts pulls (Docker Hub: known by name, or learnt from
-// the release tag's HEAD answer) reads nothing until the other targets
-// have resolved every tag and the expected list is computed (ready), so a
-// list both hold is read where reading is free. A healthy backend thus
-// costs three HEADs per target and at most one GET in all.
+// resolveTags resolves every tag of the backend in every target. Per
+// target the release tag is read first (its children are needed: one GET
+// where GETs are free, a HEAD and a read of bytes not known yet where they
+// are counted, as the client decides), and each other tag is HEADed, and
+// read by digest only if it points elsewhere. Bytes already known (from
+// another target, the list computed from the anchors, or the disk cache)
+// are not read again after a HEAD. A target on a registry that counts
+// pulls (Docker Hub: known by name, or learnt from the release tag's HEAD
+// answer) reads nothing until the other targets have resolved every tag
+// and the expected list is computed (ready), so a list both hold is read
+// where reading is free. A healthy backend thus costs, per target, one
+// request per tag, and no GET on a registry that counts pulls.
 func (p *prober) resolveTags(ctx context.Context, spec release.BackendSpec, refs []release.TagRef, ready <-chan struct{}) []pubTag {
 	var (
 		mu  sync.Mutex
@@ -159,9 +163,9 @@ func (p *prober) resolveTags(ctx context.Context, spec release.BackendSpec, refs
 	return out
 }
 
-// resolveTag reads one tag. With like (the target's release tag, resolved)
-// it HEADs the tag and reuses like's reading when the digests agree.
-// beforeRead, when not nil, runs between the HEAD and the read of bytes.
+// resolveTag reads one tag. With like (the target's release tag, read) it
+// HEADs the tag and reuses like's reading when the digests agree.
+// beforeRead, when not nil, runs between a HEAD and the read of bytes.
 func (p *prober) resolveTag(ctx context.Context, t release.Target, tr release.TagRef, like *pubTag, beforeRead func()) pubTag {
 	pub := pubTag{target: t.Name, repo: t.Repo, tag: tr.Tag, role: tr.Role}
 	ref, err := p.e.c.Reference(t.Repo + ":" + tr.Tag)
@@ -169,24 +173,27 @@ func (p *prober) resolveTag(ctx context.Context, t release.Target, tr release.Ta
 		pub.status = release.TagStatus{State: release.TagError, Error: err.Error()}
 		return pub
 	}
-	// The tag's digest comes from a HEAD (Docker Hub counts GETs, not
-	// HEADs); its bytes are read by that digest, so a tag moved meanwhile
-	// cannot make the reading disagree with the HEAD, and only when the
-	// client does not know them yet.
-	desc, err := p.e.c.Head(ctx, ref)
-	if err != nil {
-		pub.status = tagErrorStatus(err)
-		return pub
+	var raw []byte
+	var desc *v1.Descriptor
+	if like == nil || like.m == nil {
+		// The bytes are wanted whatever the tag names: the client asks the
+		// cheapest way for its registry (a HEAD, then bytes from where
+		// reading is free, where GETs are counted; one GET elsewhere).
+		raw, desc, err = p.e.c.Manifest(ctx, ref, registry.BeforeBytes(beforeRead))
+	} else if desc, err = p.e.c.Head(ctx, ref); err == nil {
+		// Most often the tag names like's digest and no bytes are wanted.
+		// They are read by the HEAD's digest, so a tag moved meanwhile
+		// cannot make the reading disagree with the HEAD.
+		if desc.Digest.String() == like.m.Digest {
+			pub.status, pub.m = like.status, like.m
+			pub.status.Children = append([]string(nil), like.status.Children...)
+			return pub
+		}
+		if beforeRead != nil {
+			beforeRead()
+		}
+		raw, err = p.e.c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
 	}
-	if like != nil && like.m != nil && desc.Digest.String() == like.m.Digest {
-		pub.status, pub.m = like.status, like.m
-		pub.status.Children = append([]string(nil), like.status.Children...)
-		return pub
-	}
-	if beforeRead != nil {
-		beforeRead()
-	}
-	raw, err := p.e.c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
 	if err != nil {
 		pub.status = tagErrorStatus(err)
 		return pub

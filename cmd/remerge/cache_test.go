@@ -11,13 +11,20 @@ import (
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
-// The disk cache end to end: a second inspect reads no manifest it
-// already knows (every tag and digest is HEADed, none GET, but the one
-// referrers tag go-containerregistry's probe GETs itself); --no-cache
-// reads them all again; a child reaped from quay is missing there though
-// its bytes are on disk.
+// The disk cache end to end, on a registry that counts pulls as Docker
+// Hub does (it says so with ratelimit-limit; where nothing is counted a
+// tag is read with one GET, cached or not, as cheap as its HEAD): a second
+// inspect reads no manifest it already knows (every tag and digest is
+// HEADed, none GET, but the one referrers tag go-containerregistry's probe
+// GETs itself); --no-cache reads them all again; a child reaped from quay
+// is missing there though its bytes are on disk.
 func TestInspectCache(t *testing.T) {
-	r := seedRelease(t)
+	r := seedRelease(t, testreg.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			w.Header().Set("Ratelimit-Limit", "100000;w=21600")
+			next.ServeHTTP(w, req)
+		})
+	}))
 	t.Setenv(cas.DirEnv, t.TempDir())
 	inspectGets := func(extra ...string) (int, *release.Report) {
 		t.Helper()

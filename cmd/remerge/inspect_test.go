@@ -38,11 +38,11 @@ const e2eMatrix = `include:
     backend: "b"
 `
 
-func seedRelease(t *testing.T) *seededRelease {
+func seedRelease(t *testing.T, opts ...testreg.Option) *seededRelease {
 	t.Helper()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	ctx := context.Background()
-	r := &seededRelease{reg: testreg.Start(t), anchor: "go-skynet/ci-cache", quay: "go-skynet/local-ai-backends", hub: "localai/localai-backends"}
+	r := &seededRelease{reg: testreg.Start(t, opts...), anchor: "go-skynet/ci-cache", quay: "go-skynet/local-ai-backends", hub: "localai/localai-backends"}
 
 	dir := t.TempDir()
 	matrix := filepath.Join(dir, "matrix.yml")

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,6 +120,34 @@ func (b *limitedBody) Close() error { return b.rc.Close() }
 func isManifestGet(req *http.Request) bool {
 	return req.Method == http.MethodGet && strings.HasPrefix(req.URL.Path, "/v2/") &&
 		strings.Contains(req.URL.Path, "/manifests/")
+}
+
+// isPage reports whether an error answer's body is some other server's
+// page rather than the registry's words: markup, such as quay.io's nginx
+// 429 page or a proxy's or CDN's 404 and 502 pages. It is the one answer
+// to "is this an HTML error page", asked by the transport (drop the page,
+// or take a 429 with one for a throttle), by quotaRefusal and by Classify.
+//
+// It reads the body, never the Content-Type header: the OCI distribution
+// spec lets a 4xx body be in any format and does not require a
+// Content-Type on it, proxies serve their pages as text/plain or with no
+// label at all, and a registry's JSON error labelled text/html still says
+// MANIFEST_UNKNOWN or TOOMANYREQUESTS (go-containerregistry parses error
+// bodies whatever their label, and so must we).
+func isPage(body []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\ufeff")), " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
+}
+
+// readBack reads an answer's body, at most maxErrorBody of it (an error
+// body is a line or two of JSON), and puts the bytes back for the next
+// reader.
+func readBack(resp *http.Response) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	return b, err
 }
 
 // drain reads and discards a little of a body we are about to retry past,

@@ -204,9 +204,8 @@ func registryText(e *ggcrtransport.Error) string {
 		return strings.Join(parts, "; ")
 	}
 	status := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	// A body that is markup is some proxy's error page: it says nothing
-	// the status does not.
-	if body := rawBody(e); body != "" && !strings.HasPrefix(body, "<") {
+	// A page is some proxy's: it says nothing the status does not.
+	if body := rawBody(e); body != "" && !isPage([]byte(body)) {
 		return status + ": " + body
 	}
 	if e.StatusCode == http.StatusTooManyRequests {

@@ -171,7 +171,7 @@ func New(opts Options) *Client {
 		hosts:       map[string]*hostState{},
 	}
 	c.base = []remote.Option{
-		remote.WithTransport(c.content.watch(c.transport)),
+		remote.WithTransport(c.content.counting.watch(c.transport)),
 		remote.WithAuthFromKeychain(opts.Keychain),
 		// Retries live in our transport, which knows Retry-After; ggcr's
 		// would multiply them and ignore the header.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,8 +16,9 @@ import (
 // Hub counts every manifest GET as a pull (HEADs and blob GETs are free),
 // and a digest names the same bytes in every repo and registry, so:
 //
-//   - a tag's digest is learnt with a HEAD, and its bytes fetched only
-//     when not already known;
+//   - on a registry that counts pulls a tag's digest is learnt with a HEAD,
+//     and its bytes fetched only when not already known; on one known not
+//     to count, one GET answers both (counting.go decides);
 //   - whether a repo holds a digest is always asked of that repo (a HEAD:
 //     garbage collection is per repo); only the bytes are shared;
 //   - bytes come from this run's memory, then the disk cache (cas), then
@@ -29,10 +28,6 @@ import (
 //     first fetch instead of sending its own.
 //
 // What a tag points to is never kept: only digest -> bytes, verified.
-
-// dockerHubHosts count every manifest GET as a pull, whatever their
-// answers say.
-var dockerHubHosts = map[string]bool{"index.docker.io": true, "registry-1.docker.io": true, "docker.io": true}
 
 // maxMemory bounds the bytes the run keeps in memory; past it, new bytes
 // go to the disk cache only (a LocalAI-size release needs a few MiB).
@@ -44,14 +39,14 @@ const maxHolders = 8
 // content is the run's digest -> bytes layer over the disk cache, with
 // which repos were seen holding each digest and which hosts count pulls.
 type content struct {
-	disk *cas.Store // nil: no disk cache
+	disk     *cas.Store // nil: no disk cache
+	counting *pullCounting
 
 	mu       sync.Mutex
 	mem      map[string][]byte
 	memBytes int64
 	inflight map[string]*fetchCall
 	holders  map[string][]name.Repository
-	counted  map[string]bool
 }
 
 type fetchCall struct {
@@ -61,12 +56,8 @@ type fetchCall struct {
 }
 
 func newContent(disk *cas.Store, counted []string) *content {
-	c := &content{disk: disk, mem: map[string][]byte{}, inflight: map[string]*fetchCall{},
-		holders: map[string][]name.Repository{}, counted: map[string]bool{}}
-	for _, h := range counted {
-		c.counted[strings.ToLower(h)] = true
-	}
-	return c
+	return &content{disk: disk, counting: newPullCounting(counted), mem: map[string][]byte{},
+		inflight: map[string]*fetchCall{}, holders: map[string][]name.Repository{}}
 }
 
 // known returns the bytes of digest from memory or the disk cache.
@@ -115,16 +106,6 @@ func (c *content) held(repo name.Repository, digest string) {
 	}
 }
 
-// isCounted says whether host counts manifest GETs as pulls: Docker Hub,
-// a host named in Options.PullCounted, or one whose answers carried
-// Docker Hub's ratelimit-limit header.
-func (c *content) isCounted(host string) bool {
-	host = strings.ToLower(host)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return dockerHubHosts[host] || c.counted[host]
-}
-
 // Remember keeps bytes the caller built itself, for the Client's life
 // (not on disk): bytes are the content of the digest they hash to, so a
 // list computed as the merge writes it serves a registry answering that
@@ -145,19 +126,19 @@ func (c *Client) Holds(repo name.Repository, digest string) { c.content.held(rep
 // CountsPulls says whether host counts manifest GETs as pulls (Docker Hub,
 // Options.PullCounted, or a host seen announcing a pull limit), so that
 // work on it can wait for bytes read elsewhere for free.
-func (c *Client) CountsPulls(host string) bool { return c.content.isCounted(host) }
+func (c *Client) CountsPulls(host string) bool { return c.content.counting.counts(host) }
 
 // cheaper is a repo seen holding digest on a registry that does not count
 // pulls, when at's registry does; else at itself.
 func (c *content) cheaper(at name.Repository, digest string) name.Repository {
-	if !c.isCounted(at.RegistryStr()) {
+	if !c.counting.counts(at.RegistryStr()) {
 		return at
 	}
 	c.mu.Lock()
 	hs := append([]name.Repository(nil), c.holders[digest]...)
 	c.mu.Unlock()
 	for _, h := range hs {
-		if !c.isCounted(h.RegistryStr()) {
+		if !c.counting.counts(h.RegistryStr()) {
 			return h
 		}
 	}
@@ -197,59 +178,78 @@ func (c *content) once(ctx context.Context, digest string, fetch func() ([]byte,
 	return call.raw, call.err
 }
 
-// watch wraps the transport to learn which hosts count pulls: Docker Hub
-// announces its pull limit (ratelimit-limit) on manifest answers, HEADs
-// included.
-func (c *content) watch(inner http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		resp, err := inner.RoundTrip(req)
-		if err == nil && resp.Header.Get("Ratelimit-Limit") != "" {
-			host := strings.ToLower(req.URL.Host)
-			c.mu.Lock()
-			c.counted[host] = true
-			c.mu.Unlock()
-		}
-		return resp, err
-	})
+// ReadOption changes how Manifest reads.
+type ReadOption func(*readOptions)
+
+type readOptions struct {
+	beforeBytes func()
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+// BeforeBytes runs wait between a HEAD and the read of the bytes it named,
+// when Manifest reads them so (on a registry that counts pulls): a caller
+// that expects the bytes to be read elsewhere for free meanwhile waits
+// there, and the read then costs no pull.
+func BeforeBytes(wait func()) ReadOption {
+	return func(o *readOptions) { o.beforeBytes = wait }
+}
 
 // Manifest returns a manifest's bytes exactly as served (a re-merge must
 // never re-marshal them), verified against its digest, with the
 // descriptor the repo answered. Whether ref's repo holds it is always
-// asked of that repo: a tag is HEADed for its digest; a digest whose bytes
-// are known is HEADed; an unknown digest is fetched from ref's repo (the
-// GET answers both) unless a repo on a registry that does not count pulls
-// was seen holding it, which then serves the bytes after a HEAD here.
-func (c *Client) Manifest(ctx context.Context, ref name.Reference) ([]byte, *v1.Descriptor, error) {
-	dg, isDigest := ref.(name.Digest)
-	if isDigest && c.content.known(dg.DigestStr()) == nil &&
-		c.content.cheaper(dg.Context(), dg.DigestStr()).String() == dg.Context().String() {
-		// One GET answers both questions. When another fetch of the
-		// digest was in flight its bytes are taken, and the HEAD asks
-		// this repo.
-		var desc *v1.Descriptor
-		raw, err := c.content.once(ctx, dg.DigestStr(), func() ([]byte, error) {
-			r, d, err := c.getManifest(ctx, dg)
-			desc = d
-			return r, err
-		})
-		if err == nil && desc == nil {
-			desc, err = c.Head(ctx, ref)
+// asked of that repo:
+//
+//   - a tag: one GET on a registry known not to count pulls; on one that
+//     counts them (or not known yet) a HEAD for its digest, then the bytes
+//     as ManifestBytes finds them (pullCounting.headFirst decides);
+//   - a digest whose bytes are known, or were seen held on a registry that
+//     does not count pulls when ref's does: a HEAD, then those bytes;
+//   - any other digest: one GET, which answers both.
+func (c *Client) Manifest(ctx context.Context, ref name.Reference, opts ...ReadOption) ([]byte, *v1.Descriptor, error) {
+	var o readOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	answered := func() {}
+	if dg, isDigest := ref.(name.Digest); isDigest {
+		if c.content.known(dg.DigestStr()) == nil &&
+			c.content.cheaper(dg.Context(), dg.DigestStr()).String() == dg.Context().String() {
+			return c.fetchDigest(ctx, dg)
 		}
-		if err != nil {
-			return nil, nil, err
+	} else {
+		var head bool
+		head, answered = c.content.counting.headFirst(ctx, ref.Context().RegistryStr())
+		if !head {
+			return c.getManifest(ctx, ref)
 		}
-		return raw, desc, nil
 	}
 	desc, err := c.Head(ctx, ref)
+	answered()
 	if err != nil {
 		return nil, nil, err
 	}
+	if o.beforeBytes != nil {
+		o.beforeBytes()
+	}
 	raw, err := c.ManifestBytes(ctx, ref.Context().Digest(desc.Digest.String()))
+	if err != nil {
+		return nil, nil, err
+	}
+	return raw, desc, nil
+}
+
+// fetchDigest GETs dg, whose bytes are not known: one GET answers both
+// questions. When another fetch of the digest was in flight its bytes are
+// taken, and a HEAD asks this repo.
+func (c *Client) fetchDigest(ctx context.Context, dg name.Digest) ([]byte, *v1.Descriptor, error) {
+	var desc *v1.Descriptor
+	raw, err := c.content.once(ctx, dg.DigestStr(), func() ([]byte, error) {
+		r, d, err := c.getManifest(ctx, dg)
+		desc = d
+		return r, err
+	})
+	if err == nil && desc == nil {
+		desc, err = c.Head(ctx, dg)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,18 +290,23 @@ func (c *Client) manifestBytes(ctx context.Context, at name.Digest) ([]byte, err
 	})
 }
 
-// getManifest GETs a manifest by digest, checks the bytes against it and
-// keeps them. A second GET of the same digest in flight waits for this one.
-func (c *Client) getManifest(ctx context.Context, ref name.Digest) ([]byte, *v1.Descriptor, error) {
+// getManifest GETs a manifest, by digest or by tag, checks the bytes
+// against the digest (the one asked for, or the one they name) and keeps
+// them.
+func (c *Client) getManifest(ctx context.Context, ref name.Reference) ([]byte, *v1.Descriptor, error) {
 	d, err := c.puller.Get(ctx, ref)
 	if err != nil {
 		return nil, nil, wrap(err, "GET manifest %s", ref)
 	}
-	if got := cas.Digest(d.Manifest); got != ref.DigestStr() {
-		return nil, nil, fmt.Errorf("GET manifest %s: bytes hash to %s", ref, got)
+	want := d.Digest.String()
+	if dg, ok := ref.(name.Digest); ok {
+		want = dg.DigestStr()
 	}
-	c.content.held(ref.Context(), ref.DigestStr())
-	c.content.keep(ref.DigestStr(), d.Manifest, true)
+	if got := cas.Digest(d.Manifest); got != want {
+		return nil, nil, fmt.Errorf("GET manifest %s: bytes hash to %s, not %s", ref, got, want)
+	}
+	c.content.held(ref.Context(), want)
+	c.content.keep(want, d.Manifest, true)
 	desc := d.Descriptor
 	return d.Manifest, &desc, nil
 }

@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"strconv"
@@ -145,17 +144,15 @@ func rateHeader(v string) (n int, window time.Duration, ok bool) {
 }
 
 // quotaRefusal reports whether a 429 is a spent quota rather than a
-// throttle: Docker Hub's TOOMANYREQUESTS error code in a JSON body. The
-// body is read (bounded) and put back for the caller.
+// throttle: Docker Hub's TOOMANYREQUESTS error code in the registry's
+// words, not in a page (isPage). The body is read (bounded) and put back
+// for the caller.
 func quotaRefusal(resp *http.Response) bool {
-	if resp.StatusCode != http.StatusTooManyRequests || isHTML(resp.Header) || resp.Body == nil {
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Body == nil {
 		return false
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
-	return err == nil && bytes.Contains(b, []byte("TOOMANYREQUESTS"))
+	b, err := readBack(resp)
+	return err == nil && !isPage(b) && bytes.Contains(b, []byte("TOOMANYREQUESTS"))
 }
 
 // budgets keeps the latest Budget per host, shared by all workers.

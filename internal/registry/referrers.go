@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -221,9 +220,6 @@ func watchReferrers(req *http.Request, resp *http.Response) {
 	defer a.mu.Unlock()
 	a.status, a.contentType, a.body = resp.StatusCode, resp.Header.Get("Content-Type"), nil
 	if resp.StatusCode >= http.StatusBadRequest && resp.Body != nil {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		_ = resp.Body.Close()
-		a.body = b
-		resp.Body = io.NopCloser(bytes.NewReader(b))
+		a.body, _ = readBack(resp)
 	}
 }

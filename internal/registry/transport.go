@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,9 +61,9 @@ func (t *transport) host(hostport string) *hostState {
 //   - other 5xx, 408 and connection failures up to Options.Retries times.
 //
 // When retries run out on a status the last response is returned as is, so
-// the caller sees the registry's own error text, except that an HTML page
-// never reaches it: a throttle answered with one (quay.io's) becomes a
-// ThrottledError, and any other HTML error page is dropped.
+// the caller sees the registry's own error text, except that a page
+// (isPage) never reaches it: a throttle answered with one (quay.io's)
+// becomes a ThrottledError, and any other error page is dropped.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.insecure.checkScheme(req.URL); err != nil {
 		closeBody(req)
@@ -231,27 +230,38 @@ func setup(req *http.Request) bool {
 	return req.Method == http.MethodGet && req.URL.Query().Has("scope")
 }
 
-// answer hands the final response to the caller, HTML error pages turned
-// into plain errors, with its slot held until the body is finished.
+// answer hands the final response to the caller, with its slot held until
+// the body is finished. An error's body is read now (it is small, and a
+// caller may hold it open while it sends the next request:
+// go-containerregistry's referrers lookup keeps the API's 404 open while
+// it asks for the fallback tag; read later, such nested requests would
+// hold two slots each and, all slots taken, wait for each other). When
+// that body is a page rather than the registry's words (isPage), it never
+// reaches the caller: a 429 with no words of the registry's (quay.io's
+// nginx page, or no body) becomes a ThrottledError, and any other page is
+// dropped.
 func (t *transport) answer(req *http.Request, resp *http.Response, s *slot, cancel context.CancelFunc, tries int, spent time.Duration) (*http.Response, error) {
-	if resp.StatusCode >= http.StatusBadRequest {
-		html := isHTML(resp.Header)
-		if resp.StatusCode == http.StatusTooManyRequests && (html || req.Method == http.MethodHead || resp.ContentLength == 0) {
-			drain(resp.Body)
-			s.done()
-			cancel()
-			return nil, &ThrottledError{Host: req.URL.Host, Tries: tries, Spent: spent}
-		}
-		if html {
-			// A proxy's error page says nothing the status does not, and
-			// would fill a table cell with markup.
-			drain(resp.Body)
-			resp.Body = http.NoBody
-			resp.ContentLength = 0
-			resp.Header.Del("Content-Type")
-		}
+	if resp.StatusCode < http.StatusBadRequest {
+		return t.wrapResponse(req, resp, s, cancel)
 	}
-	return t.wrapResponse(req, resp, s, cancel)
+	resp.Body = newIdleBody(resp.Body, req.URL.Host, t.timeout, cancel)
+	body, err := readBack(resp)
+	s.done()
+	if err != nil {
+		return nil, fmt.Errorf("reading the %d answer of %s: %w", resp.StatusCode, req.URL.Host, err)
+	}
+	page := isPage(body)
+	if resp.StatusCode == http.StatusTooManyRequests && (page || len(body) == 0) {
+		return nil, &ThrottledError{Host: req.URL.Host, Tries: tries, Spent: spent}
+	}
+	if page {
+		// A proxy's error page says nothing the status does not, and
+		// would fill a table cell with markup.
+		resp.Body = http.NoBody
+		resp.ContentLength = 0
+		resp.Header.Del("Content-Type")
+	}
+	return resp, nil
 }
 
 // maxErrorBody bounds the error body kept for the caller: registries
@@ -261,12 +271,6 @@ const maxErrorBody = 64 << 10
 // isThrottle reports whether a status asks the client to slow down.
 func isThrottle(code int) bool {
 	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
-}
-
-// isHTML reports whether a response is an HTML page.
-func isHTML(h http.Header) bool {
-	ct := strings.ToLower(strings.TrimSpace(h.Get("Content-Type")))
-	return strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "application/xhtml")
 }
 
 // isBlobGet reports whether req downloads a blob: the one body a caller may
@@ -292,11 +296,12 @@ func (t *transport) attemptRequest(req *http.Request, attempt int) (*http.Reques
 }
 
 // wrapResponse puts the idle timeout and, for manifests, the size cap on
-// the body, and ties the slot to it: the slot is given back when the body
-// is read to its end, closed, or left untouched for the timeout (a caller
-// that forgets a body must not shrink the host's bound for good). An
-// answer without a body gives it back at once. cancel ends the attempt's
-// context and is called on Close.
+// the body of an answer that is not an error (answer reads those), and
+// ties the slot to it: the slot is given back when the body is read to its
+// end, closed, or left untouched for the timeout (a caller that forgets a
+// body must not shrink the host's bound for good). An answer without a
+// body gives it back at once. cancel ends the attempt's context and is
+// called on Close.
 func (t *transport) wrapResponse(req *http.Request, resp *http.Response, s *slot, cancel context.CancelFunc) (*http.Response, error) {
 	host := req.URL.Host
 	if isManifestGet(req) && resp.StatusCode == http.StatusOK {
@@ -309,22 +314,6 @@ func (t *transport) wrapResponse(req *http.Request, resp *http.Response, s *slot
 		resp.Body = &limitedBody{rc: resp.Body, host: host, limit: t.maxManifest}
 	}
 	resp.Body = newIdleBody(resp.Body, host, t.timeout, cancel)
-	if resp.StatusCode >= http.StatusBadRequest {
-		// An error's body is small, and a caller may hold it open while it
-		// sends the next request: go-containerregistry's referrers lookup
-		// keeps the API's 404 open while it asks for the fallback tag. Read
-		// it now and give the slot back, or such nested requests hold two
-		// slots each and, all slots taken, wait for each other.
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		_ = resp.Body.Close()
-		s.done()
-		if err != nil {
-			return nil, fmt.Errorf("reading the %d answer of %s: %w", resp.StatusCode, host, err)
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(b))
-		resp.ContentLength = int64(len(b))
-		return resp, nil
-	}
 	// With a limit of one, a download feeding an upload to the same host
 	// would wait for its own slot: such a body gives it back now.
 	if req.Method == http.MethodHead || resp.ContentLength == 0 || (!s.stream && isBlobGet(req)) {

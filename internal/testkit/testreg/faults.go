@@ -51,6 +51,11 @@ const (
 	// then drops the client's connection with a reset instead of the
 	// answer: a write that landed although the client saw it fail.
 	EffectLand Effect = "land"
+	// EffectRelabel forwards the request to the registry and hands back
+	// its answer under the Content-Type Fault.ContentType (none when
+	// empty), as a proxy that rewrites headers does: the registry's own
+	// words under another label.
+	EffectRelabel Effect = "relabel"
 )
 
 // ThrottlePage is the body of an EffectThrottleHTML answer: the page nginx
@@ -111,6 +116,8 @@ type Fault struct {
 	Rate float64
 	// Body replaces the plain-text body of EffectThrottle/EffectStatus.
 	Body string
+	// ContentType is the label EffectRelabel puts on the registry's answer.
+	ContentType string
 }
 
 // Arrival records one request as it reached the proxy, so a test can check
@@ -397,6 +404,8 @@ func (p *FaultProxy) handler(next http.Handler) http.Handler {
 		case EffectLand:
 			next.ServeHTTP(&discard{h: http.Header{}}, r)
 			reset(w)
+		case EffectRelabel:
+			next.ServeHTTP(&relabel{ResponseWriter: w, contentType: f.ContentType}, r)
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -456,6 +465,25 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 func (d *discard) Flush()                      {}
+
+// relabel hands the registry's answer on under another Content-Type, for
+// EffectRelabel.
+type relabel struct {
+	http.ResponseWriter
+	contentType string
+}
+
+func (r *relabel) WriteHeader(code int) {
+	if r.contentType == "" {
+		r.Header()["Content-Type"] = nil // not even net/http's sniffed one
+	} else {
+		r.Header().Set("Content-Type", r.contentType)
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController flush the answer as it streams.
+func (r *relabel) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // reset closes the client connection with SO_LINGER 0, so the client sees
 // "connection reset by peer" rather than a clean EOF.
