@@ -86,7 +86,7 @@ func (m *measurement) writeInspect(b *strings.Builder, ir *inspectRun) {
 	w("| peak RSS | %.1f MB |\n", mib(ir.rssKiB))
 	w("| CPU time of remerge (user + system) | %s |\n", secs(ir.cpu))
 	w("| CPU time of the registries and proxies (the bench process) meanwhile | %s |\n", secs(ir.serverCPU))
-	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d anchors HEADed + %d learning + %d provenance + %d signatures = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.anchors, bg.learning, bg.provenance, bg.signatures, bg.total())
+	w("| budget | %d (digest, repo) + %d (target, tag) + %d tokens + %d tags read elsewhere + %d anchors HEADed + %d learning + %d provenance + %d signatures + %d repo checks = **%d** |\n", bg.digestRepo, bg.targetTag, bg.tokens, bg.elsewhere, bg.anchors, bg.learning, bg.provenance, bg.signatures, bg.repoChecks, bg.total())
 	w("| sent | **%d** (%d%% of budget) |\n", ir.total(), percent(ir.total(), bg.total()))
 	w("| manifest HEADs + GETs vs (digest, repo) + (target, tag) pairs | %d + %d = %d vs %d + %d = %d (on the docker.io side, which counts pulls as Docker Hub does, every tag is HEADed and bytes are read on quay; on quay, which counts none, a release tag is one GET and the sha and latest tags, which most often name the same list, are HEADed) |\n",
 		heads, gets, heads+gets, bg.digestRepo, bg.targetTag, bg.digestRepo+bg.targetTag)

@@ -217,9 +217,10 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // HEADed first and its bytes read where reading is free; where it counts
 // none, a tag whose bytes are wanted anyway (a release tag; any tag when
 // the release tag is absent; a keepalive tag) is read with one GET, which
-// answers what a HEAD would. Targets are never listed. Pings and the
-// listings (anchor repo, one tag per repo) are not in the formula; they
-// count against the total.
+// answers what a HEAD would. Targets are never listed beyond one tag per
+// repo, the check that tells a mistyped repo from a reaped release. Pings
+// and a listing of the anchor repo's runs (none when --run is given) are
+// not in the formula; they count against the total.
 type budget struct {
 	digestRepo int // one HEAD per distinct (digest, repo) pair
 	targetTag  int // one request per (target, tag) probed: its HEAD, or its one GET
@@ -237,10 +238,11 @@ type budget struct {
 	learning   int
 	provenance int // 2 per distinct image of other digests: its child manifest and config
 	signatures int // 2 per distinct (target, digest) whose signature is looked up, +1 per registry
+	repoChecks int // one tags/list?n=1 per repo (anchor, targets, sources) before anything is judged
 }
 
 func (b budget) total() int {
-	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.learning + b.provenance + b.signatures
+	return b.digestRepo + b.targetTag + b.tokens + b.elsewhere + b.anchors + b.learning + b.provenance + b.signatures + b.repoChecks
 }
 
 // budgetOf derives the budget from what the run reported: every leg digest
@@ -260,6 +262,7 @@ func budgetOf(r *inspectRun) budget {
 		}
 	}
 	b.learning = len(hosts)
+	b.repoChecks = len(r.report.Repos)
 	prov, sigs := map[string]bool{}, map[pair]bool{}
 	for _, be := range r.report.Backends {
 		for _, t := range be.Targets {
