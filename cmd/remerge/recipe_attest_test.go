@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -29,24 +28,12 @@ func (w *recipeWorld) buildAttested(ctx context.Context, t *testing.T, ref strin
 	w.digests[ref] = dir
 	var out []testreg.Attested
 	for _, p := range recipePlatforms {
-		img, err := testreg.NewImage(p, testreg.ImageOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.Config.Labels = map[string]string{
-			"org.opencontainers.image.version":  strings.TrimPrefix(ref, "v"),
-			"org.opencontainers.image.revision": strings.Repeat("cd", 20),
-		}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
+		img := labelledImage(t, p, ref, strings.Repeat("cd", 20))
 		plat := ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
-		var a testreg.Attested
+		var (
+			a   testreg.Attested
+			err error
+		)
 		for _, reg := range []*testreg.Registry{w.ghcr, w.hub} {
 			if a, err = reg.PushAttested(ctx, recipeRepo, img, plat, predicates...); err != nil {
 				t.Fatal(err)

@@ -77,22 +77,7 @@ func (w *recipeWorld) build(ctx context.Context, t *testing.T, ref string, faile
 		if strings.TrimSuffix(p.OS+"/"+p.Architecture+"/"+p.Variant, "/") == failed {
 			continue
 		}
-		img, err := testreg.NewImage(p, testreg.ImageOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.Config.Labels = map[string]string{
-			"org.opencontainers.image.version":  strings.TrimPrefix(ref, "v"),
-			"org.opencontainers.image.revision": strings.Repeat("ab", 20),
-		}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
+		img := labelledImage(t, p, ref, strings.Repeat("ab", 20))
 		var dgst string
 		for _, reg := range []*testreg.Registry{w.ghcr, w.hub} {
 			info, err := reg.PutImage(ctx, recipeRepo, img)
@@ -111,6 +96,29 @@ func (w *recipeWorld) build(ctx context.Context, t *testing.T, ref string, faile
 
 // sources is the merge step's $(printf 'IMG@sha256:%s ' *) in the flat
 // folder, run by a real shell.
+// labelledImage is one platform's image as the recipe's build job writes
+// it: labelled by metadata-action with ref's version and the revision.
+func labelledImage(t *testing.T, p v1.Platform, ref, revision string) v1.Image {
+	t.Helper()
+	img, err := testreg.NewImage(p, testreg.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Labels = map[string]string{
+		"org.opencontainers.image.version":  strings.TrimPrefix(ref, "v"),
+		"org.opencontainers.image.revision": revision,
+	}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 func (w *recipeWorld) sources(t *testing.T, ref string) []string {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", `printf "${IMG}@sha256:%s " *`)
