@@ -160,6 +160,7 @@ func (p *prober) anchorLookup(ctx context.Context, suffix string, leg release.Le
 		}
 		a.digest = m.Digest
 		p.e.c.Holds(ref.Context(), a.digest)
+		p.keepIndex(m)
 		return a
 	}
 	var match []manifest.Descriptor

@@ -23,6 +23,14 @@ func (p *prober) attestedCell(ctx context.Context, repo, digest, mediaType strin
 	if err != nil {
 		return release.Cell{State: release.CellError, Error: err.Error()}
 	}
+	return p.entriesCell(ctx, repo, m, "holds the index but not %s, which it names")
+}
+
+// entriesCell is the cell of an attested build in repo by the manifests
+// its index m names: present when repo holds every one; missing, saying
+// which (missingText has one %s), when one is absent; could not tell when
+// a HEAD did not answer.
+func (p *prober) entriesCell(ctx context.Context, repo string, m *manifest.Manifest, missingText string) release.Cell {
 	for _, e := range m.Entries {
 		ref, err := p.e.c.Reference(repo + "@" + e.Digest)
 		if err != nil {
@@ -32,7 +40,7 @@ func (p *prober) attestedCell(ctx context.Context, repo, digest, mediaType strin
 		if err != nil {
 			c := cellOf(err)
 			if c.State == release.CellMissing {
-				c.Error = fmt.Sprintf("holds the index but not %s, which it names", attestedWhat(e))
+				c.Error = fmt.Sprintf(missingText, attestedWhat(e))
 			} else {
 				c.Error = fmt.Sprintf("%s, which the index names: %s", attestedWhat(e), c.Error)
 			}
@@ -41,6 +49,28 @@ func (p *prober) attestedCell(ctx context.Context, repo, digest, mediaType strin
 		p.recordHead(repo, e.Digest, desc.Size, string(desc.MediaType))
 	}
 	return release.Cell{State: release.CellPresent}
+}
+
+// settleReapedIndexes looks again at each cell whose attested build's
+// index was not found in its repo, once the index is known from another
+// (an anchor, a target that keeps untagged manifests): nothing references
+// a build's index after the merge, so a registry's GC reaps it while the
+// list keeps every manifest it names. A repo holding all of them serves
+// the leg as well as the index would; one lacking any is still missing.
+func (p *prober) settleReapedIndexes(ctx context.Context, suffix string, spec release.BackendSpec, digests []string) {
+	cells := p.e.cellsOf(suffix)
+	for i := range spec.Legs {
+		m := p.indexOf(digests[i])
+		if m == nil {
+			continue
+		}
+		for repo, c := range cells[i] {
+			if c.State != release.CellMissing || c.Error != "" {
+				continue
+			}
+			p.e.reviseCell(suffix, i, repo, p.entriesCell(ctx, repo, m, "the index is gone (reaped after the merge?) and so is %s"))
+		}
+	}
 }
 
 // attestedWhat names an entry of an attested build for prose.
@@ -85,6 +115,17 @@ func (p *prober) attestedIndex(ctx context.Context, repo, digest, mediaType stri
 	p.indexes[digest] = &parsed
 	delete(p.unread, digest)
 	return &parsed, nil
+}
+
+// keepIndex records an attested build read elsewhere (its keepalive
+// anchor), so the tags are judged against what it puts in the list even
+// when no other repo still holds the index: after a merge nothing
+// references it, and a registry's GC reaps it.
+func (p *prober) keepIndex(m manifest.Manifest) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.indexes[m.Digest] = &m
+	delete(p.unread, m.Digest)
 }
 
 // unreadIndex says why a leg's digest, which a registry named as a list,

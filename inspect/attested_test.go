@@ -78,6 +78,23 @@ func TestAttestedLegs(t *testing.T) {
 	}
 	repo := proxy.Repo("acme/app")
 
+	// Without the digests folder the published list cannot stand for the
+	// builds' indexes: could not tell, never "stale" for a healthy release.
+	nc := registry.New(registry.Options{Retries: -1})
+	rep, err := inspect.Run(ctx, release.Release{Ref: "v1.0.0"}, inspect.WithConfig(cfg), inspect.WithClient(nc), inspect.WithSignatures(false))
+	nc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tag, st := range rep.Backends[0].Targets["a"].Tags {
+		if st.State != release.TagError {
+			t.Errorf("no digests folder: %s is %s (impact %q), want could not tell; problems %q", tag, st.State, st.UserImpact, rep.Backends[0].Problems)
+		}
+	}
+	if v := rep.Backends[0].Verdict; v != release.VerdictUnknown {
+		t.Errorf("no digests folder: verdict %s, want unknown", v)
+	}
+
 	b := inspectOnce()
 	if b.Verdict != release.VerdictOK || b.Legs[0].Digest != builds[0].Index.Digest || b.Legs[1].Digest != builds[1].Index.Digest {
 		t.Fatalf("healthy: verdict %s, legs %+v; problems %q", b.Verdict, b.Legs, b.Problems)
@@ -182,6 +199,18 @@ func TestAttestedAnchors(t *testing.T) {
 	}
 	if b := run(); b.Verdict != release.VerdictOK {
 		t.Errorf("merged as buildx does: verdict %s; problems %q", b.Verdict, b.Problems)
+	}
+	// Nothing references a build's index once the list is merged, and a
+	// registry's GC reaps it from the target; the anchors keep theirs.
+	// The tags still name what the anchored indexes put in the list: never
+	// "other digests", never a conflict.
+	for _, d := range indexes {
+		if err := reg.Reap(ctx, "backends", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b := run(); b.Verdict != release.VerdictOK || b.Targets["quay"].State != release.TagComplete {
+		t.Errorf("indexes reaped from the target after the merge: verdict %s, release tag %s; problems %q", b.Verdict, b.Targets["quay"].State, b.Problems)
 	}
 }
 

@@ -32,6 +32,7 @@ func (p *prober) probeCells(ctx context.Context, suffix string, spec release.Bac
 		}
 	}
 	wg.Wait()
+	p.settleReapedIndexes(ctx, suffix, spec, digests)
 }
 
 // probeCell HEADs repo@digest and, with --deep, checks the blobs it names.

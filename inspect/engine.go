@@ -207,6 +207,17 @@ func (e *engine) setCell(suffix string, leg int, repo string, c release.Cell) {
 	e.progress()
 }
 
+// reviseCell replaces a cell already answered with a better answer (an
+// attested build's index reaped, while the repo holds every manifest it
+// names: settleReapedIndexes). The cell was counted when first answered.
+func (e *engine) reviseCell(suffix string, leg int, repo string, c release.Cell) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := &e.backends[suffix].Legs[leg]
+	l.Cells[repo] = c
+	e.emit(CellEvent{Suffix: suffix, PlatformTag: l.PlatformTag, Repo: repo, Cell: c.Clone()})
+}
+
 func (e *engine) setTag(suffix, target, tag string, st release.TagStatus) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -23,13 +23,20 @@ type tagVerdicts struct {
 // whose probe failed makes the tag "could not tell", never "dangling". A
 // tag naming other digests is read for its labels, to say what it holds;
 // for latest they also say whether it is already ahead of this release.
-func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.BackendSpec, digests []string, tags []pubTag) {
+//
+// A leg whose digest could not be told (whyNot: a read that failed, an
+// attested build's published list that cannot stand for its index) leaves
+// a tag that is not complete could-not-tell, never stale: what it should
+// name is not known.
+func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.BackendSpec, digests, whyNot []string, tags []pubTag) {
 	want := make([]manifest.Expected, 0, len(spec.Legs))
 	legOf := map[string]int{}
 	known := 0
 	var unread []string
 	for i, l := range spec.Legs {
 		switch {
+		case digests[i] == "" && whyNot[i] != "":
+			unread = append(unread, whyNot[i])
 		case digests[i] == "":
 		case p.unreadIndex(digests[i]) != "":
 			// An attested build whose index could not be read: what it

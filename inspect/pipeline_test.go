@@ -53,6 +53,21 @@ func TestInspectBranchRunNotBuilt(t *testing.T) {
 			t.Errorf("summary %+v", rep.Summary)
 		}
 	}
+	// A pipeline that writes no sha tag (tags.sha: ""): its absence says
+	// nothing, and without the digests folder nothing else tells a
+	// backend the run did not build from one whose anchors a good merge
+	// deleted. Never "not built" (which exits 0) on that ground.
+	noSHA := f.Config
+	noSHA.Tags.SHA = ""
+	rep, err := inspect.Run(context.Background(), f.Release, inspect.WithConfig(noSHA), inspect.WithMatrix(f.Matrix), inspect.WithClient(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range rep.Backends {
+		if b.Verdict == release.VerdictNotBuilt {
+			t.Errorf("no sha tag configured: %s is not built; problems %q", b.Suffix, b.Problems)
+		}
+	}
 }
 
 // --run naming a run with no anchor is an input error that points at

@@ -114,7 +114,7 @@ func (p *prober) backend(ctx context.Context, suffix string) {
 	if !gotTags {
 		tags = <-pubs
 	}
-	p.judgeTags(ctx, suffix, spec, digests, tags)
+	p.judgeTags(ctx, suffix, spec, digests, whyNot, tags)
 	run, runErr := p.runID(ctx)
 	absent := p.absentRepos()
 	p.e.finish(suffix, func(b *release.BackendReport) {
@@ -210,10 +210,12 @@ func (p *prober) notBuilt(ctx context.Context, suffix string, digests, whyNot []
 	if p.e.s.digests != nil {
 		from = append(from, "not in the digests folder")
 	}
-	if p.e.rep.Release.SHA != "" {
+	// The commit's sha tag tells only where the pipeline writes one.
+	shaTag := p.e.rep.Release.SHA != "" && p.e.s.cfg.Tags.SHA != ""
+	if shaTag {
 		from = append(from, "no sha- tag for the commit")
 	}
-	if p.e.s.digests == nil && p.e.rep.Release.SHA == "" {
+	if p.e.s.digests == nil && !shaTag {
 		// A good merge deletes its anchors: without the commit's sha- tag
 		// or the digests folder, a built backend looks the same.
 		return ""

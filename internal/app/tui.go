@@ -30,8 +30,9 @@ func OpenTUI(ctx context.Context, svc tui.Service) error {
 var ErrBroken = errors.New("something is broken")
 
 // PrintTable is what both binaries do instead of opening the TUI when stdout
-// is not a terminal: the plain table of rep, and ErrBroken when anything is
-// broken, the same answer and exit code as `remerge inspect`.
+// is not a terminal: the plain table of rep, and ErrBroken (exit 1) when
+// anything is broken. It prints only the table: `remerge inspect` also says
+// on stderr what could not be checked and which pull quota is spent.
 func PrintTable(w io.Writer, rep *release.Report) error {
 	if err := report.WriteTable(w, rep, 0); err != nil {
 		return err
