@@ -98,11 +98,12 @@ func TestRetryDeadlineRunsFromTheFirstSend(t *testing.T) {
 
 // TestQueueWaitOnARetryKeepsTheDeadline: a throttled request whose retry
 // waits for a place behind another request gets that wait back. Deadline
-// 1 s; "late" is held 300 ms and throttled twice; while its first try is
-// out, "holder" (held 1.2 s) queues for the one place and takes it when
-// the first 429 frees it, so late's retry waits about 1 s for a place and
+// 2 s; "late" is held 300 ms and throttled twice; while its first try is
+// out, "holder" (held 2.5 s) queues for the one place and takes it when
+// the first 429 frees it, so late's retry waits over 2 s for a place and
 // its second 429 comes after its first send's deadline. It is retried
-// again, and answered.
+// again, and answered. Its own sends and backoffs take about 1.1 s, so a
+// loaded machine has most of a second of slack.
 func TestQueueWaitOnARetryKeepsTheDeadline(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
@@ -110,10 +111,10 @@ func TestQueueWaitOnARetryKeepsTheDeadline(t *testing.T) {
 	if err := reg.Tag(ctx, "p/a", "late", img.Digest); err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(t, Options{Concurrency: 1, RetryDeadline: time.Second})
+	c := newClient(t, Options{Concurrency: 1, RetryDeadline: 2 * time.Second})
 	head := func(tag string) error { return headTag(t, ctx, c, proxy, tag) }
 	_ = head("warm") // the ping, before the queue forms
-	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 1200 * time.Millisecond})
+	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "holder"}, Effect: testreg.EffectDelay, Delay: 2500 * time.Millisecond})
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectDelay, Delay: 300 * time.Millisecond})
 	proxy.Add(testreg.Fault{Match: testreg.Match{PathContains: "late"}, Effect: testreg.EffectThrottleHTML, Times: 2})
 	var lateErr error
