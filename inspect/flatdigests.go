@@ -166,11 +166,7 @@ func flatPlatform(ctx context.Context, c *registry.Client, cfg release.Config, d
 		if err != nil {
 			return flatAnswer{err: fmt.Errorf("%s in %s: %w", manifest.Short(digest), r.Repo, err)}
 		}
-		s := p.OS + "/" + p.Architecture
-		if p.Variant != "" {
-			s += "/" + p.Variant
-		}
-		return flatAnswer{platform: s}
+		return flatAnswer{platform: manifest.PlatformString(p)}
 	}
 	return flatAnswer{err: firstErr}
 }

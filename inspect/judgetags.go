@@ -34,14 +34,18 @@ func (p *prober) judgeTags(ctx context.Context, suffix string, spec release.Back
 	known := 0
 	var unread []string
 	for i, l := range spec.Legs {
+		var notIndex string // why an attested build's index was not read
+		if digests[i] != "" {
+			notIndex = p.unreadIndex(digests[i])
+		}
 		switch {
 		case digests[i] == "" && whyNot[i] != "":
 			unread = append(unread, whyNot[i])
 		case digests[i] == "":
-		case p.unreadIndex(digests[i]) != "":
+		case notIndex != "":
 			// An attested build whose index could not be read: what it
 			// puts in the list is not known.
-			unread = append(unread, p.unreadIndex(digests[i]))
+			unread = append(unread, notIndex)
 		default:
 			want = append(want, manifest.ExpectedOf(digests[i], l.Platform, p.indexOf(digests[i]))...)
 			legOf[digests[i]] = i

@@ -149,7 +149,7 @@ func judgeTargets(b *release.BackendReport, in judgeInput) (healthy, broken, con
 			if st.State == release.TagComplete {
 				continue
 			}
-			if (release.ForwardOnly(st.Role) || st.Role == release.RoleBranch) && st.Newer != "" {
+			if release.UserFacing(st.Role) && st.Newer != "" {
 				continue // latest, a series or the branch already moved on: fine
 			}
 			healthy = false
@@ -161,7 +161,7 @@ func judgeTargets(b *release.BackendReport, in judgeInput) (healthy, broken, con
 			}
 			desc := describeTag(st)
 			b.Problems = append(b.Problems, fmt.Sprintf("%s in %s: %s", tag, name, desc))
-			if release.ForwardOnly(st.Role) || st.Role == release.RoleBranch {
+			if release.UserFacing(st.Role) {
 				st.UserImpact = impactOf(st)
 				ts.Tags[tag] = st
 				b.Impact = append(b.Impact, fmt.Sprintf("%s in %s: %s", tag, name, st.UserImpact))

@@ -222,7 +222,7 @@ func userFacingBroken(b *release.BackendReport, name string) bool {
 		return false
 	}
 	for _, st := range b.Targets[name].Tags {
-		if (release.ForwardOnly(st.Role) || st.Role == release.RoleBranch) && st.UserImpact != "" {
+		if release.UserFacing(st.Role) && st.UserImpact != "" {
 			return true
 		}
 	}

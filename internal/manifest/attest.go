@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/containerd/platforms"
 )
@@ -68,14 +69,31 @@ func ExpectedOf(digest, platform string, index *Manifest) []Expected {
 	return out
 }
 
+// NormalizePlatform parses os/arch[/variant] and formats it as buildx
+// writes it in a list (containerd's normalisation: aarch64 -> arm64,
+// arm64/v8 -> arm64). A platform that does not parse is an error.
+func NormalizePlatform(s string) (string, error) {
+	if strings.Count(s, "/") < 1 || strings.Count(s, "/") > 2 {
+		return "", fmt.Errorf("want os/architecture[/variant]")
+	}
+	return normalizePlatform(s)
+}
+
 // NormalPlatform normalises os/arch[/variant] as containerd does (arm64
 // v8 becomes arm64), to match a list entry's platform with a leg's;
 // what does not parse is returned as it is.
 func NormalPlatform(s string) string {
-	p, err := platforms.Parse(s)
+	n, err := normalizePlatform(s)
 	if err != nil {
 		return s
 	}
-	n := platforms.Normalize(p)
-	return PlatformString(n)
+	return n
+}
+
+func normalizePlatform(s string) (string, error) {
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	return PlatformString(platforms.Normalize(p)), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/release"
 )
 
@@ -95,7 +96,7 @@ func (d *Draft) platforms(name string, j job) {
 	}
 	for _, p := range list {
 		s, _ := p.(string)
-		n, err := release.NormalizePlatform(s)
+		n, err := manifest.NormalizePlatform(s)
 		if err != nil {
 			d.note("job %s: platform %v: %v: not read", name, p, err)
 			continue

@@ -275,19 +275,11 @@ func givenEmpty(doc *yaml.Node, path ...string) bool {
 		n = n.Content[0]
 	}
 	for _, key := range path {
-		if n.Kind != yaml.MappingNode {
+		next, ok := matrixLookup(n, key)
+		if !ok {
 			return false
 		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = n.Content[i+1]
-			}
-		}
-		if next == nil {
-			return false
-		}
-		n = next
+		n = matrixDeref(next)
 	}
 	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || (n.Tag == "!!str" && n.Value == ""))
 }

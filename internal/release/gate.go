@@ -134,7 +134,7 @@ func (g Gate) failed(st TagStatus) (GateCondition, bool) {
 // or the gate does not ask): only user-facing tags, and only when a
 // signature was looked up.
 func (g Gate) unsigned(st TagStatus) string {
-	if !slices.Contains(g.conds, FailUnsigned) || (!ForwardOnly(st.Role) && st.Role != RoleBranch) || st.Signature == nil {
+	if !slices.Contains(g.conds, FailUnsigned) || !UserFacing(st.Role) || st.Signature == nil {
 		return ""
 	}
 	switch st.Signature.Gap() {

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/containerd/platforms"
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // This file describes a release built by docker's multi-runner recipe
@@ -24,20 +24,6 @@ func (c Config) Recipe() bool { return len(c.Platforms) > 0 }
 // linux/amd64 -> amd64, windows/amd64 -> windows-amd64.
 func PlatformTag(platform string) string {
 	return strings.ReplaceAll(strings.TrimPrefix(platform, "linux/"), "/", "-")
-}
-
-// NormalizePlatform parses os/arch[/variant] and formats it as buildx
-// writes it in a list (containerd's normalisation: aarch64 -> arm64,
-// arm64/v8 -> arm64). A platform that does not parse is an error.
-func NormalizePlatform(s string) (string, error) {
-	if strings.Count(s, "/") < 1 || strings.Count(s, "/") > 2 {
-		return "", fmt.Errorf("want os/architecture[/variant]")
-	}
-	p, err := platforms.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	return platforms.Format(platforms.Normalize(p)), nil
 }
 
 // RecipeMatrix is the backend list of a recipe config: one image whose legs
@@ -78,7 +64,7 @@ func (c Config) LegOf(p string) (string, bool) {
 func (c Config) validatePlatforms() error {
 	seen := map[string]bool{}
 	for i, p := range c.Platforms {
-		n, err := NormalizePlatform(p)
+		n, err := manifest.NormalizePlatform(p)
 		if err != nil {
 			return fmt.Errorf("platforms[%d] %q: %v", i, p, err)
 		}

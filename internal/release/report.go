@@ -177,7 +177,6 @@ func (ts *TargetStatus) SortedTags() []string {
 	return tags
 }
 
-// short abbreviates a digest for prose (manifest.Short: sha256: and 12 hex).
 // Clone returns a deep copy, safe to hand to another goroutine.
 func (r *Report) Clone() *Report {
 	c := *r

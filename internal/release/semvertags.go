@@ -16,6 +16,11 @@ const RoleSeries = "series"
 // org.opencontainers.image.version label (Config.Newer).
 func ForwardOnly(role string) bool { return role == RoleLatest || role == RoleSeries }
 
+// UserFacing reports whether users pull tags of this role by name: the
+// forward-only tags and a branch's tag (master-<suffix>). Their impact,
+// their signature and whether they moved on are what users notice.
+func UserFacing(role string) bool { return ForwardOnly(role) || role == RoleBranch }
+
 // semverRef matches a version as docker/metadata-action's type=semver
 // accepts it (node-semver's valid, with an optional leading v): three
 // numbers, an optional prerelease and optional build metadata.
