@@ -145,6 +145,21 @@ func (c *content) cheaper(at name.Repository, digest string) name.Repository {
 	return at
 }
 
+// load returns digest's bytes from memory or the disk cache when they are
+// known, else fetches them once (see once), looking again first: a fetch
+// that ended while this one waited for its turn may have kept them.
+func (c *content) load(ctx context.Context, digest string, fetch func() ([]byte, error)) ([]byte, error) {
+	if b := c.known(digest); b != nil {
+		return b, nil
+	}
+	return c.once(ctx, digest, func() ([]byte, error) {
+		if b := c.known(digest); b != nil {
+			return b, nil
+		}
+		return fetch()
+	})
+}
+
 // once runs fetch for digest unless a fetch of it is in flight, in which
 // case it waits for that one and takes its bytes; when that one failed it
 // fetches itself (the other fetch's repo may simply not hold the digest).
@@ -273,13 +288,7 @@ func (c *Client) ManifestBytes(ctx context.Context, at name.Digest) ([]byte, err
 
 func (c *Client) manifestBytes(ctx context.Context, at name.Digest) ([]byte, error) {
 	digest := at.DigestStr()
-	if b := c.content.known(digest); b != nil {
-		return b, nil
-	}
-	return c.content.once(ctx, digest, func() ([]byte, error) {
-		if b := c.content.known(digest); b != nil {
-			return b, nil
-		}
+	return c.content.load(ctx, digest, func() ([]byte, error) {
 		if src := c.content.cheaper(at.Context(), digest); src.String() != at.Context().String() {
 			if raw, _, err := c.getManifest(ctx, src.Digest(digest)); err == nil {
 				return raw, nil
@@ -315,13 +324,7 @@ func (c *Client) getManifest(ctx context.Context, ref name.Reference) ([]byte, *
 // bytes, verified against its digest: from memory, the disk cache, or
 // repo. Blob GETs are no pulls, so repo itself is asked.
 func (c *Client) SmallBlob(ctx context.Context, repo name.Repository, digest string, limit int64) ([]byte, error) {
-	if b := c.content.known(digest); b != nil {
-		return b, nil
-	}
-	return c.content.once(ctx, digest, func() ([]byte, error) {
-		if b := c.content.known(digest); b != nil {
-			return b, nil
-		}
+	return c.content.load(ctx, digest, func() ([]byte, error) {
 		l, err := c.puller.Layer(ctx, repo.Digest(digest))
 		if err != nil {
 			return nil, fmt.Errorf("fetching blob %s from %s: %w", digest, repo, err)

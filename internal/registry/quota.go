@@ -250,7 +250,7 @@ func (t *transport) stopped(req *http.Request) error {
 // the requests after it.
 func (t *transport) readQuota(req *http.Request, resp *http.Response) error {
 	host := strings.ToLower(req.URL.Host)
-	if req.Method == http.MethodGet && resp.StatusCode != http.StatusTooManyRequests && pathClass(req.URL.Path) == "manifests" {
+	if isManifestGet(req) && resp.StatusCode != http.StatusTooManyRequests {
 		t.quota.pulled(host)
 	}
 	b, ok := readBudget(host, resp.Header, t.now())
