@@ -14,12 +14,12 @@ import (
 	"github.com/go-skynet/remerge/internal/testkit/testreg"
 )
 
-// quayRate and quayBurst are quay's template limit on manifests (DESIGN.md
-// section 8), the issue's scenario: 50 r/s, burst 10, HTML 429.
-const (
-	quayRate  = 50
-	quayBurst = 10
-)
+// quayBucket is quay's template limit on manifests (DESIGN.md section 8),
+// the issue's scenario: 50 r/s, burst 10, HTML 429.
+var quayBucket = testreg.QuayManifestBucket(quayRate)
+
+// quayRate is quayBucket's rate, for the prose and the targets.
+const quayRate = 50
 
 // limitsRun is the inspect again behind quay's token bucket, and behind
 // Docker Hub's spent pull quota, each compared with the clean inspect at
@@ -43,7 +43,7 @@ func (f *fixture) runLimits(ctx context.Context, clean *inspectRun, logf func(st
 	lr := &limitsRun{clean: clean}
 	defer f.quayProxy.ClearLimits()
 	defer f.hubProxy.ClearLimits()
-	f.quayProxy.AddTokenBucket(testreg.TokenBucket{Rate: quayRate, Burst: quayBurst, Match: testreg.Match{Kinds: []testreg.Kind{testreg.KindManifest}}})
+	f.quayProxy.AddTokenBucket(quayBucket)
 	ir, err := f.runInspect(ctx, clean.latency, clean.concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("inspect behind quay's token bucket: %w", err)
@@ -129,7 +129,7 @@ func (m *measurement) limitsTargets() []target {
 		quotaVerdicts = "not: " + lr.quotaBad
 	}
 	return []target{
-		{name: fmt.Sprintf("quay at %d r/s (token bucket, burst %d): same report as clean", quayRate, quayBurst), measured: same, pass: lr.bucketDiff == ""},
+		{name: fmt.Sprintf("quay at %d r/s (token bucket, burst %d): same report as clean", quayRate, quayBucket.Burst), measured: same, pass: lr.bucketDiff == ""},
 		{name: fmt.Sprintf("quay at %d r/s: within 1.15x of requests/%d s", quayRate, quayRate),
 			measured: fmt.Sprintf("%s vs %s (%d requests): %.2fx", secs(lr.bucket.wall), secs(lr.ideal()), lr.useful(), lr.bucketRatio()),
 			pass:     lr.bucketRatio() <= 1.15},
@@ -156,7 +156,7 @@ func (m *measurement) writeLimits(b *strings.Builder) {
 	w("\n## Rate limits: quay's token bucket and Docker Hub's spent pull quota, %s, --concurrency %d\n\n", ms(c.latency), c.concurrency)
 	w("**Token bucket.** quay's proxy limits manifest requests as nginx's `limit_req` in quay's template does: %d r/s, burst %d, "+
 		"a refusal is 429 with nginx's HTML page and no Retry-After. remerge learns the rate from the answers between refusals and "+
-		"paces each host's manifests to it (`golang.org/x/time/rate`).\n\n", quayRate, quayBurst)
+		"paces each host's manifests to it (`golang.org/x/time/rate`).\n\n", quayRate, quayBucket.Burst)
 	w("| | clean | token bucket |\n|---|---:|---:|\n")
 	w("| wall time | %s | %s |\n", secs(c.wall), secs(t.wall))
 	w("| quay manifest requests answered | %d | %d |\n", c.quay.Requests("", testreg.KindManifest), lr.useful())

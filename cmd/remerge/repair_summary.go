@@ -51,12 +51,8 @@ func (s *repairSummary) selectPairs() []*pair {
 // pull quota during the inspection: its state was not read, so nothing is
 // planned into it.
 func (s *repairSummary) quotaSpent(target string) bool {
-	for _, t := range s.cfg.Targets {
-		if t.Name == target {
-			return s.rep.Registries[registry.Host(t.Repo)].QuotaSpent
-		}
-	}
-	return false
+	t, ok := s.cfg.Target(target)
+	return ok && s.rep.Registries[registry.Host(t.Repo)].QuotaSpent
 }
 
 // collect writes the summary once the pairs are done: per backend, why it
