@@ -170,16 +170,7 @@ func (e *engine) deliver(ctx context.Context) (end func()) {
 	if e.s.events == nil {
 		return func() { e.pub.Close() }
 	}
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := e.pub.Deliver(dctx, e.s.events)
-	return func() {
-		e.pub.Close()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		cancel()
-	}
+	return e.pub.Stream(ctx, e.s.events)
 }
 
 func (e *engine) progress() {

@@ -30,16 +30,7 @@ func (o *options) startEvents(ctx context.Context) (end func()) {
 		return func() {}
 	}
 	o.pub = pubsub.New(bytesKey)
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := o.pub.Deliver(dctx, o.events)
-	return func() {
-		o.pub.Close()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		cancel()
-	}
+	return o.pub.Stream(ctx, o.events)
 }
 
 // steps numbers the steps for StepEvents.

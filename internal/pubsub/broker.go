@@ -105,6 +105,24 @@ func (b *Broker[T]) Deliver(ctx context.Context, fn func(T)) <-chan struct{} {
 	return done
 }
 
+// Stream is Deliver for a producer that ends the stream itself, as the
+// inspection and a repair do: delivery runs on a context of its own, and
+// end closes the broker, then waits until fn has seen every queued event
+// or until ctx ends, whichever comes first, so a stuck fn never holds its
+// caller past a cancel.
+func (b *Broker[T]) Stream(ctx context.Context, fn func(T)) (end func()) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := b.Deliver(dctx, fn)
+	return func() {
+		b.Close()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		cancel()
+	}
+}
+
 // Close ends the stream: each subscriber gets what is already queued for
 // it, then its channel is closed. Publish after Close does nothing.
 func (b *Broker[T]) Close() {
