@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/go-skynet/remerge/internal/app"
+	"github.com/go-skynet/remerge/internal/registry"
 )
 
 // runTUI opens the terminal UI on the release the flags name. Without a
@@ -28,8 +29,13 @@ var runTUI = func(ctx context.Context, o *options, stdout io.Writer) error {
 	if err := o.tuiSign.check(); err != nil {
 		return err
 	}
-	svc := &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep, Signer: o.tuiSign.signer}
-	return app.OpenTUI(ctx, svc)
+	return app.OpenTUI(ctx, o.service(l, c))
+}
+
+// service is what the TUI inspects and re-merges for one loaded release,
+// through c.
+func (o *options) service(l *loaded, c *registry.Client) *app.Service {
+	return &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Client: c, Deep: o.deep, Signer: o.tuiSign.signer}
 }
 
 // printTable is the TUI's face without a terminal: the inspect table.

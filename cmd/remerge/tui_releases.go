@@ -41,7 +41,7 @@ func runTUIReleases(ctx context.Context, o *options, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rs.Each = append(rs.Each, &app.Service{Release: l.rel, Config: l.cfg, Matrix: l.matrix, Digests: l.digests, Deep: o.deep, Signer: o.tuiSign.signer})
+		rs.Each = append(rs.Each, o.service(l, nil))
 	}
 	// One client for every release: limits and Retry-After pauses are
 	// shared, as they are within one release.
