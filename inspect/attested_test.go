@@ -35,23 +35,11 @@ func TestAttestedLegs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var builds []testreg.Attested
-	var children []manifest.Child
-	for _, p := range []ocispec.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}} {
-		img, err := testreg.NewImage(v1.Platform{OS: p.OS, Architecture: p.Architecture}, testreg.ImageOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := reg.PushAttested(ctx, "acme/app", img, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		builds = append(builds, a)
-		children = append(children, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
-		if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	builds, err := testreg.PushAttestedBuilds(ctx, testreg.PlatformImages(t, "linux/amd64", "linux/arm64"), dir, nil, testreg.Dest{Reg: reg, Repo: "acme/app"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	children := testreg.Children(builds)
 	// What buildx publishes over them (proven in internal/pipeline).
 	raw, mt, _, err := manifest.Merge(children, manifest.DefaultMergeOptions())
 	if err != nil {
@@ -152,26 +140,18 @@ func TestAttestedAnchors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var children []manifest.Child
+	builds, err := testreg.PushAttestedBuilds(ctx, testreg.PlatformImages(t, "linux/amd64", "linux/arm64"), "", nil,
+		testreg.Dest{Reg: reg, Repo: "ci-cache"}, testreg.Dest{Reg: reg, Repo: "backends"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	children := testreg.Children(builds)
 	var indexes []string
-	for _, leg := range []struct {
-		tag string
-		p   ocispec.Platform
-	}{{"amd64", ocispec.Platform{OS: "linux", Architecture: "amd64"}}, {"arm64", ocispec.Platform{OS: "linux", Architecture: "arm64"}}} {
-		img, err := testreg.NewImage(v1.Platform{OS: leg.p.OS, Architecture: leg.p.Architecture}, testreg.ImageOptions{})
-		if err != nil {
+	for i, tag := range []string{"amd64", "arm64"} {
+		a := builds[i]
+		if err := reg.PutManifest(ctx, "ci-cache", release.KeepaliveTag("7", "-cpu-a", tag), a.Index.Raw, a.Index.MediaType); err != nil {
 			t.Fatal(err)
 		}
-		var a testreg.Attested
-		for _, repo := range []string{"ci-cache", "backends"} {
-			if a, err = reg.PushAttested(ctx, repo, img, leg.p); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := reg.PutManifest(ctx, "ci-cache", release.KeepaliveTag("7", "-cpu-a", leg.tag), a.Index.Raw, a.Index.MediaType); err != nil {
-			t.Fatal(err)
-		}
-		children = append(children, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
 		indexes = append(indexes, a.Index.Digest)
 	}
 	run := func() *release.BackendReport {

@@ -3,13 +3,9 @@ package repair
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/go-skynet/remerge/inspect"
 	"github.com/go-skynet/remerge/internal/manifest"
@@ -35,25 +31,12 @@ func TestRepairAttestedNothingHalfWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var builds []testreg.Attested
-	var children []manifest.Child
-	for _, p := range []ocispec.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}} {
-		img, err := testreg.NewImage(v1.Platform{OS: p.OS, Architecture: p.Architecture}, testreg.ImageOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var a testreg.Attested
-		for _, reg := range []*testreg.Registry{ghcr, hub} {
-			if a, err = reg.PushAttested(ctx, "acme/app", img, p); err != nil {
-				t.Fatal(err)
-			}
-		}
-		builds = append(builds, a)
-		children = append(children, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
-		if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	builds, err := testreg.PushAttestedBuilds(ctx, testreg.PlatformImages(t, "linux/amd64", "linux/arm64"), dir, nil,
+		testreg.Dest{Reg: ghcr, Repo: "acme/app"}, testreg.Dest{Reg: hub, Repo: "acme/app"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	children := testreg.Children(builds)
 	lost := builds[1].Attestation.Digest
 	if err := ghcr.Reap(ctx, "acme/app", lost); err != nil {
 		t.Fatal(err)

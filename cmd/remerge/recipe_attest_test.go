@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/go-skynet/remerge/internal/manifest"
 	"github.com/go-skynet/remerge/internal/release"
@@ -26,23 +26,14 @@ func (w *recipeWorld) buildAttested(ctx context.Context, t *testing.T, ref strin
 	t.Helper()
 	dir := t.TempDir()
 	w.digests[ref] = dir
-	var out []testreg.Attested
+	var imgs []v1.Image
 	for _, p := range recipePlatforms {
-		img := labelledImage(t, p, ref, strings.Repeat("cd", 20))
-		plat := ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
-		var (
-			a   testreg.Attested
-			err error
-		)
-		for _, reg := range []*testreg.Registry{w.ghcr, w.hub} {
-			if a, err = reg.PushAttested(ctx, recipeRepo, img, plat, predicates...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
+		imgs = append(imgs, labelledImage(t, p, ref, strings.Repeat("cd", 20)))
+	}
+	out, err := testreg.PushAttestedBuilds(ctx, imgs, dir, predicates,
+		testreg.Dest{Reg: w.ghcr, Repo: recipeRepo}, testreg.Dest{Reg: w.hub, Repo: recipeRepo})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

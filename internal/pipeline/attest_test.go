@@ -18,27 +18,17 @@ import (
 // over the image and its attestation manifest) and returns the indexes.
 func pushAttested(ctx context.Context, t *testing.T, reg *testreg.Registry, repo string, plats []ocispec.Platform, predicates ...string) []testreg.Attested {
 	t.Helper()
-	var out []testreg.Attested
+	var imgs []v1.Image
 	for _, p := range plats {
 		img, err := testreg.NewImage(v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}, testreg.ImageOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := reg.PushAttested(ctx, repo, img, p, predicates...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
+		imgs = append(imgs, img)
 	}
-	return out
-}
-
-// childrenOf is what remerge knows of each source before merging: the
-// source index exactly as served.
-func childrenOf(as []testreg.Attested) []manifest.Child {
-	var out []manifest.Child
-	for _, a := range as {
-		out = append(out, manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw})
+	out, err := testreg.PushAttestedBuilds(ctx, imgs, "", predicates, testreg.Dest{Reg: reg, Repo: repo})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -78,7 +68,7 @@ func TestMergeMatchesBuildxOverAttestationIndexes(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("buildx writes\n%s", want)
-			got, mt, dgst, err := manifest.Merge(childrenOf(tc.as), manifest.DefaultMergeOptions())
+			got, mt, dgst, err := manifest.Merge(testreg.Children(tc.as), manifest.DefaultMergeOptions())
 			if err != nil {
 				t.Fatal(err)
 			}

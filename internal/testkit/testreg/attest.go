@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -13,6 +16,8 @@ import (
 	godigest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/go-skynet/remerge/internal/manifest"
 )
 
 // What buildkit writes when a build attaches attestations
@@ -82,6 +87,63 @@ func (r *Registry) PushAttested(ctx context.Context, repo string, img v1.Image, 
 		return a, err
 	}
 	return a, nil
+}
+
+// Dest is one repo of one registry a build job pushes to.
+type Dest struct {
+	Reg  *Registry
+	Repo string
+}
+
+// PushAttestedBuilds is a release's attested build jobs, so the tests
+// that need one share one fixture: each image, in order, pushed with
+// PushAttested (of predicates) to every dest in order, at the platform
+// its config states, as build-push-action pushes one build to each of
+// its tags; then, when dir is not "", an empty file named by the index
+// digest's hex written into dir, as the job uploads its digests
+// artifact. PushAttested gives every dest the same bytes, so it returns
+// per image the push into the last dest.
+func PushAttestedBuilds(ctx context.Context, images []v1.Image, dir string, predicates []string, dests ...Dest) ([]Attested, error) {
+	if len(dests) == 0 {
+		return nil, fmt.Errorf("pushing attested builds: no destination")
+	}
+	var out []Attested
+	for _, img := range images {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return out, fmt.Errorf("reading the image's platform: %w", err)
+		}
+		plat := ocispec.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant, OSVersion: cf.OSVersion, OSFeatures: cf.OSFeatures}
+		var a Attested
+		for _, d := range dests {
+			if a, err = d.Reg.PushAttested(ctx, d.Repo, img, plat, predicates...); err != nil {
+				return out, err
+			}
+		}
+		if dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, strings.TrimPrefix(a.Index.Digest, "sha256:")), nil, 0o644); err != nil {
+				return out, err
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Child is what remerge knows of the build before merging it: its index
+// exactly as served.
+func (a Attested) Child() manifest.Child {
+	return manifest.Child{Digest: a.Index.Digest, MediaType: a.Index.MediaType, Raw: a.Index.Raw}
+}
+
+// Children is each build's Child, in order: the sources a merge of them
+// lists.
+func Children(builds []Attested) []manifest.Child {
+	var out []manifest.Child
+	for _, a := range builds {
+		out = append(out, a.Child())
+	}
+	return out
 }
 
 // attestationImage is buildkit's attestation manifest for subject: one

@@ -1,6 +1,10 @@
 package testreg
 
-import "testing"
+import (
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
 
 // Start runs a registry for one test and stops it in the test's cleanup.
 // It fails the test at once if the registry cannot start.
@@ -32,4 +36,23 @@ func StartFaultProxy(tb testing.TB, upstream string, opts ...ProxyOption) *Fault
 		}
 	})
 	return p
+}
+
+// PlatformImages makes one small image per platform (os/arch[/variant]),
+// in order, for a test that pushes a build per platform (PushAttestedBuilds).
+func PlatformImages(tb testing.TB, plats ...string) []v1.Image {
+	tb.Helper()
+	var out []v1.Image
+	for _, s := range plats {
+		p, err := v1.ParsePlatform(s)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		img, err := NewImage(*p, ImageOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, img)
+	}
+	return out
 }
