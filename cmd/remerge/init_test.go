@@ -35,7 +35,7 @@ func TestInitReadsDockerRecipeWorkflow(t *testing.T) {
 	// What it cannot read is said, and it never writes over a file.
 	dir := t.TempDir()
 	wf := filepath.Join(dir, "wf.yml")
-	body := strings.Replace(fileBytes(t, filepath.Join("testdata", "docker-multi-runner.yml")), "type=semver,pattern={{major}}\n", "type=semver,pattern={{major}},enable=${{ !startsWith(github.ref, 'refs/tags/v0.') }}\n", 1)
+	body := strings.Replace(readFile(t, filepath.Join("testdata", "docker-multi-runner.yml")), "type=semver,pattern={{major}}\n", "type=semver,pattern={{major}},enable=${{ !startsWith(github.ref, 'refs/tags/v0.') }}\n", 1)
 	if err := os.WriteFile(wf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -49,15 +49,6 @@ func TestInitReadsDockerRecipeWorkflow(t *testing.T) {
 	}
 }
 
-func fileBytes(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestInitKeepsLatestOff: a workflow whose metadata-action says
 // flavor latest=false pushes no latest tag, so the config init writes must
 // keep latest off; read back, the release's tags hold no latest, and
@@ -65,7 +56,7 @@ func fileBytes(t *testing.T, p string) string {
 func TestInitKeepsLatestOff(t *testing.T) {
 	dir := t.TempDir()
 	wf := filepath.Join(dir, "wf.yml")
-	body := fileBytes(t, filepath.Join("testdata", "docker-multi-runner.yml"))
+	body := readFile(t, filepath.Join("testdata", "docker-multi-runner.yml"))
 	if !strings.Contains(body, "          tags: |\n") {
 		t.Fatal("the workflow fixture changed: no metadata-action tags input to add a flavor beside")
 	}
